@@ -1,0 +1,15 @@
+// Bundles the CLI (and the browser host it serves) into dist/ so `benchtop` starts
+// in milliseconds without a TypeScript loader. Dependencies stay external.
+import { build } from 'esbuild';
+
+await build({
+  entryPoints: { cli: 'src-main/cli/main.ts' },
+  outdir: 'dist',
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  packages: 'external',
+  sourcemap: true,
+  logLevel: 'warning',
+});

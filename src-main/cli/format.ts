@@ -1,0 +1,110 @@
+/** Human-readable tables for the CLI. JSON output never goes through here. */
+import type { BackendInfo, JournalEntry, JournalEntryWithOutput, Workspace } from '../../src-preload/contract';
+
+function table(rows: string[][]): string {
+  const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
+  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i] ?? 0))).join('  ').trimEnd()).join('\n');
+}
+
+export function age(fromIso: string, now = Date.now()): string {
+  const s = Math.max(0, Math.round((now - Date.parse(fromIso)) / 1000));
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m`;
+  if (s < 86400) return `${Math.floor(s / 3600)}h`;
+  return `${Math.floor(s / 86400)}d`;
+}
+
+export function limitsText(ws: Workspace): string {
+  const l = ws.limits;
+  const parts = [
+    l.cpus !== undefined ? `cpus=${l.cpus}` : null,
+    l.memoryMiB !== undefined ? `mem=${l.memoryMiB}MiB` : null,
+    l.pids !== undefined ? `pids=${l.pids}` : null,
+  ].filter(Boolean);
+  const text = parts.length ? parts.join(',') : '-';
+  return ws.unenforcedLimits.length ? `${text} (NOT enforced: ${ws.unenforcedLimits.join(',')})` : text;
+}
+
+export function formatWorkspaces(list: Workspace[]): string {
+  if (list.length === 0) return 'no workspaces (create one: benchtop create NAME --backend bwrap)';
+  const rows = [['NAME', 'BACKEND', 'STATE', 'IMAGE', 'LIMITS', 'AGE', 'TTL LEFT', 'REASON']];
+  for (const w of list) {
+    rows.push([
+      w.name,
+      w.isolation === 'none' ? `${w.backend} (NO ISOLATION)` : w.backend,
+      w.state,
+      w.image ?? (w.imageKind === 'host' ? '(host system)' : '-'),
+      limitsText(w),
+      age(w.createdAt),
+      w.expiresAt ? age(new Date().toISOString(), Date.parse(w.expiresAt)) : '-',
+      w.reason ?? '',
+    ]);
+  }
+  return table(rows);
+}
+
+export function formatWorkspace(w: Workspace): string {
+  const lines: [string, string][] = [
+    ['name', w.name],
+    ['id', w.id],
+    ['backend', w.backend],
+    ['isolation', w.isolation === 'none' ? 'NONE (host processes)' : w.isolation],
+    ['state', w.state + (w.reason ? ` (${w.reason})` : '')],
+    ['image', w.image ?? (w.imageKind === 'host' ? '(host system folders, read-only)' : '-')],
+    ['project', w.project],
+    ['network', w.network],
+    ['limits', limitsText(w)],
+    ['exec timeout', `${w.limits.execTimeoutSec}s`],
+    ['env', Object.keys(w.env).join(' ') || '-'],
+    ['secrets', w.secretKeys.join(' ') || '-'],
+    ['created', w.createdAt],
+    ['started', w.startedAt ?? '-'],
+    ['expires', w.expiresAt ?? (w.ttlSec ? `ttl ${w.ttlSec}s from start` : '-')],
+  ];
+  if (w.runtime.containerName) lines.push(['container', `${w.runtime.containerName} (${w.runtime.rootless ? 'rootless' : 'rootful'}, ${w.runtime.ociRuntime ?? '?'})`]);
+  return lines.map(([k, v]) => `${k.padEnd(13)}${v}`).join('\n');
+}
+
+export function formatBackends(list: BackendInfo[]): string {
+  const rows = [['BACKEND', 'AVAILABLE', 'VERSION', 'ENFORCES', 'ISOLATION', 'NOTE']];
+  for (const b of list) {
+    rows.push([
+      b.id,
+      b.available ? 'yes' : 'no',
+      b.version ?? '-',
+      b.capabilities.enforcedLimits.join(',') || 'no limits',
+      b.capabilities.isolation,
+      b.hint ?? '',
+    ]);
+  }
+  return table(rows);
+}
+
+export function formatJournal(list: JournalEntry[]): string {
+  if (list.length === 0) return 'journal is empty';
+  const rows = [['SEQ', 'STARTED', 'SOURCE', 'EXIT', 'DURATION', 'COMMAND']];
+  for (const e of list) {
+    rows.push([
+      String(e.seq),
+      e.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
+      e.source === 'lifecycle' ? `lifecycle:${e.event}` : `${e.source}(${e.client})`,
+      e.exitCode === null ? '-' : e.timedOut ? `${e.exitCode} (timeout)` : String(e.exitCode),
+      e.source === 'lifecycle' ? '-' : `${e.durationMs}ms`,
+      e.source === 'lifecycle' ? (e.detail ?? '') : e.command,
+    ]);
+  }
+  return table(rows);
+}
+
+export function formatEntry(e: JournalEntryWithOutput): string {
+  const head = [
+    `seq ${e.seq}  ${e.source}  ${e.startedAt}  exit ${e.exitCode ?? '-'}${e.timedOut ? ' (timed out)' : ''}  ${e.durationMs}ms`,
+    `command: ${e.command}`,
+    e.cwd ? `cwd: ${e.cwd}` : null,
+    e.detail ? `detail: ${e.detail}` : null,
+  ].filter(Boolean);
+  const out = [head.join('\n')];
+  if (e.stdout) out.push(`--- stdout (${e.stdout.bytes} bytes${e.stdout.truncated ? ', truncated' : ''}) ---\n${e.stdoutText}`);
+  if (e.stderr && e.stderr.bytes > 0) out.push(`--- stderr (${e.stderr.bytes} bytes${e.stderr.truncated ? ', truncated' : ''}) ---\n${e.stderrText}`);
+  return out.join('\n');
+}

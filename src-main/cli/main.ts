@@ -1,0 +1,254 @@
+/**
+ * `benchtop`: the same core as the app, as a command-line tool. Every command
+ * goes through the contract (an in-memory RPC client), so the CLI validates
+ * exactly as the UI and the browser host do.
+ */
+import { parseArgs, type ParseArgsConfig } from 'node:util';
+import { BenchtopError, type CreateWorkspaceInput, type ErrorData } from '../../src-preload/contract';
+import { createClient, type BenchtopClient } from '../../src-preload/client';
+import { createMemoryTransportPair } from '../../src-preload/transports/memory';
+import { defaultDataHome } from '../core/store/layout';
+import { WorkspaceService } from '../core/workspaces/service';
+import { createServiceRpc } from '../rpc/handlers';
+import { formatBackends, formatEntry, formatJournal, formatWorkspace, formatWorkspaces } from './format';
+
+/** Benchtop's own failures in `exec` exit 125, as `podman exec` does. */
+const EXEC_OWN_FAILURE = 125;
+
+const USAGE = `usage:
+  benchtop backends [--json]
+  benchtop create NAME --backend podman|gvisor|bwrap|host [--image IMG] [--project DIR]
+       [--cpus N] [--memory MIB] [--pids N] [--ttl SECONDS] [--exec-timeout SECONDS]
+       [--network none|full] [--env K=V]... [--secret K=V | --secret K]...
+       [--allow-host] [--best-effort-limits] [--no-start] [--json]
+  benchtop ls [--json]                benchtop status NAME [--json]
+  benchtop start NAME | stop NAME | rm NAME
+  benchtop exec NAME [--timeout S] [--cwd DIR] [--env K=V]... [--json] -- ARGV...
+  benchtop exec NAME [--timeout S] [--cwd DIR] [--env K=V]... [--json] -c 'SHELL STRING'
+  benchtop logs NAME [--json]         benchtop logs NAME --seq N [--json]
+  benchtop serve [--host 127.0.0.1] [--port P]
+data folder: $BENCHTOP_HOME, else $XDG_DATA_HOME/benchtop`;
+
+class UsageError extends Error {}
+
+type Options = NonNullable<ParseArgsConfig['options']>;
+
+function parse<const O extends Options>(args: string[], options: O, positionals: number) {
+  const all = { ...options, json: { type: 'boolean' } } as const;
+  let parsed;
+  try {
+    parsed = parseArgs({ args, options: all, allowPositionals: true, strict: true });
+  } catch (err) {
+    throw new UsageError((err as Error).message.split('\n')[0]);
+  }
+  if (parsed.positionals.length !== positionals) {
+    throw new UsageError(positionals === 1 ? 'expected exactly one workspace NAME' : `unexpected argument "${parsed.positionals[positionals] ?? ''}"`);
+  }
+  return parsed;
+}
+
+function num(flag: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (value.trim() === '' || !Number.isFinite(n)) throw new UsageError(`--${flag}: expected a number, got "${value}"`);
+  return n;
+}
+
+/** K=V pairs; `--secret K` alone takes the value from this process's environment (so it is in no argv). */
+function pairs(flag: string, values: string[] | undefined, allowFromEnv = false): Record<string, string> | undefined {
+  if (!values?.length) return undefined;
+  const out: Record<string, string> = {};
+  for (const v of values) {
+    const eq = v.indexOf('=');
+    if (eq <= 0) {
+      if (allowFromEnv && eq === -1 && v && process.env[v] !== undefined) {
+        out[v] = process.env[v] as string;
+        continue;
+      }
+      throw new UsageError(`--${flag}: expected KEY=VALUE${allowFromEnv ? ' (or KEY set in the environment)' : ''}, got "${v.split('=')[0]}${eq >= 0 ? '=…' : ''}"`);
+    }
+    out[v.slice(0, eq)] = v.slice(eq + 1);
+  }
+  return out;
+}
+
+function print(json: boolean | undefined, value: unknown, human: () => string): void {
+  process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
+}
+
+async function withClient<T>(fn: (client: BenchtopClient, service: WorkspaceService) => Promise<T>): Promise<T> {
+  const service = new WorkspaceService({ home: defaultDataHome() });
+  const { server } = createServiceRpc(service);
+  const [serverSide, clientSide] = createMemoryTransportPair();
+  server.attach(serverSide, { client: 'cli' });
+  return fn(createClient(clientSide), service);
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  switch (command) {
+    case 'backends': {
+      const { values } = parse(rest, {}, 0);
+      return withClient(async (c) => {
+        const list = await c.call('backends.list', {});
+        print(values.json, list, () => formatBackends(list));
+        return 0;
+      });
+    }
+    case 'create': {
+      const { values, positionals } = parse(
+        rest,
+        {
+          backend: { type: 'string' },
+          image: { type: 'string' },
+          project: { type: 'string' },
+          cpus: { type: 'string' },
+          memory: { type: 'string' },
+          pids: { type: 'string' },
+          ttl: { type: 'string' },
+          'exec-timeout': { type: 'string' },
+          network: { type: 'string' },
+          env: { type: 'string', multiple: true },
+          secret: { type: 'string', multiple: true },
+          'allow-host': { type: 'boolean' },
+          'best-effort-limits': { type: 'boolean' },
+          'no-start': { type: 'boolean' },
+        },
+        1,
+      );
+      if (!values.backend) throw new UsageError('--backend is required (podman, gvisor, bwrap or host)');
+      const input = {
+        name: positionals[0],
+        backend: values.backend,
+        image: values.image,
+        project: values.project,
+        cpus: num('cpus', values.cpus),
+        memoryMiB: num('memory', values.memory),
+        pids: num('pids', values.pids),
+        ttlSec: num('ttl', values.ttl),
+        execTimeoutSec: num('exec-timeout', values['exec-timeout']),
+        network: values.network,
+        env: pairs('env', values.env),
+        secrets: pairs('secret', values.secret, true),
+        allowHost: values['allow-host'],
+        bestEffortLimits: values['best-effort-limits'],
+        start: values['no-start'] ? false : undefined,
+      };
+      const clean = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as CreateWorkspaceInput;
+      return withClient(async (c) => {
+        const ws = await c.call('workspaces.create', clean);
+        print(values.json, ws, () => formatWorkspace(ws));
+        return 0;
+      });
+    }
+    case 'ls': {
+      const { values } = parse(rest, {}, 0);
+      return withClient(async (c) => {
+        const list = await c.call('workspaces.list', {});
+        print(values.json, list, () => formatWorkspaces(list));
+        return 0;
+      });
+    }
+    case 'status': {
+      const { values, positionals } = parse(rest, {}, 1);
+      return withClient(async (c) => {
+        const ws = await c.call('workspaces.get', { workspace: positionals[0] as string });
+        print(values.json, ws, () => formatWorkspace(ws));
+        return 0;
+      });
+    }
+    case 'start':
+    case 'stop':
+    case 'rm': {
+      const { values, positionals } = parse(rest, {}, 1);
+      const workspace = positionals[0] as string;
+      return withClient(async (c) => {
+        if (command === 'rm') {
+          const r = await c.call('workspaces.remove', { workspace });
+          print(values.json, r, () => `removed ${r.name}`);
+        } else {
+          const ws = await c.call(command === 'start' ? 'workspaces.start' : 'workspaces.stop', { workspace });
+          print(values.json, ws, () => `${ws.name}: ${ws.state}${ws.reason ? ` (${ws.reason})` : ''}`);
+        }
+        return 0;
+      });
+    }
+    case 'exec':
+      return execCommand(rest);
+    case 'logs': {
+      const { values, positionals } = parse(rest, { seq: { type: 'string' } }, 1);
+      const workspace = positionals[0] as string;
+      return withClient(async (c) => {
+        if (values.seq !== undefined) {
+          const e = await c.call('journal.get', { workspace, seq: num('seq', values.seq) as number });
+          print(values.json, e, () => formatEntry(e));
+        } else {
+          const list = await c.call('journal.list', { workspace, limit: 10000 });
+          print(values.json, list, () => formatJournal(list));
+        }
+        return 0;
+      });
+    }
+    case 'serve': {
+      const { values } = parse(rest, { host: { type: 'string' }, port: { type: 'string' } }, 0);
+      const { serve } = await import('../web/server');
+      await serve({ home: defaultDataHome(), host: values.host ?? '127.0.0.1', port: num('port', values.port) ?? 0 });
+      return await new Promise<number>(() => undefined); // Runs until killed.
+    }
+    case undefined:
+    case 'help':
+    case '--help':
+    case '-h':
+      process.stdout.write(`${USAGE}\n`);
+      return command === undefined ? 2 : 0;
+    default:
+      throw new UsageError(`unknown command "${command}"`);
+  }
+}
+
+async function execCommand(rest: string[]): Promise<number> {
+  const dash = rest.indexOf('--');
+  const own = dash === -1 ? rest : rest.slice(0, dash);
+  const argv = dash === -1 ? undefined : rest.slice(dash + 1);
+  const { values, positionals } = parse(
+    own,
+    { timeout: { type: 'string' }, cwd: { type: 'string' }, env: { type: 'string', multiple: true }, c: { type: 'string', short: 'c' } },
+    1,
+  );
+  if ((argv === undefined) === (values.c === undefined)) throw new UsageError("give the command after -- (argv) or as -c 'SHELL STRING', not both");
+  if (argv !== undefined && argv.length === 0) throw new UsageError('nothing to run after --');
+  const input = Object.fromEntries(
+    Object.entries({
+      workspace: positionals[0],
+      argv,
+      shell: values.c,
+      cwd: values.cwd,
+      env: pairs('env', values.env),
+      timeoutSec: num('timeout', values.timeout),
+    }).filter(([, v]) => v !== undefined),
+  ) as { workspace: string };
+  return withClient(async (c) => {
+    const r = await c.call('exec.run', input);
+    if (values.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+    else {
+      process.stdout.write(r.stdout);
+      process.stderr.write(r.stderr);
+    }
+    return r.exitCode;
+  });
+}
+
+function errorLine(err: unknown): string {
+  if (err instanceof UsageError) return `benchtop: ${err.message} (see benchtop --help)`;
+  const data: ErrorData = err instanceof BenchtopError ? err.toData() : { code: 'INTERNAL', message: String((err as Error)?.message ?? err) };
+  return `benchtop: ${data.message.split('\n')[0]} [${data.code}]`;
+}
+
+const args = process.argv.slice(2);
+main(args).then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    process.stderr.write(`${errorLine(err)}\n`);
+    process.exit(args[0] === 'exec' ? EXEC_OWN_FAILURE : err instanceof UsageError ? 2 : 1);
+  },
+);

@@ -1,0 +1,181 @@
+/**
+ * The bubblewrap driver: a workspace is its record, its folders and a
+ * sandbox recipe; "running" means ready. Stop kills its live processes.
+ */
+import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { BenchtopError, type BackendInfo, type Workspace } from '../../../../src-preload/contract';
+import { killByEnv, WORKSPACE_MARKER } from '../../host/procscan';
+import { EXEC_MARKER } from '../podman/argv';
+import type { Driver, DriverContext, DriverExecRequest, DriverExecResult, ResolvedImage, SandboxStatus } from '../types';
+import {
+  buildBwrapArgv,
+  groupFile,
+  HOST_ETC_FILES,
+  HOST_SYSTEM_DIRS,
+  imageEntryNames,
+  passwdFile,
+  SANDBOX_PROJECT,
+  secretArgsPayload,
+  systemEntriesFrom,
+  type BwrapSpec,
+} from './argv';
+import { which } from '../which';
+
+function lstatKind(path: string): { kind: 'dir' | 'file' | 'symlink' | 'missing'; target?: string } {
+  try {
+    const s = lstatSync(path);
+    if (s.isSymbolicLink()) return { kind: 'symlink', target: readlinkSync(path) };
+    return { kind: s.isDirectory() ? 'dir' : 'file' };
+  } catch {
+    return { kind: 'missing' };
+  }
+}
+
+export function createBwrapDriver(ctx: DriverContext): Driver {
+  const bwrapPath = (): string | null => which('bwrap');
+  let probe: Promise<{ ok: true; version: string } | { ok: false; hint: string }> | undefined;
+
+  function detectOnce() {
+    probe ??= (async () => {
+      const bwrap = bwrapPath();
+      if (!bwrap) return { ok: false as const, hint: 'bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)' };
+      const v = await ctx.runner.run([bwrap, '--version'], { timeoutMs: 10000 });
+      // A trivial sandbox proves user namespaces work here.
+      const t = await ctx.runner.run(
+        [bwrap, '--unshare-all', '--uid', '1000', '--gid', '1000', ...systemArgs(), '--proc', '/proc', '--dev', '/dev', '--', '/bin/sh', '-c', 'true'],
+        { timeoutMs: 10000, extendEnv: false, env: {} },
+      );
+      if (t.exitCode !== 0) {
+        return {
+          ok: false as const,
+          hint: `bubblewrap cannot create a sandbox here (${t.stderr.trim().split('\n')[0] ?? 'unknown error'}): enable unprivileged user namespaces (sysctl kernel.unprivileged_userns_clone=1, or allow bwrap in AppArmor)`,
+        };
+      }
+      return { ok: true as const, version: v.stdout.trim() };
+    })();
+    return probe;
+  }
+
+  function systemArgs(): string[] {
+    const a: string[] = [];
+    for (const e of systemEntriesFrom('/', HOST_SYSTEM_DIRS, lstatKind)) {
+      if (e.kind === 'symlink') a.push('--symlink', e.target, `/${e.name}`);
+      else a.push('--ro-bind', `/${e.name}`, `/${e.name}`);
+    }
+    return a;
+  }
+
+  async function requireBwrap(): Promise<string> {
+    const p = await detectOnce();
+    if (!p.ok) throw new BenchtopError('BACKEND_UNAVAILABLE', `bwrap: ${p.hint}`, { hint: p.hint });
+    return bwrapPath() as string;
+  }
+
+  function specFor(ws: Workspace, req: { cwd: string; env: Record<string, string>; hasSecrets: boolean; argv: string[]; newSession: boolean; term: string }): BwrapSpec {
+    const dir = ctx.workspaceDir(ws);
+    const fromImage = ws.imageKind === 'rootfs' && ws.image;
+    const root = fromImage ? (ws.image as string) : '/';
+    const names = fromImage ? imageEntryNames(readdirSync(root)) : HOST_SYSTEM_DIRS;
+    return {
+      system: { root, entries: systemEntriesFrom(root, names, lstatKind), etcFiles: fromImage ? null : HOST_ETC_FILES },
+      passwd: fromImage ? null : join(dir, 'etc', 'passwd'),
+      group: fromImage ? null : join(dir, 'etc', 'group'),
+      project: ws.project,
+      home: join(dir, 'home'),
+      hostname: ws.name,
+      network: ws.network,
+      cwd: req.cwd,
+      env: { ...ws.env, ...req.env },
+      hasSecrets: req.hasSecrets,
+      newSession: req.newSession,
+      term: req.term,
+      argv: req.argv,
+    };
+  }
+
+  return {
+    id: 'bwrap',
+    listKey: 'bwrap',
+
+    async detect(): Promise<BackendInfo> {
+      const p = await detectOnce();
+      return {
+        id: 'bwrap',
+        available: p.ok,
+        version: p.ok ? p.version : null,
+        hint: p.ok ? 'no cpu/memory/pids limits: bubblewrap has no cgroup of its own' : p.hint,
+        capabilities: {
+          enforcedLimits: [],
+          network: ['none', 'full'],
+          pty: true,
+          persistentInstance: false,
+          rootfsImage: true,
+          registryImage: false,
+          gpu: false,
+          isolation: 'namespaces',
+        },
+      };
+    },
+
+    async resolveImage(image): Promise<ResolvedImage> {
+      if (!image) return { image: null, imageKind: 'host' };
+      if (!isAbsolute(image) && !image.startsWith('.')) {
+        throw new BenchtopError('INVALID_INPUT', `image: bwrap takes a rootfs directory, not "${image}"`, { field: 'image' });
+      }
+      const dir = resolve(image);
+      if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+        throw new BenchtopError('INVALID_INPUT', `image: ${dir} is not a directory (a rootfs directory was expected)`, { field: 'image' });
+      }
+      return { image: realpathSync(dir), imageKind: 'rootfs' };
+    },
+
+    async prepare(ws) {
+      const dir = ctx.workspaceDir(ws);
+      mkdirSync(join(dir, 'home'), { recursive: true, mode: 0o755 });
+      mkdirSync(join(dir, 'etc'), { recursive: true });
+      writeFileSync(join(dir, 'etc', 'passwd'), passwdFile());
+      writeFileSync(join(dir, 'etc', 'group'), groupFile());
+    },
+
+    async start() {
+      await requireBwrap();
+      return { adopted: false, runtime: {} };
+    },
+
+    async stop(ws) {
+      await killByEnv(`${WORKSPACE_MARKER}=${ws.id}`);
+    },
+
+    async remove(ws) {
+      await killByEnv(`${WORKSPACE_MARKER}=${ws.id}`);
+    },
+
+    async list(workspaces): Promise<Map<string, SandboxStatus>> {
+      // Nothing runs between commands: a ready bwrap workspace is "running" by its record.
+      const out = new Map<string, SandboxStatus>();
+      for (const ws of workspaces) {
+        if (ws.state === 'running' || ws.state === 'starting') out.set(ws.id, { running: true, description: 'ready' });
+      }
+      return out;
+    },
+
+    async exec(ws, req: DriverExecRequest): Promise<DriverExecResult> {
+      const bwrap = await requireBwrap();
+      const hasSecrets = Object.keys(req.secretEnv).length > 0;
+      const argv = buildBwrapArgv(bwrap, specFor(ws, { cwd: req.cwd, env: req.env, hasSecrets, argv: req.argv, newSession: true, term: 'dumb' }));
+      const result = await ctx.runner.run(argv, {
+        extendEnv: false,
+        // Markers in bwrap's own environment (cleared inside) let stop/timeout find it.
+        env: { [WORKSPACE_MARKER]: ws.id, [EXEC_MARKER]: req.execId },
+        timeoutMs: req.timeoutMs,
+        maxOutputBytes: req.maxOutputBytes,
+        ...(hasSecrets ? { fd3: secretArgsPayload(req.secretEnv) } : {}),
+      });
+      if (result.timedOut) await killByEnv(`${EXEC_MARKER}=${req.execId}`);
+      return result;
+    },
+
+    defaultCwd: () => SANDBOX_PROJECT,
+  };
+}

@@ -1,0 +1,70 @@
+/**
+ * The host "backend": plain processes in the project folder, with no
+ * isolation at all. Only created with an explicit --allow-host, and reported
+ * everywhere as "no isolation" (pyro's allow_host_compat).
+ */
+import { BenchtopError, type BackendInfo } from '../../../../src-preload/contract';
+import { killByEnv, WORKSPACE_MARKER } from '../../host/procscan';
+import { EXEC_MARKER } from '../podman/argv';
+import type { Driver, DriverContext, DriverExecResult, ResolvedImage, SandboxStatus } from '../types';
+
+export function createHostDriver(ctx: DriverContext): Driver {
+  return {
+    id: 'host',
+    listKey: 'host',
+
+    async detect(): Promise<BackendInfo> {
+      return {
+        id: 'host',
+        available: true,
+        version: `${process.platform} ${process.arch}`,
+        hint: 'no isolation: commands run as you, on this machine (needs --allow-host)',
+        capabilities: {
+          enforcedLimits: [],
+          network: ['full'],
+          pty: true,
+          persistentInstance: false,
+          rootfsImage: false,
+          registryImage: false,
+          gpu: true,
+          isolation: 'none',
+        },
+      };
+    },
+
+    async resolveImage(image): Promise<ResolvedImage> {
+      if (image) throw new BenchtopError('INVALID_INPUT', 'image: the host backend runs no image', { field: 'image' });
+      return { image: null, imageKind: 'host' };
+    },
+
+    async prepare() {},
+    async start() {
+      return { adopted: false, runtime: {} };
+    },
+    async stop(ws) {
+      await killByEnv(`${WORKSPACE_MARKER}=${ws.id}`);
+    },
+    async remove(ws) {
+      await killByEnv(`${WORKSPACE_MARKER}=${ws.id}`);
+    },
+    async list(workspaces): Promise<Map<string, SandboxStatus>> {
+      const out = new Map<string, SandboxStatus>();
+      for (const ws of workspaces) if (ws.state === 'running' || ws.state === 'starting') out.set(ws.id, { running: true, description: 'ready' });
+      return out;
+    },
+
+    async exec(ws, req): Promise<DriverExecResult> {
+      const result = await ctx.runner.run(req.argv, {
+        cwd: req.cwd,
+        env: { ...ws.env, ...req.env, ...req.secretEnv, [WORKSPACE_MARKER]: ws.id, [EXEC_MARKER]: req.execId },
+        timeoutMs: req.timeoutMs,
+        maxOutputBytes: req.maxOutputBytes,
+        killProcessGroup: true,
+      });
+      if (result.timedOut) await killByEnv(`${EXEC_MARKER}=${req.execId}`);
+      return result;
+    },
+
+    defaultCwd: (ws) => ws.project,
+  };
+}

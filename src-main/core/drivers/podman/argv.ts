@@ -1,0 +1,207 @@
+/**
+ * Pure argv builders for podman (and podman under gVisor). Nothing here runs
+ * anything; every line is unit-tested.
+ */
+import type { NetworkMode } from '../../../../src-preload/contract';
+
+export const WORKSPACE_LABEL = 'benchtop.workspace';
+export const NAME_LABEL = 'benchtop.name';
+export const CONTAINER_PROJECT_DIR = '/workspace';
+/** Env var that marks every process of one exec, so a timeout can find them inside. */
+export const EXEC_MARKER = 'BENCHTOP_EXEC';
+
+/** How podman is told which OCI runtime to use; these are global flags (before the subcommand). */
+export type PodmanRuntime =
+  | { kind: 'default' }
+  | { kind: 'named'; runtime: string }
+  | { kind: 'gvisor'; runsc: string };
+
+export function podmanGlobalArgs(runtime: PodmanRuntime): string[] {
+  switch (runtime.kind) {
+    case 'default':
+      return [];
+    case 'named':
+      return ['--runtime', runtime.runtime];
+    case 'gvisor':
+      // runsc refuses a network in the root namespace and cannot use podman's
+      // cgroups here; both flags are what works on these hosts (RUNTIMES.md).
+      return ['--runtime', runtime.runsc, '--runtime-flag', 'network=none', '--runtime-flag', 'ignore-cgroups'];
+  }
+}
+
+export interface Ulimits {
+  nofile?: { soft: number; hard: number };
+  nproc?: { soft: number; hard: number };
+}
+
+/**
+ * Ulimits that fit under this process's hard limits: podman's defaults can
+ * exceed them, and then every run fails with "setrlimit: Operation not permitted".
+ */
+export function ulimitsFor(host: {
+  nofile: { soft: number; hard: number } | null;
+  nproc: { soft: number; hard: number } | null;
+}): Ulimits {
+  const out: Ulimits = {};
+  if (host.nofile && Number.isFinite(host.nofile.hard)) {
+    const hard = Math.min(host.nofile.hard, 1048576);
+    out.nofile = { soft: Math.min(1024, hard), hard };
+  }
+  if (host.nproc && Number.isFinite(host.nproc.hard)) {
+    const n = Math.min(host.nproc.hard, 4096);
+    out.nproc = { soft: n, hard: n };
+  }
+  return out;
+}
+
+export interface PodmanRunSpec {
+  workspaceId: string;
+  name: string;
+  containerName: string;
+  image: string;
+  imageKind: 'image' | 'rootfs';
+  project: string;
+  network: NetworkMode;
+  cpus?: number;
+  memoryMiB?: number;
+  pids?: number;
+  /** Non-secret env only: `podman run --env K=V` is stored in the container config. */
+  env: Record<string, string>;
+  rootless: boolean;
+  ulimits: Ulimits;
+  runtime: PodmanRuntime;
+}
+
+export function buildRunArgv(spec: PodmanRunSpec): string[] {
+  const argv = [...podmanGlobalArgs(spec.runtime), 'run', '--detach'];
+  argv.push('--name', spec.containerName);
+  argv.push('--label', `${WORKSPACE_LABEL}=${spec.workspaceId}`, '--label', `${NAME_LABEL}=${spec.name}`);
+  argv.push('--hostname', spec.name);
+  // A real init makes `podman stop` immediate (sleep as PID 1 ignores SIGTERM).
+  argv.push('--init');
+  // "full" takes podman's default network for the mode (bridge rootful, slirp4netns rootless).
+  if (spec.network === 'none' || spec.runtime.kind === 'gvisor') argv.push('--network', 'none');
+  argv.push('--cap-drop=all', '--security-opt', 'no-new-privileges');
+  if (spec.ulimits.nofile) argv.push('--ulimit', `nofile=${spec.ulimits.nofile.soft}:${spec.ulimits.nofile.hard}`);
+  if (spec.ulimits.nproc) argv.push('--ulimit', `nproc=${spec.ulimits.nproc.soft}:${spec.ulimits.nproc.hard}`);
+  if (spec.cpus !== undefined) argv.push('--cpus', String(spec.cpus));
+  if (spec.memoryMiB !== undefined) argv.push('--memory', `${spec.memoryMiB}m`);
+  if (spec.pids !== undefined) argv.push('--pids-limit', String(spec.pids));
+  // Rootless: keep the user's uid inside so project files stay theirs. Rootful podman refuses it.
+  if (spec.rootless) argv.push('--userns=keep-id');
+  argv.push('--volume', `${spec.project}:${CONTAINER_PROJECT_DIR}`);
+  argv.push('--workdir', CONTAINER_PROJECT_DIR);
+  for (const [k, v] of Object.entries(spec.env)) argv.push('--env', `${k}=${v}`);
+  // `:O` mounts the rootfs as an overlay, so the directory itself is never written.
+  if (spec.imageKind === 'rootfs') argv.push('--rootfs', `${spec.image}:O`);
+  else argv.push(spec.image);
+  argv.push('sleep', 'infinity');
+  return argv;
+}
+
+export interface PodmanExecSpec {
+  containerName: string;
+  cwd: string;
+  env: Record<string, string>;
+  /** Keys only: the values travel in podman's own environment (`--env KEY`). */
+  secretKeys: string[];
+  execId: string;
+  argv: string[];
+  runtime: PodmanRuntime;
+  interactive?: boolean;
+}
+
+export function buildExecArgv(spec: PodmanExecSpec): string[] {
+  const argv = [...podmanGlobalArgs(spec.runtime), 'exec'];
+  if (spec.interactive) argv.push('--interactive', '--tty');
+  argv.push('--workdir', spec.cwd);
+  argv.push('--env', `${EXEC_MARKER}=${spec.execId}`);
+  for (const [k, v] of Object.entries(spec.env)) argv.push('--env', `${k}=${v}`);
+  for (const k of spec.secretKeys) argv.push('--env', k);
+  argv.push(spec.containerName, ...spec.argv);
+  return argv;
+}
+
+/**
+ * Kills, inside the container, every process carrying this exec's marker.
+ * Killing the `podman exec` client alone leaves the command running.
+ * The exec id is passed as $1, never spliced into the script.
+ */
+export const KILL_EXEC_SCRIPT = [
+  `m="${EXEC_MARKER}=$1"`,
+  'for round in 1 2 3 4 5; do',
+  '  found=',
+  '  for d in /proc/[0-9]*; do',
+  '    p=${d#/proc/}',
+  '    [ "$p" = "$$" ] && continue',
+  '    if grep -qsF "$m" "$d/environ"; then kill -9 "$p" 2>/dev/null; found=1; fi',
+  '  done',
+  '  [ -z "$found" ] && exit 0',
+  '  sleep 0.1',
+  'done',
+].join('\n');
+
+export function buildKillExecArgv(runtime: PodmanRuntime, containerName: string, execId: string): string[] {
+  return [...podmanGlobalArgs(runtime), 'exec', containerName, 'sh', '-c', KILL_EXEC_SCRIPT, 'benchtop-kill', execId];
+}
+
+/** All Benchtop containers, podman and gVisor alike, in one call. */
+export function buildListArgv(): string[] {
+  return ['ps', '--all', '--filter', `label=${WORKSPACE_LABEL}`, '--format', 'json'];
+}
+
+export function buildStartArgv(runtime: PodmanRuntime, containerName: string): string[] {
+  return [...podmanGlobalArgs(runtime), 'start', containerName];
+}
+
+export function buildStopArgv(runtime: PodmanRuntime, containerName: string, timeoutSec = 10): string[] {
+  return [...podmanGlobalArgs(runtime), 'stop', '--time', String(timeoutSec), containerName];
+}
+
+export function buildRemoveArgv(runtime: PodmanRuntime, containerName: string): string[] {
+  return [...podmanGlobalArgs(runtime), 'rm', '--force', '--time', '2', containerName];
+}
+
+export function buildInfoArgv(): string[] {
+  return ['info', '--format', 'json'];
+}
+
+export function buildImageExistsArgv(image: string): string[] {
+  return ['image', 'exists', image];
+}
+
+export function buildImagesArgv(): string[] {
+  return ['images', '--format', '{{.Repository}}:{{.Tag}}'];
+}
+
+export function containerNameFor(workspaceId: string): string {
+  return `benchtop-${workspaceId}`;
+}
+
+export interface PsEntry {
+  Id?: string;
+  Names?: string[];
+  State?: string;
+  Status?: string;
+  ExitCode?: number;
+  Exited?: boolean;
+  Labels?: Record<string, string> | null;
+}
+
+/** Parses `podman ps --format json` into status by workspace id. */
+export function parsePs(json: string): Map<string, { running: boolean; description: string; exitCode: number | null }> {
+  const out = new Map<string, { running: boolean; description: string; exitCode: number | null }>();
+  const trimmed = json.trim();
+  if (!trimmed) return out;
+  const entries = JSON.parse(trimmed) as PsEntry[];
+  for (const e of entries) {
+    const id = e.Labels?.[WORKSPACE_LABEL];
+    if (!id) continue;
+    const state = (e.State ?? 'unknown').toLowerCase();
+    const running = state === 'running';
+    const exitCode = running ? null : (e.ExitCode ?? null);
+    const description = running ? 'running' : `container ${state}${exitCode !== null ? ` (exit code ${exitCode})` : ''}`;
+    out.set(id, { running, description, exitCode });
+  }
+  return out;
+}

@@ -1,0 +1,261 @@
+/**
+ * The podman driver: a workspace is one long-lived container labelled with
+ * its id. The gVisor driver is the same driver with runsc as the runtime.
+ */
+import { existsSync, realpathSync, statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
+import { BenchtopError, type BackendId, type BackendInfo, type LimitName, type Workspace } from '../../../../src-preload/contract';
+import type { Driver, DriverContext, DriverExecRequest, DriverExecResult, ResolvedImage, SandboxStatus } from '../types';
+import { backendFailed } from '../errors';
+import { which } from '../which';
+import {
+  buildExecArgv,
+  buildImageExistsArgv,
+  buildImagesArgv,
+  buildInfoArgv,
+  buildKillExecArgv,
+  buildListArgv,
+  buildRemoveArgv,
+  buildRunArgv,
+  buildStartArgv,
+  buildStopArgv,
+  CONTAINER_PROJECT_DIR,
+  containerNameFor,
+  parsePs,
+  ulimitsFor,
+  type PodmanRuntime,
+} from './argv';
+
+interface PodmanInfo {
+  version: string;
+  rootless: boolean;
+  cgroupVersion: string;
+  cgroupControllers: string[];
+  ociRuntime: string;
+}
+
+export interface PodmanDriverOptions {
+  id: Extract<BackendId, 'podman' | 'gvisor'>;
+  podman?: string;
+}
+
+export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOptions): Driver {
+  const podman = options.podman ?? 'podman';
+  const isGvisor = options.id === 'gvisor';
+  let infoPromise: Promise<PodmanInfo | { error: string }> | undefined;
+
+  const run = (argv: string[], opts?: Parameters<typeof ctx.runner.run>[1]) => ctx.runner.run([podman, ...argv], opts);
+
+  async function info(): Promise<PodmanInfo | { error: string }> {
+    infoPromise ??= (async () => {
+      const r = await run(buildInfoArgv(), { timeoutMs: 30000 });
+      if (r.spawnError) return { error: 'podman is not installed (Debian/Ubuntu: apt install podman runc catatonit)' };
+      if (r.exitCode !== 0) return { error: `podman info failed: ${firstLine(r.stderr)}` };
+      const j = JSON.parse(r.stdout) as {
+        version?: { Version?: string };
+        host?: {
+          security?: { rootless?: boolean };
+          cgroupVersion?: string;
+          cgroupControllers?: string[];
+          ociRuntime?: { name?: string };
+        };
+      };
+      return {
+        version: j.version?.Version ?? 'unknown',
+        rootless: j.host?.security?.rootless ?? ctx.host.rootless,
+        cgroupVersion: j.host?.cgroupVersion ?? ctx.host.cgroup,
+        cgroupControllers: j.host?.cgroupControllers ?? [],
+        ociRuntime: j.host?.ociRuntime?.name ?? 'unknown',
+      };
+    })();
+    return infoPromise;
+  }
+
+  /**
+   * Which OCI runtime to ask for. crun cannot run on cgroups v1/hybrid hosts,
+   * so there we pick runc when it is installed and say so in the hint otherwise.
+   */
+  function runtimeFor(i: PodmanInfo): { runtime: PodmanRuntime; hint: string | null } {
+    if (isGvisor) {
+      const runsc = which('runsc');
+      return runsc
+        ? { runtime: { kind: 'gvisor', runsc }, hint: null }
+        : { runtime: { kind: 'default' }, hint: 'gVisor is not installed (Debian/Ubuntu: apt install runsc)' };
+    }
+    const forced = process.env.BENCHTOP_PODMAN_RUNTIME;
+    if (forced) return { runtime: { kind: 'named', runtime: forced }, hint: null };
+    if (i.cgroupVersion !== 'v2' && i.ociRuntime === 'crun') {
+      return which('runc')
+        ? { runtime: { kind: 'named', runtime: 'runc' }, hint: null }
+        : {
+            runtime: { kind: 'default' },
+            hint: 'crun cannot run containers on this cgroups v1/hybrid host: install runc (apt install runc)',
+          };
+    }
+    return { runtime: { kind: 'default' }, hint: null };
+  }
+
+  function enforcedLimits(i: PodmanInfo): LimitName[] {
+    if (isGvisor) return []; // runsc runs with ignore-cgroups here: podman's limits are not applied.
+    if (i.rootless && i.cgroupVersion !== 'v2') return []; // "not supported and ignored on cgroups V1 rootless"
+    const have = i.rootless ? i.cgroupControllers : ctx.host.cgroupControllers;
+    const out: LimitName[] = [];
+    if (have.includes('cpu')) out.push('cpus');
+    if (have.includes('memory')) out.push('memory');
+    if (have.includes('pids')) out.push('pids');
+    return out;
+  }
+
+  async function requireInfo(): Promise<{ i: PodmanInfo; runtime: PodmanRuntime }> {
+    const i = await info();
+    if ('error' in i) throw new BenchtopError('BACKEND_UNAVAILABLE', `${options.id}: ${i.error}`, { hint: i.error });
+    const { runtime, hint } = runtimeFor(i);
+    if (hint) throw new BenchtopError('BACKEND_UNAVAILABLE', `${options.id}: ${hint}`, { hint });
+    return { i, runtime };
+  }
+
+  const containerName = (ws: Workspace): string => ws.runtime.containerName ?? containerNameFor(ws.id);
+
+  async function killInside(runtime: PodmanRuntime, name: string, execId: string): Promise<string | undefined> {
+    const r = await run(buildKillExecArgv(runtime, name, execId), { timeoutMs: 15000 });
+    return r.exitCode === 0 ? undefined : `could not stop the timed-out command inside the container: ${firstLine(r.stderr)}`;
+  }
+
+  return {
+    id: options.id,
+    listKey: 'podman',
+
+    async detect(): Promise<BackendInfo> {
+      const i = await info();
+      const base = {
+        network: isGvisor ? (['none'] as const) : (['none', 'full'] as const),
+        pty: true,
+        persistentInstance: true,
+        rootfsImage: true,
+        registryImage: true,
+        gpu: false,
+        isolation: isGvisor ? ('gvisor' as const) : ('container' as const),
+      };
+      if ('error' in i) {
+        return { id: options.id, available: false, version: null, hint: i.error, capabilities: { ...base, network: [...base.network], enforcedLimits: [] } };
+      }
+      const { hint } = runtimeFor(i);
+      let version = `podman ${i.version}`;
+      if (isGvisor && !hint) {
+        const v = await ctx.runner.run([which('runsc') ?? 'runsc', '--version'], { timeoutMs: 10000 });
+        version += `, ${firstLine(v.stdout) || 'runsc'}`;
+      }
+      return {
+        id: options.id,
+        available: hint === null,
+        version,
+        hint: hint ?? (isGvisor ? 'network is always none under gVisor here; limits are not enforced (runsc ignores cgroups)' : i.rootless && i.cgroupVersion !== 'v2' ? 'rootless podman on cgroups v1 cannot enforce cpu/memory/pids limits' : null),
+        capabilities: { ...base, network: [...base.network], enforcedLimits: enforcedLimits(i), rootless: i.rootless },
+      };
+    },
+
+    async resolveImage(image): Promise<ResolvedImage> {
+      await requireInfo();
+      const listImages = async (): Promise<string> => {
+        const r = await run(buildImagesArgv(), { timeoutMs: 30000 });
+        const names = r.stdout.split('\n').map((s) => s.trim()).filter((s) => s && !s.startsWith('<none>'));
+        return names.length ? names.join(', ') : '(none: build or import one, e.g. podman import rootfs.tar NAME)';
+      };
+      if (!image) {
+        throw new BenchtopError('INVALID_INPUT', `image: ${options.id} needs --image (a local image or a rootfs directory); local images: ${await listImages()}`, { field: 'image' });
+      }
+      if (isAbsolute(image) || image.startsWith('.')) {
+        const dir = resolve(image);
+        if (!existsSync(dir) || !statSync(dir).isDirectory()) {
+          throw new BenchtopError('INVALID_INPUT', `image: ${dir} is not a directory (a rootfs directory was expected)`, { field: 'image' });
+        }
+        return { image: realpathSync(dir), imageKind: 'rootfs' };
+      }
+      const r = await run(buildImageExistsArgv(image), { timeoutMs: 30000 });
+      if (r.exitCode !== 0) {
+        throw new BenchtopError('INVALID_INPUT', `image: "${image}" is not in podman's local storage; local images: ${await listImages()}`, { field: 'image' });
+      }
+      return { image, imageKind: 'image' };
+    },
+
+    async prepare() {},
+
+    async start(ws, secretEnv) {
+      const { i, runtime } = await requireInfo();
+      const name = containerName(ws);
+      const runtimeInfo = { containerName: name, rootless: i.rootless, ociRuntime: runtime.kind === 'default' ? i.ociRuntime : runtime.kind === 'named' ? runtime.runtime : 'runsc' };
+      const existing = (await this.list([ws])).get(ws.id);
+      if (existing?.running) return { adopted: true, runtime: runtimeInfo };
+      let r;
+      if (existing) {
+        r = await run(buildStartArgv(runtime, name), { timeoutMs: 120000 });
+      } else {
+        if (!ws.image || ws.imageKind === 'host') throw new BenchtopError('INVALID_INPUT', 'image: missing', { field: 'image' });
+        r = await run(
+          buildRunArgv({
+            workspaceId: ws.id,
+            name: ws.name,
+            containerName: name,
+            image: ws.image,
+            imageKind: ws.imageKind,
+            project: ws.project,
+            network: ws.network,
+            ...(ws.limits.cpus !== undefined && !ws.unenforcedLimits.includes('cpus') ? { cpus: ws.limits.cpus } : {}),
+            ...(ws.limits.memoryMiB !== undefined && !ws.unenforcedLimits.includes('memory') ? { memoryMiB: ws.limits.memoryMiB } : {}),
+            ...(ws.limits.pids !== undefined && !ws.unenforcedLimits.includes('pids') ? { pids: ws.limits.pids } : {}),
+            env: ws.env,
+            rootless: i.rootless,
+            ulimits: ulimitsFor(ctx.host),
+            runtime,
+          }),
+          { timeoutMs: 300000 },
+        );
+      }
+      if (r.exitCode !== 0) throw backendFailed(`${options.id}: could not start the container`, r);
+      void secretEnv; // Secrets are given per exec (podman exec --env KEY), never to the container config.
+      return { adopted: false, runtime: runtimeInfo };
+    },
+
+    async stop(ws) {
+      const { runtime } = await requireInfo();
+      const r = await run(buildStopArgv(runtime, containerName(ws)), { timeoutMs: 60000 });
+      if (r.exitCode !== 0 && !/no such container/i.test(r.stderr)) throw backendFailed(`${options.id}: could not stop the container`, r);
+    },
+
+    async remove(ws) {
+      const { runtime } = await requireInfo();
+      const r = await run(buildRemoveArgv(runtime, containerName(ws)), { timeoutMs: 60000 });
+      if (r.exitCode !== 0 && !/no such container/i.test(r.stderr)) throw backendFailed(`${options.id}: could not remove the container`, r);
+    },
+
+    async list(): Promise<Map<string, SandboxStatus>> {
+      const r = await run(buildListArgv(), { timeoutMs: 30000 });
+      if (r.spawnError) return new Map();
+      if (r.exitCode !== 0) throw backendFailed('podman: could not list containers', r);
+      return parsePs(r.stdout);
+    },
+
+    async exec(ws, req: DriverExecRequest): Promise<DriverExecResult> {
+      const { runtime } = await requireInfo();
+      const name = containerName(ws);
+      const result = await run(
+        buildExecArgv({ containerName: name, cwd: req.cwd, env: req.env, secretKeys: Object.keys(req.secretEnv), execId: req.execId, argv: req.argv, runtime }),
+        { env: req.secretEnv, timeoutMs: req.timeoutMs, maxOutputBytes: req.maxOutputBytes },
+      );
+      if (!result.timedOut) return result;
+      const cleanupError = await killInside(runtime, name, req.execId);
+      return cleanupError ? { ...result, cleanupError } : result;
+    },
+
+    defaultCwd: () => CONTAINER_PROJECT_DIR,
+  };
+}
+
+export function newExecId(): string {
+  return randomUUID();
+}
+
+function firstLine(s: string): string {
+  return s.trim().split('\n')[0] ?? '';
+}

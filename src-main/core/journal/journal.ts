@@ -1,0 +1,99 @@
+/**
+ * A workspace's journal: append-only JSONL, one line per entry, with the
+ * entry's stdout/stderr in files beside it. Sequence numbers are allocated
+ * under a lock so concurrent writers (app + CLI) never collide.
+ */
+import { appendFileSync, closeSync, existsSync, mkdirSync, openSync, readFileSync, readSync, statSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BenchtopError, journalEntrySchema, type JournalEntry, type JournalEntryWithOutput } from '../../../src-preload/contract';
+import { paths } from '../store/layout';
+import { withLock } from '../store/lock';
+
+export type NewEntry = Omit<JournalEntry, 'seq' | 'stdout' | 'stderr'>;
+
+export interface StoredOutput {
+  text: string;
+  /** Bytes the command produced (may exceed what is stored). */
+  totalBytes: number;
+  truncated: boolean;
+}
+
+export class Journal {
+  constructor(readonly dir: string) {}
+
+  private outputFile(seq: number, stream: 'stdout' | 'stderr'): string {
+    return join(paths.outputs(this.dir), `${seq}.${stream}`);
+  }
+
+  async append(entry: NewEntry, output?: { stdout: StoredOutput; stderr: StoredOutput }): Promise<JournalEntry> {
+    mkdirSync(this.dir, { recursive: true });
+    return withLock(paths.journal(this.dir), () => {
+      const seqFile = paths.journalSeq(this.dir);
+      const seq = (existsSync(seqFile) ? Number(readFileSync(seqFile, 'utf8')) || 0 : 0) + 1;
+      const info = (o: StoredOutput) => ({ bytes: o.totalBytes, storedBytes: Buffer.byteLength(o.text), truncated: o.truncated });
+      if (output) {
+        mkdirSync(paths.outputs(this.dir), { recursive: true });
+        writeFileSync(this.outputFile(seq, 'stdout'), output.stdout.text);
+        writeFileSync(this.outputFile(seq, 'stderr'), output.stderr.text);
+      }
+      const full: JournalEntry = { ...entry, seq, stdout: output ? info(output.stdout) : null, stderr: output ? info(output.stderr) : null };
+      // Outputs first, then the line, then the counter: a reader never sees an entry without its output.
+      appendFileSync(paths.journal(this.dir), `${JSON.stringify(full)}\n`);
+      writeFileSync(seqFile, String(seq));
+      return full;
+    });
+  }
+
+  list(afterSeq = 0, limit = 1000): JournalEntry[] {
+    let text: string;
+    try {
+      text = readFileSync(paths.journal(this.dir), 'utf8');
+    } catch {
+      return [];
+    }
+    const out: JournalEntry[] = [];
+    for (const line of text.split('\n')) {
+      if (!line) continue;
+      let parsed: unknown;
+      try {
+        parsed = JSON.parse(line);
+      } catch {
+        continue; // A torn last line from a crash is skipped, not fatal.
+      }
+      const r = journalEntrySchema.safeParse(parsed);
+      if (!r.success || r.data.seq <= afterSeq) continue;
+      out.push(r.data);
+      if (out.length >= limit) break;
+    }
+    return out;
+  }
+
+  get(seq: number): JournalEntryWithOutput {
+    const entry = this.list(seq - 1, 1)[0];
+    if (!entry || entry.seq !== seq) throw new BenchtopError('NOT_FOUND', `no journal entry ${seq}`, { seq });
+    const read = (s: 'stdout' | 'stderr') => (entry[s] ? safeRead(this.outputFile(seq, s)) : '');
+    return { ...entry, stdoutText: read('stdout'), stderrText: read('stderr') };
+  }
+
+  readOutput(seq: number, stream: 'stdout' | 'stderr', offset = 0, length = 1024 * 1024) {
+    const file = this.outputFile(seq, stream);
+    if (!existsSync(file)) throw new BenchtopError('NOT_FOUND', `no ${stream} stored for journal entry ${seq}`, { seq });
+    const total = statSync(file).size;
+    const fd = openSync(file, 'r');
+    try {
+      const buf = Buffer.alloc(Math.max(0, Math.min(length, total - offset)));
+      const n = buf.length ? readSync(fd, buf, 0, buf.length, offset) : 0;
+      return { data: buf.subarray(0, n).toString('utf8'), offset, totalBytes: total, eof: offset + n >= total };
+    } finally {
+      closeSync(fd);
+    }
+  }
+}
+
+function safeRead(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch {
+    return '';
+  }
+}

@@ -1,0 +1,469 @@
+/**
+ * The workspace service: the one core that the Electron app, the browser host
+ * and the CLI all drive. It owns lifecycle, exec, journaling, redaction,
+ * reconciliation against the backends, and TTL reaping.
+ */
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { isAbsolute, posix } from 'node:path';
+import {
+  BACKEND_IDS,
+  BenchtopError,
+  LIMIT_RANGES,
+  type BackendId,
+  type BackendInfo,
+  type CreateWorkspaceInput,
+  type ExecInput,
+  type ExecResult,
+  type JournalEntry,
+  type LimitName,
+  type Workspace,
+} from '../../../src-preload/contract';
+import { createBwrapDriver } from '../drivers/bwrap/driver';
+import { createHostDriver } from '../drivers/host/driver';
+import { createPodmanDriver } from '../drivers/podman/driver';
+import type { Driver, DriverContext, SandboxStatus } from '../drivers/types';
+import { readHostInfo, type HostInfo } from '../host/hostinfo';
+import { Journal, type NewEntry } from '../journal/journal';
+import { createExecaRunner, type Runner } from '../runner/runner';
+import { createRedactor, splitSensitive, type Redactor } from '../secrets/redact';
+import { createFileSecretStore, type SecretStore } from '../secrets/store';
+import { readJson } from '../store/atomic';
+import { paths } from '../store/layout';
+import { Registry } from '../store/registry';
+import { displayCommand } from './quote';
+import { resolveProject, validateHostLimits } from './validate';
+
+export interface ServiceEvents {
+  workspaceChanged(ws: Workspace, removed: boolean): void;
+  journalAppended(workspaceId: string, entry: JournalEntry): void;
+}
+
+export interface ServiceOptions {
+  home: string;
+  runner?: Runner;
+  host?: HostInfo;
+  drivers?: Partial<Record<BackendId, Driver>>;
+  maxActive?: number;
+  now?: () => number;
+}
+
+const ACTIVE = new Set(['starting', 'running', 'stopping']);
+const OUTPUT_CAP = 1024 * 1024;
+/** A record left in "starting" longer than this by a process that died is failed by reconciliation. */
+const START_GRACE_MS = 5 * 60 * 1000;
+const LIMIT_FIELDS: Record<LimitName, 'cpus' | 'memoryMiB' | 'pids'> = { cpus: 'cpus', memory: 'memoryMiB', pids: 'pids' };
+
+export class WorkspaceService {
+  readonly registry: Registry;
+  readonly secrets: SecretStore;
+  readonly host: HostInfo;
+  private readonly drivers: Record<BackendId, Driver>;
+  private readonly listeners = new Set<Partial<ServiceEvents>>();
+  private readonly now: () => number;
+  private readonly maxActiveOverride: number | undefined;
+
+  constructor(readonly options: ServiceOptions) {
+    this.registry = new Registry(options.home);
+    this.secrets = createFileSecretStore(options.home);
+    this.host = options.host ?? readHostInfo();
+    this.now = options.now ?? Date.now;
+    this.maxActiveOverride = options.maxActive;
+    const ctx: DriverContext = {
+      runner: options.runner ?? createExecaRunner(),
+      host: this.host,
+      workspaceDir: (ws) => this.registry.dir(ws.id),
+    };
+    this.drivers = {
+      podman: options.drivers?.podman ?? createPodmanDriver(ctx, { id: 'podman' }),
+      gvisor: options.drivers?.gvisor ?? createPodmanDriver(ctx, { id: 'gvisor' }),
+      bwrap: options.drivers?.bwrap ?? createBwrapDriver(ctx),
+      host: options.drivers?.host ?? createHostDriver(ctx),
+    };
+  }
+
+  on(listener: Partial<ServiceEvents>): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** The configured maximum of active workspaces: option, BENCHTOP_MAX_ACTIVE, config.json, or 16. */
+  get maxActive(): number {
+    if (this.maxActiveOverride !== undefined) return this.maxActiveOverride;
+    const env = Number(process.env.BENCHTOP_MAX_ACTIVE);
+    if (Number.isInteger(env) && env > 0) return env;
+    const cfg = readJson<{ maxActiveWorkspaces?: number }>(`${this.options.home}/config.json`);
+    return cfg?.maxActiveWorkspaces ?? 16;
+  }
+
+  private redactor(extra: Iterable<string> = []): Redactor {
+    return createRedactor([...this.secrets.allValues(), ...extra]);
+  }
+
+  private emitChanged(ws: Workspace, removed = false): void {
+    for (const l of this.listeners) l.workspaceChanged?.(ws, removed);
+  }
+
+  private nowIso(): string {
+    return new Date(this.now()).toISOString();
+  }
+
+  journal(ws: Workspace): Journal {
+    return new Journal(this.registry.dir(ws.id));
+  }
+
+  private async lifecycle(ws: Workspace, event: string, client: string, detail: string | null, exitCode: number | null = null): Promise<void> {
+    const entry: NewEntry = {
+      workspaceId: ws.id,
+      source: 'lifecycle',
+      command: event,
+      argv: null,
+      cwd: null,
+      client,
+      startedAt: this.nowIso(),
+      durationMs: 0,
+      exitCode,
+      timedOut: false,
+      event,
+      detail: detail === null ? null : this.redactor().text(detail),
+    };
+    const full = await this.journal(ws).append(entry);
+    for (const l of this.listeners) l.journalAppended?.(ws.id, full);
+  }
+
+  /** Read-modify-write of one record under its lock; `mutate` returns null for "no change". */
+  private async update(id: string, mutate: (ws: Workspace) => Workspace | null, opts: { try?: boolean } = {}): Promise<Workspace | null> {
+    const body = () => {
+      const fresh = this.registry.read(id);
+      if (!fresh) return null;
+      const next = mutate(fresh);
+      if (!next) return null;
+      const written = { ...next, updatedAt: this.nowIso() };
+      this.registry.write(written);
+      return written;
+    };
+    const ws = opts.try ? ((await this.registry.tryWorkspaceLock(id, body)) ?? null) : await this.registry.withWorkspaceLock(id, body);
+    if (ws) this.emitChanged(ws);
+    return ws;
+  }
+
+  driver(id: BackendId): Driver {
+    return this.drivers[id];
+  }
+
+  async backends(): Promise<BackendInfo[]> {
+    return Promise.all(BACKEND_IDS.map((id) => this.drivers[id].detect()));
+  }
+
+  async create(input: CreateWorkspaceInput, client: string): Promise<Workspace> {
+    const driver = this.drivers[input.backend];
+    if (input.backend === 'host' && !input.allowHost) {
+      throw new BenchtopError('INVALID_INPUT', 'allowHost: the host backend has NO isolation (commands run as you, on this machine); pass --allow-host to use it', { field: 'allowHost' });
+    }
+    validateHostLimits(input, this.host);
+    const info = await driver.detect();
+    if (!info.available) throw new BenchtopError('BACKEND_UNAVAILABLE', `${input.backend}: ${info.hint ?? 'not available'}`, { hint: info.hint });
+    const network = input.network ?? (input.backend === 'host' ? 'full' : 'none');
+    if (!info.capabilities.network.includes(network)) {
+      throw new BenchtopError('INVALID_INPUT', `network: ${input.backend} supports only ${info.capabilities.network.join(', ')} here`, { field: 'network' });
+    }
+    const unenforced: LimitName[] = [];
+    for (const limit of ['cpus', 'memory', 'pids'] as const) {
+      if (input[LIMIT_FIELDS[limit]] === undefined || info.capabilities.enforcedLimits.includes(limit)) continue;
+      if (!input.bestEffortLimits) {
+        const why = info.capabilities.enforcedLimits.length === 0 ? (info.hint ?? 'no cgroup is available to it') : `only ${info.capabilities.enforcedLimits.join(', ')} can be enforced`;
+        throw new BenchtopError(
+          'LIMIT_UNENFORCEABLE',
+          `${limit}: ${input.backend} cannot enforce a ${limit} limit on this host (${why}); pass --best-effort-limits to record it unenforced`,
+          { field: LIMIT_FIELDS[limit], limit },
+        );
+      }
+      unenforced.push(limit);
+    }
+    const image = await driver.resolveImage(input.image);
+    const id = randomBytes(6).toString('hex');
+    const dir = this.registry.dir(id);
+    const project = input.project ? resolveProject(input.project, this.options.home) : paths.files(dir);
+    const { plain: env, secret: envSecrets } = splitSensitive(input.env ?? {});
+    const secretValues = { ...envSecrets, ...(input.secrets ?? {}) };
+    const at = this.nowIso();
+    const ws: Workspace = {
+      id,
+      name: input.name,
+      backend: input.backend,
+      state: 'created',
+      reason: null,
+      image: image.image,
+      imageKind: image.imageKind,
+      project,
+      limits: {
+        ...(input.cpus !== undefined ? { cpus: input.cpus } : {}),
+        ...(input.memoryMiB !== undefined ? { memoryMiB: input.memoryMiB } : {}),
+        ...(input.pids !== undefined ? { pids: input.pids } : {}),
+        execTimeoutSec: input.execTimeoutSec ?? LIMIT_RANGES.execTimeoutSec.default,
+      },
+      unenforcedLimits: unenforced,
+      network,
+      isolation: info.capabilities.isolation,
+      env,
+      secretKeys: Object.keys(secretValues).sort(),
+      ttlSec: input.ttlSec ?? null,
+      expiresAt: null,
+      createdAt: at,
+      updatedAt: at,
+      startedAt: null,
+      stoppedAt: null,
+      placement: { kind: 'local' },
+      runtime: {},
+    };
+    await this.registry.withRegistryLock(async () => {
+      const taken = this.registry.list().find((w) => w.name === input.name);
+      if (taken) throw new BenchtopError('CONFLICT', `a workspace named "${input.name}" already exists (${taken.backend}, ${taken.state})`, { field: 'name' });
+      mkdirSync(dir, { recursive: true });
+      if (!input.project) mkdirSync(project, { recursive: true });
+      // Secrets first: a record never names a key whose value was lost.
+      await this.secrets.set(id, secretValues);
+      await driver.prepare(ws);
+      this.registry.write(ws);
+    });
+    this.emitChanged(ws);
+    const summary = [
+      `backend=${ws.backend}`,
+      ws.image ? `image=${ws.image}` : null,
+      `project=${ws.project}`,
+      `network=${ws.network}`,
+      ws.isolation === 'none' ? 'isolation=NONE' : null,
+      unenforced.length ? `unenforced=${unenforced.join(',')}` : null,
+    ].filter(Boolean).join(' ');
+    await this.lifecycle(ws, 'created', client, summary);
+    if (input.start === false) return ws;
+    return this.start(ws.id, client);
+  }
+
+  async start(ref: string, client: string): Promise<Workspace> {
+    const ws = this.registry.get(ref);
+    const driver = this.drivers[ws.backend];
+    const starting = await this.registry.withRegistryLock(() =>
+      this.update(ws.id, (w) => {
+        if (w.state === 'running') return null;
+        if (w.state === 'starting' || w.state === 'stopping') throw new BenchtopError('CONFLICT', `workspace "${w.name}" is ${w.state}`);
+        const active = this.registry.list().filter((o) => o.id !== w.id && ACTIVE.has(o.state)).length;
+        if (active >= this.maxActive) {
+          throw new BenchtopError('QUOTA_EXCEEDED', `${active} workspaces are active, the maximum is ${this.maxActive} (stop one, or raise maxActiveWorkspaces in config.json)`);
+        }
+        return { ...w, state: 'starting', reason: null };
+      }),
+    );
+    if (!starting) return this.registry.get(ws.id);
+    try {
+      const { adopted, runtime } = await driver.start(starting, this.secrets.get(ws.id));
+      const startedAt = this.nowIso();
+      const running = await this.update(ws.id, (w) => ({
+        ...w,
+        state: 'running',
+        reason: adopted ? 'adopted: its sandbox was already running' : null,
+        runtime: { ...w.runtime, ...runtime },
+        startedAt,
+        stoppedAt: null,
+        expiresAt: w.ttlSec ? new Date(this.now() + w.ttlSec * 1000).toISOString() : null,
+      }));
+      await this.lifecycle(ws, adopted ? 'adopted' : 'started', client, running?.expiresAt ? `expires ${running.expiresAt}` : null);
+      return running ?? this.registry.get(ws.id);
+    } catch (err) {
+      const message = this.redactor().text(err instanceof Error ? err.message : String(err));
+      await this.update(ws.id, (w) => ({ ...w, state: 'failed', reason: message }));
+      await this.lifecycle(ws, 'failed', client, message);
+      throw err instanceof BenchtopError ? new BenchtopError(err.code, this.redactor().text(err.message), this.redactor().value(err.details)) : err;
+    }
+  }
+
+  async stop(ref: string, client: string): Promise<Workspace> {
+    const ws = this.registry.get(ref);
+    const stopping = await this.update(ws.id, (w) => {
+      if (w.state === 'stopping') throw new BenchtopError('CONFLICT', `workspace "${w.name}" is already stopping`);
+      if (!ACTIVE.has(w.state)) return null;
+      return { ...w, state: 'stopping' };
+    });
+    if (!stopping) return this.registry.get(ws.id);
+    try {
+      await this.drivers[ws.backend].stop(stopping);
+    } catch (err) {
+      await this.update(ws.id, (w) => ({ ...w, state: 'failed', reason: `stop failed: ${(err as Error).message}` }));
+      throw err;
+    }
+    const stopped = await this.update(ws.id, (w) => ({ ...w, state: 'stopped', reason: `stopped by ${client}`, stoppedAt: this.nowIso(), expiresAt: null }));
+    await this.lifecycle(ws, 'stopped', client, null);
+    return stopped ?? this.registry.get(ws.id);
+  }
+
+  async remove(ref: string, client: string): Promise<{ id: string; name: string }> {
+    const ws = this.registry.get(ref);
+    try {
+      await this.drivers[ws.backend].remove(ws);
+    } catch (err) {
+      // An uninstalled backend holds no sandbox to remove; any other failure keeps the record.
+      if (!(err instanceof BenchtopError && err.code === 'BACKEND_UNAVAILABLE')) throw err;
+    }
+    await this.registry.withRegistryLock(async () => {
+      await this.registry.withWorkspaceLock(ws.id, () => this.registry.remove(ws.id));
+      await this.secrets.delete(ws.id);
+    });
+    this.emitChanged({ ...ws, state: 'stopped', reason: `removed by ${client}` }, true);
+    return { id: ws.id, name: ws.name };
+  }
+
+  async get(ref: string): Promise<Workspace> {
+    const ws = this.registry.get(ref);
+    await this.refresh([ws]);
+    return this.registry.get(ws.id);
+  }
+
+  async list(): Promise<Workspace[]> {
+    await this.refresh();
+    return this.registry.list();
+  }
+
+  /**
+   * Reconciles records with what the backends report (ONE list call per
+   * backend family) and reaps expired workspaces. The backend is the truth.
+   */
+  async refresh(only?: Workspace[]): Promise<void> {
+    const records = only ?? this.registry.list();
+    const byKey = new Map<string, { driver: Driver; list: Workspace[] }>();
+    for (const ws of records) {
+      const d = this.drivers[ws.backend];
+      const group = byKey.get(d.listKey) ?? { driver: d, list: [] };
+      group.list.push(ws);
+      byKey.set(d.listKey, group);
+    }
+    const statuses = new Map<string, SandboxStatus>();
+    await Promise.all(
+      [...byKey.values()].map(async ({ driver, list }) => {
+        try {
+          for (const [id, s] of await driver.list(list)) statuses.set(id, s);
+        } catch {
+          // A backend that cannot list right now changes nothing this round.
+          for (const ws of list) statuses.set(ws.id, { running: ACTIVE.has(ws.state), description: 'unknown' });
+        }
+      }),
+    );
+    for (const ws of records) await this.reconcileOne(ws, statuses.get(ws.id));
+  }
+
+  private async reconcileOne(ws: Workspace, status: SandboxStatus | undefined): Promise<void> {
+    const now = this.now();
+    if (ws.expiresAt && ACTIVE.has(ws.state) && Date.parse(ws.expiresAt) <= now) {
+      await this.expire(ws);
+      return;
+    }
+    const persistent = ws.backend === 'podman' || ws.backend === 'gvisor';
+    let event: string | null = null;
+    let detail: string | null = null;
+    const next = await this.update(
+      ws.id,
+      (w) => {
+        if (w.state === 'running' && !status?.running) {
+          event = 'died';
+          detail = status ? `${status.description} outside Benchtop` : 'its sandbox is gone (removed outside Benchtop)';
+          return { ...w, state: 'stopped', reason: detail, stoppedAt: this.nowIso(), expiresAt: null };
+        }
+        if (w.state === 'starting' && !status?.running && now - Date.parse(w.updatedAt) > START_GRACE_MS) {
+          event = 'failed';
+          detail = 'start was interrupted (the process starting it went away)';
+          return { ...w, state: 'failed', reason: detail };
+        }
+        if (persistent && status?.running && (w.state === 'stopped' || w.state === 'failed' || w.state === 'created' || w.state === 'starting')) {
+          event = 'adopted';
+          detail = 'its sandbox was running: adopted';
+          return { ...w, state: 'running', reason: detail, startedAt: w.startedAt ?? this.nowIso() };
+        }
+        return null;
+      },
+      // Someone holding the lock is changing this workspace right now; look again next round.
+      { try: true },
+    );
+    if (next && event) await this.lifecycle(next, event, 'reconcile', detail);
+  }
+
+  private async expire(ws: Workspace): Promise<void> {
+    try {
+      await this.drivers[ws.backend].remove(ws);
+    } catch {
+      // Reaping continues: the record must say expired even if the backend is gone.
+    }
+    const detail = `TTL of ${ws.ttlSec} s elapsed`;
+    const next = await this.update(ws.id, (w) => (ACTIVE.has(w.state) ? { ...w, state: 'expired', reason: detail, stoppedAt: this.nowIso(), expiresAt: null } : null));
+    if (next) await this.lifecycle(next, 'expired', 'reaper', detail);
+  }
+
+  async exec(input: ExecInput, client: string): Promise<ExecResult> {
+    let ws = this.registry.get(input.workspace);
+    if (ws.expiresAt && Date.parse(ws.expiresAt) <= this.now()) {
+      await this.expire(ws);
+      ws = this.registry.get(ws.id);
+    }
+    if (ws.state !== 'running') {
+      throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${ws.state}${ws.reason ? ` (${ws.reason})` : ''}: start it first`);
+    }
+    const driver = this.drivers[ws.backend];
+    const argv = input.argv ?? ['sh', '-lc', input.shell as string];
+    const base = driver.defaultCwd(ws);
+    const cwd = input.cwd ? (isAbsolute(input.cwd) ? input.cwd : posix.join(base, input.cwd)) : base;
+    const { plain, secret } = splitSensitive(input.env ?? {});
+    const secretEnv = { ...this.secrets.get(ws.id), ...secret };
+    const redactor = this.redactor(Object.values(secret));
+    const timeoutSec = input.timeoutSec ?? ws.limits.execTimeoutSec;
+    const startedAt = this.nowIso();
+    const r = await driver.exec(ws, {
+      argv,
+      cwd,
+      env: plain,
+      secretEnv,
+      timeoutMs: timeoutSec * 1000,
+      execId: randomUUID(),
+      maxOutputBytes: OUTPUT_CAP,
+    });
+    if (r.spawnError) throw new BenchtopError('BACKEND_UNAVAILABLE', `${ws.backend}: ${redactor.text(r.spawnError)}`);
+    if ((ws.backend === 'podman' || ws.backend === 'gvisor') && r.exitCode === 125 && /container state improper|no such container|not running/i.test(r.stderr)) {
+      await this.refresh([ws]);
+      const now = this.registry.get(ws.id);
+      throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${now.state}${now.reason ? ` (${now.reason})` : ''}: start it first`);
+    }
+    const stdout = redactor.text(r.stdout);
+    let stderr = redactor.text(r.stderr);
+    if (r.timedOut) stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}benchtop: timed out after ${timeoutSec} s; the command was killed\n`;
+    if (r.cleanupError) stderr += `benchtop: ${redactor.text(r.cleanupError)}\n`;
+    const exitCode = r.timedOut ? 124 : r.exitCode;
+    const entry = await this.journal(ws).append(
+      {
+        workspaceId: ws.id,
+        source: 'exec',
+        command: redactor.text(input.shell ?? displayCommand(argv)),
+        argv: redactor.value(argv),
+        cwd,
+        client,
+        startedAt,
+        durationMs: Math.round(r.durationMs),
+        exitCode,
+        timedOut: r.timedOut,
+        event: null,
+        detail: r.cleanupError ? redactor.text(r.cleanupError) : null,
+      },
+      {
+        stdout: { text: stdout, totalBytes: r.stdoutBytes, truncated: r.stdoutTruncated },
+        stderr: { text: stderr, totalBytes: r.stderrBytes, truncated: r.stderrTruncated },
+      },
+    );
+    for (const l of this.listeners) l.journalAppended?.(ws.id, entry);
+    return {
+      seq: entry.seq,
+      exitCode,
+      stdout,
+      stderr,
+      durationMs: Math.round(r.durationMs),
+      timedOut: r.timedOut,
+      stdoutTruncated: r.stdoutTruncated,
+      stderrTruncated: r.stderrTruncated,
+    };
+  }
+}

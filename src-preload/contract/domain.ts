@@ -1,0 +1,210 @@
+/**
+ * Domain shapes shared by main, the CLI, the browser host and the renderer.
+ * Static ranges live here; limits that depend on the host (cores, memory) are
+ * checked again in core, where the host is known.
+ */
+import { z } from 'zod';
+
+export const BACKEND_IDS = ['podman', 'gvisor', 'bwrap', 'host'] as const;
+export const backendIdSchema = z.enum(BACKEND_IDS);
+export type BackendId = z.infer<typeof backendIdSchema>;
+
+export const WORKSPACE_NAME_RE = /^[a-z0-9][a-z0-9_.-]{0,62}$/;
+export const workspaceNameSchema = z
+  .string()
+  .regex(WORKSPACE_NAME_RE, 'must match ^[a-z0-9][a-z0-9_.-]{0,62}$ (lower-case letters, digits, _ . -)');
+
+/** A workspace is addressed by its name or its id. */
+export const workspaceRefSchema = z.string().min(1, 'workspace name or id is required').max(128);
+
+export const WORKSPACE_STATES = ['created', 'starting', 'running', 'stopping', 'stopped', 'failed', 'expired'] as const;
+export const workspaceStateSchema = z.enum(WORKSPACE_STATES);
+export type WorkspaceState = z.infer<typeof workspaceStateSchema>;
+
+export const LIMIT_NAMES = ['cpus', 'memory', 'pids'] as const;
+export type LimitName = (typeof LIMIT_NAMES)[number];
+
+export const LIMIT_RANGES = {
+  cpus: { min: 0.1 },
+  memoryMiB: { min: 64 },
+  pids: { min: 16, max: 65536 },
+  ttlSec: { min: 60, max: 30 * 24 * 3600 },
+  execTimeoutSec: { min: 1, max: 1800, default: 300 },
+} as const;
+
+export const envKeySchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name');
+export const envMapSchema = z.record(envKeySchema, z.string());
+
+export const networkSchema = z.enum(['none', 'full']);
+export type NetworkMode = z.infer<typeof networkSchema>;
+
+export const isolationSchema = z.enum(['container', 'gvisor', 'namespaces', 'none']);
+
+export const limitsSchema = z.object({
+  cpus: z.number().min(LIMIT_RANGES.cpus.min, 'cpus must be at least 0.1').optional(),
+  memoryMiB: z.number().int().min(LIMIT_RANGES.memoryMiB.min, 'memory must be at least 64 MiB').optional(),
+  pids: z.number().int().min(LIMIT_RANGES.pids.min).max(LIMIT_RANGES.pids.max).optional(),
+  execTimeoutSec: z.number().int().min(LIMIT_RANGES.execTimeoutSec.min).max(LIMIT_RANGES.execTimeoutSec.max),
+});
+export type Limits = z.infer<typeof limitsSchema>;
+
+export const capabilitiesSchema = z.object({
+  /** Which limits this backend ENFORCES on this host (not merely accepts). */
+  enforcedLimits: z.array(z.enum(LIMIT_NAMES)),
+  network: z.array(networkSchema),
+  pty: z.boolean(),
+  persistentInstance: z.boolean(),
+  rootfsImage: z.boolean(),
+  registryImage: z.boolean(),
+  gpu: z.boolean(),
+  isolation: isolationSchema,
+  rootless: z.boolean().optional(),
+});
+export type Capabilities = z.infer<typeof capabilitiesSchema>;
+
+export const backendInfoSchema = z.object({
+  id: backendIdSchema,
+  available: z.boolean(),
+  version: z.string().nullable(),
+  hint: z.string().nullable(),
+  capabilities: capabilitiesSchema,
+});
+export type BackendInfo = z.infer<typeof backendInfoSchema>;
+
+export const workspaceSchema = z.object({
+  id: z.string(),
+  name: z.string(),
+  backend: backendIdSchema,
+  state: workspaceStateSchema,
+  reason: z.string().nullable(),
+  image: z.string().nullable(),
+  imageKind: z.enum(['image', 'rootfs', 'host']),
+  project: z.string(),
+  limits: limitsSchema,
+  /** Limits that were asked for but are not enforced (only with bestEffortLimits). */
+  unenforcedLimits: z.array(z.enum(LIMIT_NAMES)),
+  network: networkSchema,
+  isolation: isolationSchema,
+  env: envMapSchema,
+  secretKeys: z.array(z.string()),
+  ttlSec: z.number().int().nullable(),
+  expiresAt: z.string().nullable(),
+  createdAt: z.string(),
+  updatedAt: z.string(),
+  startedAt: z.string().nullable(),
+  stoppedAt: z.string().nullable(),
+  placement: z.object({ kind: z.literal('local') }),
+  runtime: z.object({
+    containerName: z.string().optional(),
+    rootless: z.boolean().optional(),
+    ociRuntime: z.string().optional(),
+  }),
+});
+export type Workspace = z.infer<typeof workspaceSchema>;
+
+export const createWorkspaceInputSchema = z
+  .object({
+    name: workspaceNameSchema,
+    backend: backendIdSchema,
+    image: z.string().min(1).max(4096).optional(),
+    project: z.string().min(1).max(4096).optional(),
+    cpus: z.number().min(LIMIT_RANGES.cpus.min, 'cpus must be at least 0.1').optional(),
+    memoryMiB: z.number().int().min(LIMIT_RANGES.memoryMiB.min, 'memory must be at least 64 MiB').optional(),
+    pids: z
+      .number()
+      .int()
+      .min(LIMIT_RANGES.pids.min, 'pids must be between 16 and 65536')
+      .max(LIMIT_RANGES.pids.max, 'pids must be between 16 and 65536')
+      .optional(),
+    ttlSec: z
+      .number()
+      .int()
+      .min(LIMIT_RANGES.ttlSec.min, 'ttl must be between 60 s and 30 days')
+      .max(LIMIT_RANGES.ttlSec.max, 'ttl must be between 60 s and 30 days')
+      .optional(),
+    execTimeoutSec: z
+      .number()
+      .int()
+      .min(LIMIT_RANGES.execTimeoutSec.min, 'exec timeout must be between 1 and 1800 s')
+      .max(LIMIT_RANGES.execTimeoutSec.max, 'exec timeout must be between 1 and 1800 s')
+      .optional(),
+    network: networkSchema.optional(),
+    env: envMapSchema.optional(),
+    secrets: envMapSchema.optional(),
+    allowHost: z.boolean().optional(),
+    bestEffortLimits: z.boolean().optional(),
+    start: z.boolean().optional(),
+  })
+  .strict();
+export type CreateWorkspaceInput = z.infer<typeof createWorkspaceInputSchema>;
+
+export const execInputSchema = z
+  .object({
+    workspace: workspaceRefSchema,
+    argv: z.array(z.string()).min(1, 'argv must not be empty').optional(),
+    shell: z.string().min(1, 'shell command must not be empty').optional(),
+    cwd: z.string().min(1).max(4096).optional(),
+    env: envMapSchema.optional(),
+    timeoutSec: z
+      .number()
+      .int()
+      .min(LIMIT_RANGES.execTimeoutSec.min, 'timeout must be between 1 and 1800 s')
+      .max(LIMIT_RANGES.execTimeoutSec.max, 'timeout must be between 1 and 1800 s')
+      .optional(),
+  })
+  .strict()
+  .refine((v) => (v.argv === undefined) !== (v.shell === undefined), {
+    message: 'give exactly one of argv or shell',
+    path: ['argv'],
+  });
+export type ExecInput = z.infer<typeof execInputSchema>;
+
+export const execResultSchema = z.object({
+  seq: z.number().int(),
+  exitCode: z.number().int(),
+  stdout: z.string(),
+  stderr: z.string(),
+  durationMs: z.number(),
+  timedOut: z.boolean(),
+  stdoutTruncated: z.boolean(),
+  stderrTruncated: z.boolean(),
+});
+export type ExecResult = z.infer<typeof execResultSchema>;
+
+export const JOURNAL_SOURCES = ['exec', 'terminal', 'lifecycle'] as const;
+
+export const outputInfoSchema = z.object({
+  /** Bytes the command produced on this stream. */
+  bytes: z.number().int(),
+  /** Bytes kept in the journal (the head of the stream, up to the cap). */
+  storedBytes: z.number().int(),
+  truncated: z.boolean(),
+});
+
+export const journalEntrySchema = z.object({
+  seq: z.number().int(),
+  workspaceId: z.string(),
+  source: z.enum(JOURNAL_SOURCES),
+  /** What ran, as one display string (argv quoted for a POSIX shell). */
+  command: z.string(),
+  argv: z.array(z.string()).nullable(),
+  cwd: z.string().nullable(),
+  /** Which front end asked: cli, app, web, api. */
+  client: z.string(),
+  startedAt: z.string(),
+  durationMs: z.number(),
+  exitCode: z.number().int().nullable(),
+  timedOut: z.boolean(),
+  /** For lifecycle entries: created, started, stopped, removed, expired, failed, adopted. */
+  event: z.string().nullable(),
+  detail: z.string().nullable(),
+  stdout: outputInfoSchema.nullable(),
+  stderr: outputInfoSchema.nullable(),
+});
+export type JournalEntry = z.infer<typeof journalEntrySchema>;
+
+export const journalEntryWithOutputSchema = journalEntrySchema.extend({
+  stdoutText: z.string(),
+  stderrText: z.string(),
+});
+export type JournalEntryWithOutput = z.infer<typeof journalEntryWithOutputSchema>;

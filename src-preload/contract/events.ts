@@ -1,0 +1,14 @@
+/** Every event pushed from main to its clients, declared once. */
+import { z } from 'zod';
+import { journalEntrySchema, workspaceSchema } from './domain';
+
+export const events = {
+  /** A workspace was created, changed state, or was removed (`removed: true`). */
+  'workspace.changed': z.object({ workspace: workspaceSchema, removed: z.boolean() }),
+  /** A journal entry was appended to a workspace's journal. */
+  'journal.appended': z.object({ workspaceId: z.string(), entry: journalEntrySchema }),
+} as const;
+
+export type Events = typeof events;
+export type EventName = keyof Events;
+export type EventPayload<E extends EventName> = z.infer<Events[E]>;

@@ -1,0 +1,72 @@
+/**
+ * Every method the UI, the CLI and the browser host call, declared once.
+ * Main validates each incoming payload against `params`; clients get types
+ * from the same map. Channel names exist only here.
+ */
+import { z } from 'zod';
+import {
+  backendInfoSchema,
+  createWorkspaceInputSchema,
+  execInputSchema,
+  execResultSchema,
+  journalEntrySchema,
+  journalEntryWithOutputSchema,
+  workspaceRefSchema,
+  workspaceSchema,
+} from './domain';
+
+const refParams = z.object({ workspace: workspaceRefSchema }).strict();
+
+export const methods = {
+  /** Detects every backend: availability, version, a hint when unusable, capabilities. */
+  'backends.list': { params: z.object({}).strict(), result: z.array(backendInfoSchema) },
+  /** Lists all workspaces, reconciled against the backends (one call per backend). */
+  'workspaces.list': { params: z.object({}).strict(), result: z.array(workspaceSchema) },
+  /** One workspace by name or id, reconciled. */
+  'workspaces.get': { params: refParams, result: workspaceSchema },
+  /** Creates a workspace and starts it unless `start: false`. */
+  'workspaces.create': { params: createWorkspaceInputSchema, result: workspaceSchema },
+  /** Starts a created or stopped workspace (adopts a sandbox that is already running). */
+  'workspaces.start': { params: refParams, result: workspaceSchema },
+  /** Stops a workspace; its files, home and journal are kept. */
+  'workspaces.stop': { params: refParams, result: workspaceSchema },
+  /** Stops and removes a workspace and its record. The project folder is never touched. */
+  'workspaces.remove': { params: refParams, result: z.object({ id: z.string(), name: z.string() }) },
+  /** Runs one command in a running workspace and journals it. */
+  'exec.run': { params: execInputSchema, result: execResultSchema },
+  /** Journal entries of a workspace, oldest first; page with afterSeq + limit. */
+  'journal.list': {
+    params: z
+      .object({
+        workspace: workspaceRefSchema,
+        afterSeq: z.number().int().min(0).optional(),
+        limit: z.number().int().min(1).max(10000).optional(),
+      })
+      .strict(),
+    result: z.array(journalEntrySchema),
+  },
+  /** One journal entry with its stored stdout and stderr. */
+  'journal.get': {
+    params: z.object({ workspace: workspaceRefSchema, seq: z.number().int().min(1) }).strict(),
+    result: journalEntryWithOutputSchema,
+  },
+  /** A slice of one stored output stream (for large outputs). */
+  'journal.readOutput': {
+    params: z
+      .object({
+        workspace: workspaceRefSchema,
+        seq: z.number().int().min(1),
+        stream: z.enum(['stdout', 'stderr']),
+        offset: z.number().int().min(0).optional(),
+        length: z.number().int().min(1).max(8 * 1024 * 1024).optional(),
+      })
+      .strict(),
+    result: z.object({ data: z.string(), offset: z.number().int(), totalBytes: z.number().int(), eof: z.boolean() }),
+  },
+} as const;
+
+export type Methods = typeof methods;
+export type MethodName = keyof Methods;
+export type MethodParams<M extends MethodName> = z.input<Methods[M]['params']>;
+export type MethodResult<M extends MethodName> = z.infer<Methods[M]['result']>;
+export const METHOD_NAMES = Object.keys(methods) as MethodName[];
