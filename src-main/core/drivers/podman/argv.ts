@@ -134,7 +134,8 @@ export const KILL_EXEC_SCRIPT = [
   '  for d in /proc/[0-9]*; do',
   '    p=${d#/proc/}',
   '    [ "$p" = "$$" ] && continue',
-  '    if grep -qsF "$m" "$d/environ"; then kill -9 "$p" 2>/dev/null; found=1; fi',
+  // environ is NUL-separated; busybox grep stops at a NUL, so split it into lines first.
+  `    if tr '\\000' '\\n' < "$d/environ" 2>/dev/null | grep -qxF "$m"; then kill -9 "$p" 2>/dev/null; found=1; fi`,
   '  done',
   '  [ -z "$found" ] && exit 0',
   '  sleep 0.1',

@@ -165,7 +165,8 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       if (!image) {
         throw new BenchtopError('INVALID_INPUT', `image: ${options.id} needs --image (a local image or a rootfs directory); local images: ${await listImages()}`, { field: 'image' });
       }
-      if (isAbsolute(image) || image.startsWith('.')) {
+      // A path is absolute, ./relative, or an existing folder; anything else is an image name.
+      if (isAbsolute(image) || image.startsWith('.') || isDir(image)) {
         const dir = resolve(image);
         if (!existsSync(dir) || !statSync(dir).isDirectory()) {
           throw new BenchtopError('INVALID_INPUT', `image: ${dir} is not a directory (a rootfs directory was expected)`, { field: 'image' });
@@ -254,6 +255,14 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
 
 export function newExecId(): string {
   return randomUUID();
+}
+
+function isDir(p: string): boolean {
+  try {
+    return statSync(p).isDirectory();
+  } catch {
+    return false;
+  }
 }
 
 function firstLine(s: string): string {
