@@ -53,7 +53,10 @@ export function unavailable(runtime: keyof typeof probes): string | null {
 /** `describe` that runs only when the runtime is usable (and fails in CI when it is not). */
 export function describeWith(runtime: keyof typeof probes, name: string, fn: () => void): void {
   const why = unavailable(runtime);
-  if (why === null) return describe(name, fn);
+  if (why === null) {
+    describe(name, fn);
+    return;
+  }
   if (REQUIRED) {
     describe(name, () => {
       it(`requires ${runtime}`, () => {
