@@ -28,6 +28,7 @@ export async function cli(args: string[], opts: CliOptions): Promise<CliResult> 
     reject: false,
     timeout: opts.timeoutMs ?? 120_000,
     cwd: opts.asUser ? '/tmp' : undefined,
+    stripFinalNewline: false,
   });
   return { exitCode: r.exitCode ?? -1, stdout: String(r.stdout), stderr: String(r.stderr) };
 }
