@@ -34,7 +34,8 @@ export async function cli(args: string[], opts: CliOptions): Promise<CliResult> 
 }
 
 export async function cliJson<T>(args: string[], opts: CliOptions): Promise<T> {
-  const r = await cli([...args, '--json'], opts);
+  // --json goes right after the command, before any `--` that starts the sandboxed argv.
+  const r = await cli([args[0] as string, '--json', ...args.slice(1)], opts);
   if (r.exitCode !== 0) throw new Error(`benchtop ${args.join(' ')} exited ${r.exitCode}: ${r.stderr}`);
   return JSON.parse(r.stdout) as T;
 }

@@ -257,7 +257,8 @@ export class WorkspaceService {
     if (!starting) return this.registry.get(ws.id);
     try {
       const { adopted, runtime } = await driver.start(starting, this.secrets.get(ws.id));
-      const startedAt = this.nowIso();
+      const startedMs = this.now();
+      const startedAt = new Date(startedMs).toISOString();
       const running = await this.update(ws.id, (w) => ({
         ...w,
         state: 'running',
@@ -265,7 +266,7 @@ export class WorkspaceService {
         runtime: { ...w.runtime, ...runtime },
         startedAt,
         stoppedAt: null,
-        expiresAt: w.ttlSec ? new Date(this.now() + w.ttlSec * 1000).toISOString() : null,
+        expiresAt: w.ttlSec ? new Date(startedMs + w.ttlSec * 1000).toISOString() : null,
       }));
       await this.lifecycle(ws, adopted ? 'adopted' : 'started', client, running?.expiresAt ? `expires ${running.expiresAt}` : null);
       return running ?? this.registry.get(ws.id);

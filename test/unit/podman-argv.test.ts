@@ -1,0 +1,264 @@
+import { describe, expect, it } from 'vitest';
+import {
+  EXEC_MARKER,
+  KILL_EXEC_SCRIPT,
+  buildExecArgv,
+  buildKillExecArgv,
+  buildRunArgv,
+  parsePs,
+  ulimitsFor,
+  type PodmanRunSpec,
+} from '../../src-main/core/drivers/podman/argv';
+
+function spec(over: Partial<PodmanRunSpec> = {}): PodmanRunSpec {
+  return {
+    workspaceId: 'abc123def456',
+    name: 'dev',
+    containerName: 'benchtop-abc123def456',
+    image: 'docker.io/library/alpine:3',
+    imageKind: 'image',
+    project: '/home/me/proj',
+    network: 'none',
+    env: {},
+    rootless: false,
+    ulimits: {},
+    runtime: { kind: 'default' },
+    ...over,
+  };
+}
+
+describe('buildRunArgv', () => {
+  it('rootful image with limits, ulimits and env', () => {
+    const argv = buildRunArgv(
+      spec({
+        cpus: 1.5,
+        memoryMiB: 512,
+        pids: 256,
+        env: { FOO: 'bar', EMPTY: '' },
+        ulimits: { nofile: { soft: 1024, hard: 4096 }, nproc: { soft: 100, hard: 100 } },
+      }),
+    );
+    expect(argv).toEqual([
+      'run', '--detach',
+      '--name', 'benchtop-abc123def456',
+      '--label', 'benchtop.workspace=abc123def456',
+      '--label', 'benchtop.name=dev',
+      '--hostname', 'dev',
+      '--init',
+      '--network', 'none',
+      '--cap-drop=all', '--security-opt', 'no-new-privileges',
+      '--ulimit', 'nofile=1024:4096',
+      '--ulimit', 'nproc=100:100',
+      '--cpus', '1.5',
+      '--memory', '512m',
+      '--pids-limit', '256',
+      '--volume', '/home/me/proj:/workspace',
+      '--workdir', '/workspace',
+      '--env', 'FOO=bar',
+      '--env', 'EMPTY=',
+      'docker.io/library/alpine:3',
+      'sleep', 'infinity',
+    ]);
+    expect(argv).not.toContain('--userns=keep-id');
+  });
+
+  it('rootless adds --userns=keep-id (before the volume), and only then', () => {
+    const argv = buildRunArgv(spec({ rootless: true }));
+    expect(argv).toEqual([
+      'run', '--detach',
+      '--name', 'benchtop-abc123def456',
+      '--label', 'benchtop.workspace=abc123def456',
+      '--label', 'benchtop.name=dev',
+      '--hostname', 'dev',
+      '--init',
+      '--network', 'none',
+      '--cap-drop=all', '--security-opt', 'no-new-privileges',
+      '--userns=keep-id',
+      '--volume', '/home/me/proj:/workspace',
+      '--workdir', '/workspace',
+      'docker.io/library/alpine:3',
+      'sleep', 'infinity',
+    ]);
+    expect(argv.filter((a) => a === '--userns=keep-id')).toHaveLength(1);
+    expect(buildRunArgv(spec({ rootless: false }))).not.toContain('--userns=keep-id');
+  });
+
+  it('rootfs dir uses --rootfs DIR:O and no image positional', () => {
+    const argv = buildRunArgv(spec({ imageKind: 'rootfs', image: '/srv/rootfs' }));
+    expect(argv).toEqual([
+      'run', '--detach',
+      '--name', 'benchtop-abc123def456',
+      '--label', 'benchtop.workspace=abc123def456',
+      '--label', 'benchtop.name=dev',
+      '--hostname', 'dev',
+      '--init',
+      '--network', 'none',
+      '--cap-drop=all', '--security-opt', 'no-new-privileges',
+      '--volume', '/home/me/proj:/workspace',
+      '--workdir', '/workspace',
+      '--rootfs', '/srv/rootfs:O',
+      'sleep', 'infinity',
+    ]);
+    expect(argv).not.toContain('/srv/rootfs');
+  });
+
+  it('gvisor: global runtime flags before run, and --network none even when network is full', () => {
+    const argv = buildRunArgv(spec({ network: 'full', runtime: { kind: 'gvisor', runsc: '/usr/bin/runsc' } }));
+    expect(argv).toEqual([
+      '--runtime', '/usr/bin/runsc',
+      '--runtime-flag', 'network=none',
+      '--runtime-flag', 'ignore-cgroups',
+      'run', '--detach',
+      '--name', 'benchtop-abc123def456',
+      '--label', 'benchtop.workspace=abc123def456',
+      '--label', 'benchtop.name=dev',
+      '--hostname', 'dev',
+      '--init',
+      '--network', 'none',
+      '--cap-drop=all', '--security-opt', 'no-new-privileges',
+      '--volume', '/home/me/proj:/workspace',
+      '--workdir', '/workspace',
+      'docker.io/library/alpine:3',
+      'sleep', 'infinity',
+    ]);
+    expect(argv.indexOf('--runtime')).toBeLessThan(argv.indexOf('run'));
+  });
+
+  it('named runtime is a global flag', () => {
+    const argv = buildRunArgv(spec({ runtime: { kind: 'named', runtime: 'crun' } }));
+    expect(argv.slice(0, 3)).toEqual(['--runtime', 'crun', 'run']);
+  });
+
+  it('network full on runc has no --network flag', () => {
+    const argv = buildRunArgv(spec({ network: 'full' }));
+    expect(argv).not.toContain('--network');
+    expect(argv).toEqual([
+      'run', '--detach',
+      '--name', 'benchtop-abc123def456',
+      '--label', 'benchtop.workspace=abc123def456',
+      '--label', 'benchtop.name=dev',
+      '--hostname', 'dev',
+      '--init',
+      '--cap-drop=all', '--security-opt', 'no-new-privileges',
+      '--volume', '/home/me/proj:/workspace',
+      '--workdir', '/workspace',
+      'docker.io/library/alpine:3',
+      'sleep', 'infinity',
+    ]);
+  });
+});
+
+describe('buildExecArgv', () => {
+  it('secret keys are bare --env KEY, values never appear; marker and env present', () => {
+    const secretValue = 's3cr3t-value-xyz';
+    const argv = buildExecArgv({
+      containerName: 'benchtop-x',
+      cwd: '/workspace/sub',
+      env: { FOO: 'bar' },
+      secretKeys: ['API_TOKEN', 'DB_PASSWORD'],
+      execId: 'exec-1234',
+      argv: ['echo', 'hi'],
+      runtime: { kind: 'default' },
+    });
+    expect(argv).toEqual([
+      'exec',
+      '--workdir', '/workspace/sub',
+      '--env', `${EXEC_MARKER}=exec-1234`,
+      '--env', 'FOO=bar',
+      '--env', 'API_TOKEN',
+      '--env', 'DB_PASSWORD',
+      'benchtop-x', 'echo', 'hi',
+    ]);
+    expect(EXEC_MARKER).toBe('BENCHTOP_EXEC');
+    expect(argv.join('\0')).not.toContain(secretValue);
+    expect(argv.some((a) => a.startsWith('API_TOKEN='))).toBe(false);
+  });
+
+  it('interactive adds --interactive --tty right after exec; gvisor global flags come first', () => {
+    const argv = buildExecArgv({
+      containerName: 'c',
+      cwd: '/workspace',
+      env: {},
+      secretKeys: [],
+      execId: 'e',
+      argv: ['sh'],
+      runtime: { kind: 'gvisor', runsc: 'runsc' },
+      interactive: true,
+    });
+    expect(argv).toEqual([
+      '--runtime', 'runsc', '--runtime-flag', 'network=none', '--runtime-flag', 'ignore-cgroups',
+      'exec', '--interactive', '--tty',
+      '--workdir', '/workspace',
+      '--env', 'BENCHTOP_EXEC=e',
+      'c', 'sh',
+    ]);
+  });
+
+  it('non-interactive has no tty flags', () => {
+    const argv = buildExecArgv({ containerName: 'c', cwd: '/w', env: {}, secretKeys: [], execId: 'e', argv: ['true'], runtime: { kind: 'default' } });
+    expect(argv).not.toContain('--interactive');
+    expect(argv).not.toContain('--tty');
+  });
+});
+
+describe('ulimitsFor', () => {
+  it('finite hard limits: nofile soft capped at 1024, hard capped at 1048576', () => {
+    expect(ulimitsFor({ nofile: { soft: 1024, hard: 524288 }, nproc: { soft: 1000, hard: 2000 } })).toEqual({
+      nofile: { soft: 1024, hard: 524288 },
+      nproc: { soft: 2000, hard: 2000 },
+    });
+    expect(ulimitsFor({ nofile: { soft: 10, hard: 4_000_000 }, nproc: { soft: 1, hard: 100_000 } })).toEqual({
+      nofile: { soft: 1024, hard: 1048576 },
+      nproc: { soft: 4096, hard: 4096 },
+    });
+  });
+
+  it('a hard limit below 1024 bounds the soft one', () => {
+    expect(ulimitsFor({ nofile: { soft: 256, hard: 512 }, nproc: null }).nofile).toEqual({ soft: 512, hard: 512 });
+  });
+
+  it('infinite or unknown hard limits produce no ulimit', () => {
+    expect(ulimitsFor({ nofile: { soft: Infinity, hard: Infinity }, nproc: { soft: 10, hard: Infinity } })).toEqual({});
+    expect(ulimitsFor({ nofile: null, nproc: null })).toEqual({});
+  });
+});
+
+describe('parsePs', () => {
+  it('maps labels to workspace ids, running vs exited with exit code, ignores unlabelled', () => {
+    const json = JSON.stringify([
+      { Id: '1', State: 'running', Labels: { 'benchtop.workspace': 'aaa' } },
+      { Id: '2', State: 'exited', ExitCode: 137, Labels: { 'benchtop.workspace': 'bbb' } },
+      { Id: '3', State: 'Created', Labels: { 'benchtop.workspace': 'ccc' } },
+      { Id: '4', State: 'running', Labels: { other: 'x' } },
+      { Id: '5', State: 'running', Labels: null },
+      { Id: '6', State: 'running' },
+    ]);
+    const m = parsePs(json);
+    expect([...m.keys()].sort()).toEqual(['aaa', 'bbb', 'ccc']);
+    expect(m.get('aaa')).toEqual({ running: true, description: 'running', exitCode: null });
+    expect(m.get('bbb')).toEqual({ running: false, description: 'container exited (exit code 137)', exitCode: 137 });
+    expect(m.get('ccc')).toEqual({ running: false, description: 'container created', exitCode: null });
+  });
+
+  it('empty output (blank or []) is an empty map', () => {
+    expect(parsePs('').size).toBe(0);
+    expect(parsePs('  \n').size).toBe(0);
+    expect(parsePs('[]').size).toBe(0);
+  });
+});
+
+describe('buildKillExecArgv', () => {
+  it('passes the exec id as a positional ($1), never spliced into the script', () => {
+    const execId = '0f1e2d3c-aaaa-bbbb-cccc-123456789abc';
+    const argv = buildKillExecArgv({ kind: 'default' }, 'benchtop-x', execId);
+    expect(argv).toEqual(['exec', 'benchtop-x', 'sh', '-c', KILL_EXEC_SCRIPT, 'benchtop-kill', execId]);
+    expect(argv[argv.length - 1]).toBe(execId);
+    expect(KILL_EXEC_SCRIPT).not.toContain(execId);
+    expect(KILL_EXEC_SCRIPT).toContain(`${EXEC_MARKER}=$1`);
+  });
+
+  it('keeps the runtime global flags first', () => {
+    const argv = buildKillExecArgv({ kind: 'gvisor', runsc: '/r' }, 'c', 'id');
+    expect(argv.slice(0, 7)).toEqual(['--runtime', '/r', '--runtime-flag', 'network=none', '--runtime-flag', 'ignore-cgroups', 'exec']);
+  });
+});
