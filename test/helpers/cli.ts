@@ -23,7 +23,7 @@ export async function cli(args: string[], opts: CliOptions): Promise<CliResult> 
   const env = { BENCHTOP_HOME: opts.home, ...opts.env };
   const argv = opts.asUser ? await asUserArgv(['node', CLI, ...args], env) : ['node', CLI, ...args];
   const r = await execa(argv[0] as string, argv.slice(1), {
-    env: opts.asUser ? {} : env,
+    env: opts.asUser ? { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' } : env,
     extendEnv: !opts.asUser,
     reject: false,
     timeout: opts.timeoutMs ?? 120_000,
