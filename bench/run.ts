@@ -239,28 +239,21 @@ function p1Bwrap(): Bench {
     title: 'workspace ready',
     backend: 'bwrap',
     runs: RUNS.P1,
-    variants: () => {
+    variants() {
       const rawArgv = rawBwrapArgv(['echo', 'ready']);
       return [
-      {
-        name: 'benchtop-cli',
-        async once(i) {
-          const t0 = performance.now();
-          await cliRun(['create', wsName(i), '--backend', 'bwrap', '--project', PROJECT]);
-          await cliRun(['exec', wsName(i), '--', 'echo', 'ready'], 'ready');
-          return performance.now() - t0;
+        {
+          name: 'benchtop-cli',
+          async once(i) {
+            const t0 = performance.now();
+            await cliRun(['create', wsName(i), '--backend', 'bwrap', '--project', PROJECT]);
+            await cliRun(['exec', wsName(i), '--', 'echo', 'ready'], 'ready');
+            return performance.now() - t0;
+          },
+          after: (i) => quiet(cli('rm', wsName(i)), { env: cliEnv }),
         },
-        after: (i) => quiet(cli('rm', wsName(i)), { env: cliEnv }),
-      },
-      {
-        name: 'raw',
-        raw: true,
-        argv: rawArgv,
-        async once() {
-          return (await rawBwrap(rawArgv, 'ready')).ms;
-        },
-      },
-    ];
+        { name: 'raw', raw: true, argv: rawArgv, once: async () => (await rawBwrap(rawArgv, 'ready')).ms },
+      ];
     },
   };
 }
@@ -361,7 +354,7 @@ const samplesOf = (all: number[][], k: number): number[] => all[k] ?? [];
 function table(results: BenchResult[], skipped: { bench: string; reason: string }[]): string {
   const lines: string[] = [];
   for (const r of results) {
-    const label = `${r.id} ${r.title} ${r.backend}`.padEnd(24);
+    const label = `${r.id} ${r.title} ${r.backend}`.padEnd(26);
     if (r.error) {
       lines.push(`${label} ERROR ${r.error}`);
       continue;
@@ -369,13 +362,13 @@ function table(results: BenchResult[], skipped: { bench: string; reason: string 
     const raw = r.variants.find((v) => v.raw);
     for (const v of r.variants.filter((x) => !x.raw)) {
       lines.push(
-        `${label} ${v.variant.padEnd(13)} median ${fmtMs(v.median).padStart(6)} [${fmtMs(v.min)}–${fmtMs(v.max)}]`.padEnd(72) +
+        `${label} ${v.variant.padEnd(13)} median ${fmtMs(v.median).padStart(6)} [${fmtMs(v.min)}–${fmtMs(v.max)}]`.padEnd(74) +
           `raw ${fmtMs(raw?.median ?? NaN).padStart(6)} [${fmtMs(raw?.min ?? NaN)}–${fmtMs(raw?.max ?? NaN)}]`.padEnd(28) +
           `ratio ${v.ratioToRaw === null ? '-' : `${v.ratioToRaw.toFixed(2)}x`}`,
       );
     }
   }
-  for (const s of skipped) lines.push(`${s.bench.padEnd(24)} SKIPPED: ${s.reason}`);
+  for (const s of skipped) lines.push(`${s.bench.padEnd(26)} SKIPPED: ${s.reason}`);
   return lines.join('\n');
 }
 

@@ -1,0 +1,413 @@
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import {
+  BenchtopError,
+  type BackendId,
+  type BackendInfo,
+  type Capabilities,
+  type Workspace,
+} from '../../src-preload/contract';
+import type { Driver, DriverExecRequest, DriverExecResult, ResolvedImage, SandboxStatus } from '../../src-main/core/drivers/types';
+import type { HostInfo } from '../../src-main/core/host/hostinfo';
+import { WorkspaceService } from '../../src-main/core/workspaces/service';
+
+class FakeDriver implements Driver {
+  readonly listKey: string;
+  capabilities: Capabilities = {
+    enforcedLimits: ['cpus', 'memory', 'pids'],
+    network: ['none', 'full'],
+    pty: true,
+    persistentInstance: true,
+    rootfsImage: false,
+    registryImage: true,
+    gpu: false,
+    isolation: 'container',
+  };
+  available = true;
+  /** Sandboxes this fake reports, by workspace id; start/stop keep it in step. */
+  sandboxes = new Map<string, SandboxStatus>();
+  removed: string[] = [];
+  execRequests: DriverExecRequest[] = [];
+  /** What exec returns; by default it echoes the secret env values on stdout. */
+  execImpl: (ws: Workspace, req: DriverExecRequest) => DriverExecResult = (_ws, req) => ({
+    argv: req.argv,
+    exitCode: 0,
+    stdout: `secrets: ${Object.entries(req.secretEnv).map(([k, v]) => `${k}=${v}`).join(' ')}\n`,
+    stderr: `also ${Object.values(req.secretEnv).join(',')}\n`,
+    stdoutBytes: 10,
+    stderrBytes: 10,
+    stdoutTruncated: false,
+    stderrTruncated: false,
+    durationMs: 5,
+    timedOut: false,
+  });
+
+  constructor(readonly id: BackendId) {
+    this.listKey = `fake-${id}`;
+  }
+
+  async detect(): Promise<BackendInfo> {
+    return { id: this.id, available: this.available, version: 'fake', hint: this.available ? null : 'not installed', capabilities: this.capabilities };
+  }
+  async resolveImage(image: string | undefined): Promise<ResolvedImage> {
+    if (this.id === 'host' || this.id === 'bwrap') return { image: null, imageKind: 'host' };
+    return { image: image ?? 'alpine', imageKind: 'image' };
+  }
+  async prepare(): Promise<void> {}
+  async start(ws: Workspace): Promise<{ adopted: boolean; runtime: Workspace['runtime'] }> {
+    this.sandboxes.set(ws.id, { running: true, description: 'running' });
+    return { adopted: false, runtime: { containerName: `fake-${ws.id}` } };
+  }
+  async stop(ws: Workspace): Promise<void> {
+    this.sandboxes.set(ws.id, { running: false, description: 'container exited (exit code 0)', exitCode: 0 });
+  }
+  async remove(ws: Workspace): Promise<void> {
+    this.removed.push(ws.id);
+    this.sandboxes.delete(ws.id);
+  }
+  async list(): Promise<Map<string, SandboxStatus>> {
+    return new Map(this.sandboxes);
+  }
+  async exec(ws: Workspace, req: DriverExecRequest): Promise<DriverExecResult> {
+    this.execRequests.push(req);
+    return this.execImpl(ws, req);
+  }
+  defaultCwd(): string {
+    return '/workspace';
+  }
+}
+
+const HOST: HostInfo = {
+  cores: 2,
+  memoryMiB: 4096,
+  rootless: false,
+  uid: 0,
+  gid: 0,
+  cgroup: 'v1',
+  cgroupControllers: ['cpu', 'memory', 'pids'],
+  nofile: null,
+  nproc: null,
+};
+
+let home: string;
+let clock: number;
+let podman: FakeDriver;
+let gvisor: FakeDriver;
+let bwrap: FakeDriver;
+let host: FakeDriver;
+
+function service(maxActive = 16): WorkspaceService {
+  return new WorkspaceService({ home, drivers: { podman, gvisor, bwrap, host }, host: HOST, now: () => clock, maxActive });
+}
+
+async function failure(p: Promise<unknown>): Promise<BenchtopError> {
+  try {
+    await p;
+  } catch (err) {
+    expect(err).toBeInstanceOf(BenchtopError);
+    return err as BenchtopError;
+  }
+  throw new Error('expected a failure');
+}
+
+beforeEach(() => {
+  home = mkdtempSync(join(tmpdir(), 'benchtop-svc-'));
+  clock = Date.parse('2024-06-01T12:00:00.000Z');
+  podman = new FakeDriver('podman');
+  gvisor = new FakeDriver('gvisor');
+  bwrap = new FakeDriver('bwrap');
+  host = new FakeDriver('host');
+  host.capabilities = { ...host.capabilities, enforcedLimits: [], isolation: 'none' };
+});
+afterEach(() => rmSync(home, { recursive: true, force: true }));
+
+describe('WorkspaceService: create and start', () => {
+  it('create + start gives a running workspace with created and started journal entries', async () => {
+    const svc = service();
+    const changes: string[] = [];
+    svc.on({ workspaceChanged: (ws) => changes.push(ws.state) });
+    const ws = await svc.create({ name: 'dev', backend: 'podman', cpus: 1, memoryMiB: 256 }, 'test');
+    expect(ws.state).toBe('running');
+    expect(ws.name).toBe('dev');
+    expect(ws.limits).toEqual({ cpus: 1, memoryMiB: 256, execTimeoutSec: 300 });
+    expect(ws.network).toBe('none');
+    expect(ws.runtime.containerName).toBe(`fake-${ws.id}`);
+    expect(ws.startedAt).toBe(new Date(clock).toISOString());
+    expect(podman.sandboxes.get(ws.id)?.running).toBe(true);
+    const entries = svc.journal(ws).list();
+    expect(entries.map((e) => e.event)).toEqual(['created', 'started']);
+    expect(entries.every((e) => e.source === 'lifecycle' && e.client === 'test')).toBe(true);
+    expect(changes).toContain('created');
+    expect(changes).toContain('running');
+    expect((await svc.get('dev')).state).toBe('running');
+  });
+
+  it('start: false leaves it created', async () => {
+    const svc = service();
+    const ws = await svc.create({ name: 'idle', backend: 'podman', start: false }, 'test');
+    expect(ws.state).toBe('created');
+    expect(podman.sandboxes.size).toBe(0);
+    expect(svc.journal(ws).list().map((e) => e.event)).toEqual(['created']);
+  });
+
+  it('a duplicate name is CONFLICT', async () => {
+    const svc = service();
+    await svc.create({ name: 'dup', backend: 'podman', start: false }, 'test');
+    const err = await failure(svc.create({ name: 'dup', backend: 'bwrap', start: false }, 'test'));
+    expect(err.code).toBe('CONFLICT');
+    expect(err.message).toContain('dup');
+    expect(svc.registry.list()).toHaveLength(1);
+  });
+
+  it('cpus above the host cores is INVALID_INPUT naming cpus', async () => {
+    const err = await failure(service().create({ name: 'a', backend: 'podman', cpus: 3 }, 'test'));
+    expect(err.code).toBe('INVALID_INPUT');
+    expect(err.message.startsWith('cpus:')).toBe(true);
+    expect(err.details).toMatchObject({ field: 'cpus' });
+  });
+
+  it('memory above the host memory is INVALID_INPUT naming memoryMiB', async () => {
+    const err = await failure(service().create({ name: 'a', backend: 'podman', memoryMiB: 8192 }, 'test'));
+    expect(err.code).toBe('INVALID_INPUT');
+    expect(err.message.startsWith('memoryMiB:')).toBe(true);
+    expect(err.details).toMatchObject({ field: 'memoryMiB' });
+  });
+
+  it('the host backend without allowHost is INVALID_INPUT; with it, it is created', async () => {
+    const svc = service();
+    const err = await failure(svc.create({ name: 'h', backend: 'host' }, 'test'));
+    expect(err.code).toBe('INVALID_INPUT');
+    expect(err.details).toMatchObject({ field: 'allowHost' });
+    expect(svc.registry.list()).toHaveLength(0);
+    const ws = await svc.create({ name: 'h', backend: 'host', allowHost: true }, 'test');
+    expect(ws.isolation).toBe('none');
+    expect(ws.network).toBe('full');
+  });
+
+  it('an unavailable backend is BACKEND_UNAVAILABLE', async () => {
+    gvisor.available = false;
+    const err = await failure(service().create({ name: 'g', backend: 'gvisor' }, 'test'));
+    expect(err.code).toBe('BACKEND_UNAVAILABLE');
+  });
+
+  it('a limit the backend does not enforce is LIMIT_UNENFORCEABLE naming it', async () => {
+    bwrap.capabilities = { ...bwrap.capabilities, enforcedLimits: ['memory'] };
+    const svc = service();
+    const err = await failure(svc.create({ name: 'b', backend: 'bwrap', memoryMiB: 128, pids: 100 }, 'test'));
+    expect(err.code).toBe('LIMIT_UNENFORCEABLE');
+    expect(err.message.startsWith('pids:')).toBe(true);
+    expect(err.details).toMatchObject({ limit: 'pids', field: 'pids' });
+    expect(svc.registry.list()).toHaveLength(0);
+  });
+
+  it('with bestEffortLimits the workspace is created and unenforcedLimits lists the limit', async () => {
+    bwrap.capabilities = { ...bwrap.capabilities, enforcedLimits: ['memory'] };
+    const svc = service();
+    const ws = await svc.create({ name: 'b', backend: 'bwrap', cpus: 1, memoryMiB: 128, bestEffortLimits: true }, 'test');
+    expect(ws.state).toBe('running');
+    expect(ws.unenforcedLimits).toEqual(['cpus']);
+    expect(ws.limits.cpus).toBe(1);
+    expect(svc.journal(ws).list()[0]?.detail).toContain('unenforced=cpus');
+  });
+
+  it('maxActive 1: a second start is QUOTA_EXCEEDED', async () => {
+    const svc = service(1);
+    await svc.create({ name: 'one', backend: 'podman' }, 'test');
+    const err = await failure(svc.create({ name: 'two', backend: 'podman' }, 'test'));
+    expect(err.code).toBe('QUOTA_EXCEEDED');
+    const two = svc.registry.get('two');
+    expect(two.state).toBe('created');
+    await svc.stop('one', 'test');
+    expect((await svc.start('two', 'test')).state).toBe('running');
+  });
+});
+
+describe('WorkspaceService: reconciliation and TTL', () => {
+  it('a running workspace missing from the backend list becomes stopped, with a died entry', async () => {
+    const svc = service();
+    const ws = await svc.create({ name: 'dev', backend: 'podman' }, 'test');
+    podman.sandboxes.delete(ws.id);
+    const [after] = await svc.list();
+    expect(after?.state).toBe('stopped');
+    expect(after?.reason).toMatch(/outside|gone/);
+    const died = svc.journal(ws).list().find((e) => e.event === 'died');
+    expect(died).toBeDefined();
+    expect(died?.client).toBe('reconcile');
+  });
+
+  it('a sandbox that exited outside Benchtop gives the backend description as the reason', async () => {
+    const svc = service();
+    const ws = await svc.create({ name: 'dev', backend: 'podman' }, 'test');
+    podman.sandboxes.set(ws.id, { running: false, description: 'container exited (exit code 137)', exitCode: 137 });
+    const after = await svc.get('dev');
+    expect(after.state).toBe('stopped');
+    expect(after.reason).toBe('container exited (exit code 137) outside Benchtop');
+  });
+
+  it('a stopped podman record whose container is running is adopted', async () => {
+    const svc = service();
+    const ws = await svc.create({ name: 'dev', backend: 'podman' }, 'test');
+    await svc.stop('dev', 'test');
+    expect(svc.registry.get('dev').state).toBe('stopped');
+    podman.sandboxes.set(ws.id, { running: true, description: 'running' });
+    const after = await svc.get('dev');
+    expect(after.state).toBe('running');
+    expect(after.reason).toContain('adopted');
+    expect(svc.journal(ws).list().map((e) => e.event)).toContain('adopted');
+  });
+
+  it('a stopped bwrap record is not adopted (not persistent)', async () => {
+    const svc = service();
+    const ws = await svc.create({ name: 'b', backend: 'bwrap', start: false }, 'test');
+    bwrap.sandboxes.set(ws.id, { running: true, description: 'running' });
+    expect((await svc.get('b')).state).toBe('created');
+  });
+
+  it('TTL: after ttlSec the workspace is expired and its sandbox removed', async () => {
+    const svc = service();
+    const ws = await svc.create({ name: 'short', backend: 'podman', ttlSec: 60 }, 'test');
+    expect(ws.expiresAt).toBe(new Date(clock + 60_000).toISOString());
+    clock += 30_000;
+    expect((await svc.list())[0]?.state).toBe('running');
+    expect(podman.removed).toEqual([]);
+    clock += 31_000;
+    const [after] = await svc.list();
+    expect(after?.state).toBe('expired');
+    expect(after?.expiresAt).toBeNull();
+    expect(podman.removed).toEqual([ws.id]);
+    const expired = svc.journal(ws).list().find((e) => e.event === 'expired');
+    expect(expired?.client).toBe('reaper');
+    const err = await failure(svc.exec({ workspace: 'short', argv: ['true'] }, 'test'));
+    expect(err.code).toBe('CONFLICT');
+  });
+});
+
+describe('WorkspaceService: exec', () => {
+  const SECRET = 'sekr1t-from-secrets';
+  const TOKEN = 'tok-abcdef-123456';
+  const EXEC_TOKEN = 'exec-only-credential';
+
+  it('secrets are passed as secretEnv, redacted in output and journal, and never stored in the record', async () => {
+    const svc = service();
+    const ws = await svc.create(
+      { name: 'dev', backend: 'podman', env: { API_TOKEN: TOKEN, PLAIN: 'visible' }, secrets: { MY_VAR: SECRET } },
+      'test',
+    );
+    expect(ws.env).toEqual({ PLAIN: 'visible' });
+    expect(ws.env).not.toHaveProperty('API_TOKEN');
+    expect(ws.secretKeys).toEqual(['API_TOKEN', 'MY_VAR']);
+    const record = readFileSync(join(home, 'workspaces', ws.id, 'workspace.json'), 'utf8');
+    expect(record).not.toContain(SECRET);
+    expect(record).not.toContain(TOKEN);
+    expect(record).toContain('visible');
+
+    const r = await svc.exec({ workspace: 'dev', argv: ['sh', '-c', `echo ${EXEC_TOKEN}`], env: { SESSION_TOKEN: EXEC_TOKEN, X: '1' } }, 'cli');
+    const req = podman.execRequests[0];
+    expect(req?.secretEnv).toEqual({ API_TOKEN: TOKEN, MY_VAR: SECRET, SESSION_TOKEN: EXEC_TOKEN });
+    expect(req?.env).toEqual({ X: '1' });
+    expect(req?.cwd).toBe('/workspace');
+    expect(req?.timeoutMs).toBe(300_000);
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toContain('API_TOKEN=<redacted>');
+    expect(r.stdout).toContain('MY_VAR=<redacted>');
+    expect(r.stdout).toContain('SESSION_TOKEN=<redacted>');
+    for (const v of [SECRET, TOKEN, EXEC_TOKEN]) {
+      expect(r.stdout).not.toContain(v);
+      expect(r.stderr).not.toContain(v);
+    }
+
+    const entry = svc.journal(ws).get(r.seq);
+    expect(entry.source).toBe('exec');
+    expect(entry.client).toBe('cli');
+    expect(entry.stdoutText).toBe(r.stdout);
+    // Everything the journal wrote to disk is free of secret values.
+    const dir = join(home, 'workspaces', ws.id);
+    const files = [join(dir, 'journal.jsonl'), ...readdirSync(join(dir, 'outputs')).map((f) => join(dir, 'outputs', f))];
+    for (const f of files) {
+      const text = readFileSync(f, 'utf8');
+      for (const v of [SECRET, TOKEN, EXEC_TOKEN]) expect(text, f).not.toContain(v);
+    }
+    expect(entry.command).toContain('<redacted>');
+  });
+
+  it('a relative cwd is joined to the default, an absolute one kept', async () => {
+    const svc = service();
+    await svc.create({ name: 'dev', backend: 'podman' }, 'test');
+    await svc.exec({ workspace: 'dev', argv: ['pwd'], cwd: 'sub/dir' }, 'test');
+    await svc.exec({ workspace: 'dev', argv: ['pwd'], cwd: '/tmp' }, 'test');
+    expect(podman.execRequests.map((r) => r.cwd)).toEqual(['/workspace/sub/dir', '/tmp']);
+  });
+
+  it('shell commands run as sh -lc', async () => {
+    const svc = service();
+    await svc.create({ name: 'dev', backend: 'podman' }, 'test');
+    await svc.exec({ workspace: 'dev', shell: 'echo a && echo b' }, 'test');
+    expect(podman.execRequests[0]?.argv).toEqual(['sh', '-lc', 'echo a && echo b']);
+  });
+
+  it('exec on a stopped workspace is CONFLICT and runs nothing', async () => {
+    const svc = service();
+    await svc.create({ name: 'dev', backend: 'podman' }, 'test');
+    await svc.stop('dev', 'test');
+    const err = await failure(svc.exec({ workspace: 'dev', argv: ['true'] }, 'test'));
+    expect(err.code).toBe('CONFLICT');
+    expect(err.message).toContain('stopped');
+    expect(podman.execRequests).toHaveLength(0);
+  });
+
+  it('exec on an unknown workspace is NOT_FOUND', async () => {
+    const err = await failure(service().exec({ workspace: 'ghost', argv: ['true'] }, 'test'));
+    expect(err.code).toBe('NOT_FOUND');
+  });
+
+  it('a timed-out exec reports exit code 124 and says so on stderr and in the journal', async () => {
+    const svc = service();
+    const ws = await svc.create({ name: 'dev', backend: 'podman', execTimeoutSec: 5 }, 'test');
+    podman.execImpl = (_ws, req) => ({
+      argv: req.argv,
+      exitCode: 137,
+      stdout: 'partial',
+      stderr: '',
+      stdoutBytes: 7,
+      stderrBytes: 0,
+      stdoutTruncated: false,
+      stderrTruncated: false,
+      durationMs: 5000,
+      timedOut: true,
+    });
+    const r = await svc.exec({ workspace: 'dev', argv: ['sleep', '100'] }, 'test');
+    expect(podman.execRequests[0]?.timeoutMs).toBe(5000);
+    expect(r.exitCode).toBe(124);
+    expect(r.timedOut).toBe(true);
+    expect(r.stdout).toBe('partial');
+    expect(r.stderr).toContain('timed out after 5 s');
+    const entry = svc.journal(ws).get(r.seq);
+    expect(entry.exitCode).toBe(124);
+    expect(entry.timedOut).toBe(true);
+  });
+
+  it('a spawn error is BACKEND_UNAVAILABLE', async () => {
+    const svc = service();
+    await svc.create({ name: 'dev', backend: 'podman' }, 'test');
+    podman.execImpl = (_ws, req) => ({
+      argv: req.argv, exitCode: 127, stdout: '', stderr: '', stdoutBytes: 0, stderrBytes: 0,
+      stdoutTruncated: false, stderrTruncated: false, durationMs: 1, timedOut: false, spawnError: 'podman: not found',
+    });
+    const err = await failure(svc.exec({ workspace: 'dev', argv: ['true'] }, 'test'));
+    expect(err.code).toBe('BACKEND_UNAVAILABLE');
+  });
+});
+
+describe('WorkspaceService: remove', () => {
+  it('removes the sandbox, the record and the secrets', async () => {
+    const svc = service();
+    const ws = await svc.create({ name: 'dev', backend: 'podman', secrets: { MY_VAR: 'gone-after-remove' } }, 'test');
+    expect(readFileSync(svc.secrets.location, 'utf8')).toContain('gone-after-remove');
+    expect(await svc.remove('dev', 'test')).toEqual({ id: ws.id, name: 'dev' });
+    expect(podman.removed).toEqual([ws.id]);
+    expect(svc.registry.find('dev')).toBeNull();
+    expect(readFileSync(svc.secrets.location, 'utf8')).not.toContain('gone-after-remove');
+  });
+});
