@@ -238,10 +238,36 @@ async function execCommand(rest: string[]): Promise<number> {
   });
 }
 
+/** Contract field names as the CLI user typed them. */
+const FLAG_FOR_FIELD: Record<string, string> = {
+  name: 'NAME',
+  backend: '--backend',
+  image: '--image',
+  project: '--project',
+  cpus: '--cpus',
+  memoryMiB: '--memory',
+  pids: '--pids',
+  ttlSec: '--ttl',
+  execTimeoutSec: '--exec-timeout',
+  timeoutSec: '--timeout',
+  network: '--network',
+  allowHost: '--allow-host',
+  env: '--env',
+  secrets: '--secret',
+  cwd: '--cwd',
+  seq: '--seq',
+};
+
 function errorLine(err: unknown): string {
   if (err instanceof UsageError) return `benchtop: ${err.message} (see benchtop --help)`;
   const data: ErrorData = err instanceof BenchtopError ? err.toData() : { code: 'INTERNAL', message: String((err as Error)?.message ?? err) };
-  return `benchtop: ${data.message.split('\n')[0]} [${data.code}]`;
+  let message = data.message.split('\n')[0] ?? '';
+  const field = typeof data.details?.field === 'string' ? data.details.field : undefined;
+  const top = field?.split('.')[0];
+  if (field && top && FLAG_FOR_FIELD[top] && message.startsWith(`${field}:`)) {
+    message = `${FLAG_FOR_FIELD[top]}${field.slice(top.length)}:${message.slice(field.length + 1)}`;
+  }
+  return `benchtop: ${message} [${data.code}]`;
 }
 
 const args = process.argv.slice(2);

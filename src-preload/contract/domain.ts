@@ -41,8 +41,8 @@ export type NetworkMode = z.infer<typeof networkSchema>;
 export const isolationSchema = z.enum(['container', 'gvisor', 'namespaces', 'none']);
 
 export const limitsSchema = z.object({
-  cpus: z.number().min(LIMIT_RANGES.cpus.min, 'cpus must be at least 0.1').optional(),
-  memoryMiB: z.number().int().min(LIMIT_RANGES.memoryMiB.min, 'memory must be at least 64 MiB').optional(),
+  cpus: z.number().min(LIMIT_RANGES.cpus.min, 'must be at least 0.1').optional(),
+  memoryMiB: z.number().int().min(LIMIT_RANGES.memoryMiB.min, 'must be at least 64 MiB').optional(),
   pids: z.number().int().min(LIMIT_RANGES.pids.min).max(LIMIT_RANGES.pids.max).optional(),
   execTimeoutSec: z.number().int().min(LIMIT_RANGES.execTimeoutSec.min).max(LIMIT_RANGES.execTimeoutSec.max),
 });
@@ -108,25 +108,25 @@ export const createWorkspaceInputSchema = z
     backend: backendIdSchema,
     image: z.string().min(1).max(4096).optional(),
     project: z.string().min(1).max(4096).optional(),
-    cpus: z.number().min(LIMIT_RANGES.cpus.min, 'cpus must be at least 0.1').optional(),
-    memoryMiB: z.number().int().min(LIMIT_RANGES.memoryMiB.min, 'memory must be at least 64 MiB').optional(),
+    cpus: z.number().min(LIMIT_RANGES.cpus.min, 'must be at least 0.1').optional(),
+    memoryMiB: z.number().int().min(LIMIT_RANGES.memoryMiB.min, 'must be at least 64 MiB').optional(),
     pids: z
       .number()
       .int()
-      .min(LIMIT_RANGES.pids.min, 'pids must be between 16 and 65536')
-      .max(LIMIT_RANGES.pids.max, 'pids must be between 16 and 65536')
+      .min(LIMIT_RANGES.pids.min, 'must be between 16 and 65536')
+      .max(LIMIT_RANGES.pids.max, 'must be between 16 and 65536')
       .optional(),
     ttlSec: z
       .number()
       .int()
-      .min(LIMIT_RANGES.ttlSec.min, 'ttl must be between 60 s and 30 days')
-      .max(LIMIT_RANGES.ttlSec.max, 'ttl must be between 60 s and 30 days')
+      .min(LIMIT_RANGES.ttlSec.min, 'must be between 60 s and 30 days')
+      .max(LIMIT_RANGES.ttlSec.max, 'must be between 60 s and 30 days')
       .optional(),
     execTimeoutSec: z
       .number()
       .int()
-      .min(LIMIT_RANGES.execTimeoutSec.min, 'exec timeout must be between 1 and 1800 s')
-      .max(LIMIT_RANGES.execTimeoutSec.max, 'exec timeout must be between 1 and 1800 s')
+      .min(LIMIT_RANGES.execTimeoutSec.min, 'must be between 1 and 1800 s')
+      .max(LIMIT_RANGES.execTimeoutSec.max, 'must be between 1 and 1800 s')
       .optional(),
     network: networkSchema.optional(),
     env: envMapSchema.optional(),
@@ -148,8 +148,8 @@ export const execInputSchema = z
     timeoutSec: z
       .number()
       .int()
-      .min(LIMIT_RANGES.execTimeoutSec.min, 'timeout must be between 1 and 1800 s')
-      .max(LIMIT_RANGES.execTimeoutSec.max, 'timeout must be between 1 and 1800 s')
+      .min(LIMIT_RANGES.execTimeoutSec.min, 'must be between 1 and 1800 s')
+      .max(LIMIT_RANGES.execTimeoutSec.max, 'must be between 1 and 1800 s')
       .optional(),
   })
   .strict()

@@ -128,10 +128,8 @@ describe('Journal', () => {
     expect(() => journal.get(3)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
     const next = await journal.append(lifecycle('stopped'));
     expect(next.seq).toBe(3);
-    // BUG (src-main/core/journal/journal.ts:41): append does not start a new line after a torn
-    // (newline-less) last line, so the new entry is glued onto the torn fragment and is lost.
-    // Skipped until fixed:
-    // expect(journal.list().map((e) => e.seq)).toEqual([1, 2, 3]);
+    // append starts a fresh line after a torn (newline-less) last line, so the new entry survives.
+    expect(journal.list().map((e) => e.seq)).toEqual([1, 2, 3]);
   });
 
   it('a torn line in the middle (newline-terminated) is skipped, later entries still list', async () => {

@@ -38,7 +38,9 @@ export class Journal {
       }
       const full: JournalEntry = { ...entry, seq, stdout: output ? info(output.stdout) : null, stderr: output ? info(output.stderr) : null };
       // Outputs first, then the line, then the counter: a reader never sees an entry without its output.
-      appendFileSync(paths.journal(this.dir), `${JSON.stringify(full)}\n`);
+      // A crash can leave a torn last line without its newline: start on a fresh line.
+      const sep = endsWithNewline(paths.journal(this.dir)) ? '' : '\n';
+      appendFileSync(paths.journal(this.dir), `${sep}${JSON.stringify(full)}\n`);
       writeFileSync(seqFile, String(seq));
       return full;
     });
@@ -95,5 +97,23 @@ function safeRead(file: string): string {
     return readFileSync(file, 'utf8');
   } catch {
     return '';
+  }
+}
+
+function endsWithNewline(file: string): boolean {
+  let fd: number;
+  try {
+    fd = openSync(file, 'r');
+  } catch {
+    return true; // No file yet.
+  }
+  try {
+    const size = statSync(file).size;
+    if (size === 0) return true;
+    const b = Buffer.alloc(1);
+    readSync(fd, b, 0, 1, size - 1);
+    return b[0] === 0x0a;
+  } finally {
+    closeSync(fd);
   }
 }

@@ -35,11 +35,10 @@ const MIN_SECRET_LENGTH = 3;
 export function createRedactor(secretValues: Iterable<string>): Redactor {
   // Longest first, so a secret that contains another is replaced whole.
   const values = [...new Set(secretValues)].filter((v) => v.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
-  const text = (input: string): string => {
-    let out = input;
-    for (const v of values) if (out.includes(v)) out = out.split(v).join(REDACTED);
-    return out;
-  };
+  // One pass with an alternation (longest first): replacing secrets one after another
+  // could rewrite a marker already inserted when a secret occurs inside "<redacted>".
+  const pattern = values.length ? new RegExp(values.map(escapeRegExp).join('|'), 'g') : null;
+  const text = (input: string): string => (pattern ? input.replace(pattern, REDACTED) : input);
   const value = <T>(input: T): T => {
     if (values.length === 0) return input;
     if (typeof input === 'string') return text(input) as T;
@@ -52,4 +51,8 @@ export function createRedactor(secretValues: Iterable<string>): Redactor {
     return input;
   };
   return { text, value };
+}
+
+function escapeRegExp(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
