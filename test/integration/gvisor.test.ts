@@ -29,9 +29,9 @@ describeWith('gvisor', 'gvisor workspaces', () => {
   it('refuses full network and unenforceable limits with one clear line', async () => {
     const net = await cli(['create', 'gvx', '--backend', 'gvisor', '--image', FIXTURE_IMAGE, '--network', 'full'], opts());
     expect(net.exitCode).not.toBe(0);
-    expect(net.stderr).toMatch(/^benchtop: network: gvisor supports only none here \[INVALID_INPUT\]\n$/);
+    expect(net.stderr).toMatch(/^benchtop: --network: gvisor supports only none here \[INVALID_INPUT\]\n$/);
     const mem = await cli(['create', 'gvx', '--backend', 'gvisor', '--image', FIXTURE_IMAGE, '--memory', '128'], opts());
-    expect(mem.stderr).toMatch(/^benchtop: memory: gvisor cannot enforce a memory limit.*--best-effort-limits.*\[LIMIT_UNENFORCEABLE\]\n$/);
+    expect(mem.stderr).toMatch(/^benchtop: --memory: gvisor cannot enforce a memory limit.*--best-effort-limits.*\[LIMIT_UNENFORCEABLE\]\n$/);
   });
 
   it('runs commands in the gVisor kernel, times out with 124 and kills inside', async () => {

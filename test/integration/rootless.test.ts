@@ -40,7 +40,7 @@ describeWith('rootless', 'podman workspaces (rootless)', () => {
     const cgroupV2 = (await execa('stat', ['-fc', '%T', '/sys/fs/cgroup'])).stdout.trim() === 'cgroup2fs';
     if (!cgroupV2) {
       expect(limits.exitCode).not.toBe(0);
-      expect(limits.stderr).toMatch(/memory: podman cannot enforce a memory limit.*\[LIMIT_UNENFORCEABLE\]/);
+      expect(limits.stderr).toMatch(/--memory: podman cannot enforce a memory limit.*\[LIMIT_UNENFORCEABLE\]/);
     }
     const ws = await cliJson<Workspace>(['create', 'rl', '--backend', 'podman', '--image', FIXTURE_IMAGE, '--project', project, '--memory', '128', '--best-effort-limits'], opts());
     expect(ws.runtime.rootless).toBe(true);

@@ -174,7 +174,7 @@ export class WorkspaceService {
         const why = info.capabilities.enforcedLimits.length === 0 ? (info.hint ?? 'no cgroup is available to it') : `only ${info.capabilities.enforcedLimits.join(', ')} can be enforced`;
         throw new BenchtopError(
           'LIMIT_UNENFORCEABLE',
-          `${limit}: ${input.backend} cannot enforce a ${limit} limit on this host (${why}); pass --best-effort-limits to record it unenforced`,
+          `${LIMIT_FIELDS[limit]}: ${input.backend} cannot enforce a ${limit} limit on this host (${why}); pass --best-effort-limits to record it unenforced`,
           { field: LIMIT_FIELDS[limit], limit },
         );
       }

@@ -161,7 +161,9 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
     },
 
     async exec(ws, req: DriverExecRequest): Promise<DriverExecResult> {
-      const bwrap = await requireBwrap();
+      // The sandbox probe ran when the workspace started; a missing bwrap still fails clearly.
+      const bwrap = bwrapPath();
+      if (!bwrap) throw new BenchtopError('BACKEND_UNAVAILABLE', 'bwrap: bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)');
       const hasSecrets = Object.keys(req.secretEnv).length > 0;
       const argv = buildBwrapArgv(bwrap, specFor(ws, { cwd: req.cwd, env: req.env, hasSecrets, argv: req.argv, newSession: true, term: 'dumb' }));
       const result = await ctx.runner.run(argv, {
