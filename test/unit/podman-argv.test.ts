@@ -262,3 +262,13 @@ describe('buildKillExecArgv', () => {
     expect(argv.slice(0, 7)).toEqual(['--runtime', '/r', '--runtime-flag', 'network=none', '--runtime-flag', 'ignore-cgroups', 'exec']);
   });
 });
+
+describe('podmanHint', () => {
+  it('turns the known failures of these hosts into one line that says what to do', async () => {
+    const { podmanHint } = await import('../../src-main/core/drivers/podman/hints');
+    expect(podmanHint('Error: crun: cgroups in hybrid mode not supported, drop all controllers from cgroupv2: OCI runtime error')).toMatch(/install runc/);
+    expect(podmanHint('error setting rlimits for ready process: error setting rlimit type 7: operation not permitted')).toMatch(/open-files limit/);
+    expect(podmanHint('Error: cannot set up namespace using "/usr/bin/newuidmap"')).toMatch(/subordinate ids/);
+    expect(podmanHint('Error: no such image')).toBeNull();
+  });
+});

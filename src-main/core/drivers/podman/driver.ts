@@ -8,6 +8,7 @@ import { randomUUID } from 'node:crypto';
 import { BenchtopError, type BackendId, type BackendInfo, type LimitName, type Workspace } from '../../../../src-preload/contract';
 import type { Driver, DriverContext, DriverExecRequest, DriverExecResult, ResolvedImage, SandboxStatus } from '../types';
 import { backendFailed } from '../errors';
+import { podmanHint } from './hints';
 import { which } from '../which';
 import {
   buildExecArgv,
@@ -213,7 +214,7 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
           { timeoutMs: 300000 },
         );
       }
-      if (r.exitCode !== 0) throw backendFailed(`${options.id}: could not start the container`, r);
+      if (r.exitCode !== 0) throw backendFailed(`${options.id}: could not start the container`, r, podmanHint);
       void secretEnv; // Secrets are given per exec (podman exec --env KEY), never to the container config.
       return { adopted: false, runtime: runtimeInfo };
     },
@@ -221,19 +222,19 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
     async stop(ws) {
       const { runtime } = await requireInfo();
       const r = await run(buildStopArgv(runtime, containerName(ws)), { timeoutMs: 60000 });
-      if (r.exitCode !== 0 && !/no such container/i.test(r.stderr)) throw backendFailed(`${options.id}: could not stop the container`, r);
+      if (r.exitCode !== 0 && !/no such container/i.test(r.stderr)) throw backendFailed(`${options.id}: could not stop the container`, r, podmanHint);
     },
 
     async remove(ws) {
       const { runtime } = await requireInfo();
       const r = await run(buildRemoveArgv(runtime, containerName(ws)), { timeoutMs: 60000 });
-      if (r.exitCode !== 0 && !/no such container/i.test(r.stderr)) throw backendFailed(`${options.id}: could not remove the container`, r);
+      if (r.exitCode !== 0 && !/no such container/i.test(r.stderr)) throw backendFailed(`${options.id}: could not remove the container`, r, podmanHint);
     },
 
     async list(): Promise<Map<string, SandboxStatus>> {
       const r = await run(buildListArgv(), { timeoutMs: 30000 });
       if (r.spawnError) return new Map();
-      if (r.exitCode !== 0) throw backendFailed('podman: could not list containers', r);
+      if (r.exitCode !== 0) throw backendFailed('podman: could not list containers', r, podmanHint);
       return parsePs(r.stdout);
     },
 
