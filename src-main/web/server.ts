@@ -41,6 +41,16 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
+/** The folder with our package.json: the bundle may live in dist/ or dist/chunks/. */
+function packageRoot(): string {
+  let dir = import.meta.dirname ?? process.cwd();
+  for (let i = 0; i < 5; i++) {
+    if (existsSync(join(dir, 'package.json'))) return dir;
+    dir = resolve(dir, '..');
+  }
+  return process.cwd();
+}
+
 function tokenMatches(given: string | null, token: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given);
@@ -55,7 +65,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
   const token = randomBytes(24).toString('hex');
   const service = new WorkspaceService({ home: options.home });
   const { server: rpc, dispose } = createServiceRpc(service);
-  const rendererDir = options.rendererDir ?? resolve(import.meta.dirname ?? '.', '..', 'out', 'renderer');
+  const rendererDir = options.rendererDir ?? join(packageRoot(), 'out', 'renderer');
 
   const http = createServer((req: IncomingMessage, res: ServerResponse) => {
     const url = new URL(req.url ?? '/', 'http://localhost');

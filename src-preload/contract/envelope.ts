@@ -13,6 +13,15 @@ export const envelopeSchema = z.discriminatedUnion('t', [
 ]);
 export type Envelope = z.infer<typeof envelopeSchema>;
 
+/** The one Electron IPC channel; every envelope travels on it. */
+export const IPC_CHANNEL = 'benchtop:rpc';
+
+/** What the preload exposes to the renderer (window.benchtop): a tiny bridge, never raw ipcRenderer. */
+export interface BridgeApi {
+  send(message: Envelope): void;
+  onMessage(handler: (message: Envelope) => void): () => void;
+}
+
 /** A transport moves envelopes; both ends of the RPC are written against this. */
 export interface Transport {
   send(message: Envelope): void;
