@@ -42,6 +42,17 @@ const probes: Record<string, () => string | null> = {
           : null,
 };
 
+Object.assign(probes, {
+  keyring: () =>
+    !ok(['which', 'secret-tool'])
+      ? 'secret-tool is not installed (apt libsecret-tools)'
+      : !ok(['which', 'gnome-keyring-daemon'])
+        ? 'gnome-keyring is not installed'
+        : !ok(['which', 'dbus-daemon'])
+          ? 'dbus is not installed'
+          : probes.bwrap!(),
+});
+
 const cache = new Map<string, string | null>();
 
 /** Why `runtime` cannot be tested here, or null when it can. */

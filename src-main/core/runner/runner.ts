@@ -4,7 +4,7 @@
  * counted) so a chatty command can neither exhaust memory nor be killed for
  * talking too much. Secrets reach the child through `env`, never argv.
  */
-import { execa } from 'execa';
+import { execa, execaSync } from 'execa';
 
 export interface RunOptions {
   /** Extra environment; merged over the parent's unless `extendEnv` is false. */
@@ -128,4 +128,21 @@ export function createExecaRunner(): Runner {
 function signalNumber(signal: string | undefined): number {
   const table: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGPIPE: 13 };
   return signal ? (table[signal] ?? 0) : 0;
+}
+
+/**
+ * The synchronous form, for the rare caller that cannot be async (the keyring
+ * store feeds redaction on hot, synchronous paths). Small output only.
+ */
+export function runSync(argv: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): { exitCode: number; stdout: string; stderr: string } {
+  const [file, ...args] = argv;
+  if (!file) throw new Error('runner: empty argv');
+  const r = execaSync(file, args, {
+    input: options.input ?? '',
+    timeout: options.timeoutMs ?? 10000,
+    reject: false,
+    env: options.env,
+    stripFinalNewline: false,
+  });
+  return { exitCode: r.failed && r.exitCode === undefined ? 127 : (r.exitCode ?? 1), stdout: String(r.stdout ?? ''), stderr: String(r.stderr ?? '') };
 }

@@ -5,10 +5,12 @@
  */
 import { chmodSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { BenchtopError } from '../../../src-preload/contract';
 import { readJson, writeFileAtomic } from '../store/atomic';
+import { createKeyringSecretStore, keyringUsable } from './keyring';
 import { withLock } from '../store/lock';
 
-type SecretFile = Record<string, Record<string, string>>;
+export type SecretFile = Record<string, Record<string, string>>;
 
 export interface SecretStore {
   get(workspaceId: string): Record<string, string>;
@@ -17,6 +19,20 @@ export interface SecretStore {
   set(workspaceId: string, values: Record<string, string>): Promise<void>;
   delete(workspaceId: string): Promise<void>;
   readonly location: string;
+}
+
+/**
+ * The OS keyring when there is a usable one (Secret Service via secret-tool),
+ * else the 0600 file. BENCHTOP_SECRET_STORE=file|keyring forces a choice.
+ */
+export function createSecretStore(home: string): SecretStore {
+  const forced = process.env.BENCHTOP_SECRET_STORE;
+  if (forced === 'file') return createFileSecretStore(home);
+  const keyring = keyringUsable();
+  if (forced === 'keyring' && !keyring.ok) {
+    throw new BenchtopError('BACKEND_UNAVAILABLE', `secrets: the OS keyring is not usable here (${keyring.why})`);
+  }
+  return keyring.ok ? createKeyringSecretStore(home) : createFileSecretStore(home);
 }
 
 export function createFileSecretStore(home: string): SecretStore {

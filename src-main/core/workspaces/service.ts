@@ -27,7 +27,7 @@ import { readHostInfo, type HostInfo } from '../host/hostinfo';
 import { Journal, type NewEntry } from '../journal/journal';
 import { createExecaRunner, type Runner } from '../runner/runner';
 import { createRedactor, splitSensitive, type Redactor } from '../secrets/redact';
-import { createFileSecretStore, type SecretStore } from '../secrets/store';
+import { createSecretStore, type SecretStore } from '../secrets/store';
 import { readJson } from '../store/atomic';
 import { paths } from '../store/layout';
 import { Registry } from '../store/registry';
@@ -65,7 +65,7 @@ export class WorkspaceService {
 
   constructor(readonly options: ServiceOptions) {
     this.registry = new Registry(options.home);
-    this.secrets = createFileSecretStore(options.home);
+    this.secrets = createSecretStore(options.home);
     this.host = options.host ?? readHostInfo();
     this.now = options.now ?? Date.now;
     this.maxActiveOverride = options.maxActive;
