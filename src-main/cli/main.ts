@@ -270,11 +270,16 @@ function errorLine(err: unknown): string {
   return `benchtop: ${message} [${data.code}]`;
 }
 
+/** Exits only after stdout and stderr are flushed: a pipe takes large output asynchronously. */
+function flushAndExit(code: number): void {
+  let pending = 2;
+  const done = () => --pending === 0 && process.exit(code);
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 const args = process.argv.slice(2);
-main(args).then(
-  (code) => process.exit(code),
-  (err: unknown) => {
-    process.stderr.write(`${errorLine(err)}\n`);
-    process.exit(args[0] === 'exec' ? EXEC_OWN_FAILURE : err instanceof UsageError ? 2 : 1);
-  },
-);
+main(args).then(flushAndExit, (err: unknown) => {
+  process.stderr.write(`${errorLine(err)}\n`);
+  flushAndExit(args[0] === 'exec' ? EXEC_OWN_FAILURE : err instanceof UsageError ? 2 : 1);
+});

@@ -85,6 +85,17 @@ describeWith('bwrap', 'bwrap workspaces', () => {
     expect(ws.env).toEqual({ PLAIN: '1' });
   });
 
+  it('caps stored output and marks the truncation', async () => {
+    const r = await cliJson<ExecResult>(['exec', 'demo', '-c', "head -c 3000000 /dev/zero | tr '\\0' a; echo err >&2"], opts());
+    expect(r.exitCode).toBe(0);
+    expect(r.stdoutTruncated).toBe(true);
+    expect(r.stdout.length).toBe(1024 * 1024);
+    expect(r.stderr).toBe('err\n');
+    const log = await cliJson<JournalEntry[]>(['logs', 'demo'], opts());
+    expect(log.at(-1)!.stdout).toEqual({ bytes: 3_000_000, storedBytes: 1024 * 1024, truncated: true });
+    expect(log.at(-1)!.stderr).toEqual({ bytes: 4, storedBytes: 4, truncated: false });
+  });
+
   it('uses a rootfs directory as the system with --image', async () => {
     await cliJson<Workspace>(['create', 'img', '--backend', 'bwrap', '--image', FIXTURE_ROOTFS], opts());
     const r = await cliJson<ExecResult>(['exec', 'img', '-c', 'readlink /bin/sh; test -e /usr/bin/apt && echo HOSTAPT; echo ok > /workspace/x; cat /workspace/x'], opts());
