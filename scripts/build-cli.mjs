@@ -1,9 +1,13 @@
 // Bundles the CLI (and the browser host it serves) into dist/ so `benchtop` starts
 // in milliseconds without a TypeScript loader. Dependencies stay external.
+import { rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
+// Chunk names carry hashes: start clean so stale chunks never pile up.
+rmSync('dist', { recursive: true, force: true });
+
 await build({
-  entryPoints: { cli: 'src-main/cli/main.ts' },
+  entryPoints: { cli: 'src-main/cli/main.ts', 'fd3-launcher': 'src-main/launcher/fd3.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

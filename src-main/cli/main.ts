@@ -8,6 +8,7 @@ import { BenchtopError, type CreateWorkspaceInput, type ErrorData } from '../../
 import { createClient, type BenchtopClient } from '../../src-preload/client';
 import { createMemoryTransportPair } from '../../src-preload/transports/memory';
 import { defaultDataHome } from '../core/store/layout';
+import { TerminalService } from '../core/terminals/service';
 import { WorkspaceService } from '../core/workspaces/service';
 import { createServiceRpc } from '../rpc/handlers';
 import { formatBackends, formatEntry, formatJournal, formatWorkspace, formatWorkspaces } from './format';
@@ -78,7 +79,7 @@ function print(json: boolean | undefined, value: unknown, human: () => string): 
 
 async function withClient<T>(fn: (client: BenchtopClient, service: WorkspaceService) => Promise<T>): Promise<T> {
   const service = new WorkspaceService({ home: defaultDataHome() });
-  const { server } = createServiceRpc(service);
+  const { server } = createServiceRpc(service, new TerminalService(service));
   const [serverSide, clientSide] = createMemoryTransportPair();
   server.attach(serverSide, { client: 'cli' });
   return fn(createClient(clientSide), service);

@@ -5,13 +5,14 @@
 import { app, BrowserWindow, Menu, session, shell } from 'electron';
 import { join } from 'node:path';
 import { defaultDataHome } from '../core/store/layout';
+import { TerminalService } from '../core/terminals/service';
 import { WorkspaceService } from '../core/workspaces/service';
 import { createServiceRpc } from '../rpc/handlers';
 import { createIpcTransport } from './ipc';
 
 const CSP = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-function createWindow(service: WorkspaceService): void {
+function createWindow(service: WorkspaceService, terminals: TerminalService): void {
   const win = new BrowserWindow({
     width: 1280,
     height: 820,
@@ -30,7 +31,7 @@ function createWindow(service: WorkspaceService): void {
     if (/^https?:/.test(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
-  const { server, dispose } = createServiceRpc(service);
+  const { server, dispose } = createServiceRpc(service, terminals);
   const ipc = createIpcTransport(win.webContents);
   const detach = server.attach(ipc.transport, { client: 'app' });
   win.on('closed', () => {
@@ -58,9 +59,12 @@ void app.whenReady().then(() => {
   // The backend is the truth: reconcile (and reap expired workspaces) in the background.
   const timer = setInterval(() => void service.refresh().catch(() => undefined), 2000);
   app.on('will-quit', () => clearInterval(timer));
-  createWindow(service);
+  // Terminals belong to the app, not to a window: a reloaded or reopened window reattaches.
+  const terminals = new TerminalService(service);
+  app.on('will-quit', () => void terminals.closeAll());
+  createWindow(service, terminals);
   app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) createWindow(service);
+    if (BrowserWindow.getAllWindows().length === 0) createWindow(service, terminals);
   });
 });
 

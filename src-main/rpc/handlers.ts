@@ -1,8 +1,12 @@
 /** Binds every contract method to the workspace service, and service events to contract events. */
+import { readFileSync } from 'node:fs';
+import { join, normalize } from 'node:path';
+import { BenchtopError } from '../../src-preload/contract';
+import type { TerminalService } from '../core/terminals/service';
 import type { WorkspaceService } from '../core/workspaces/service';
 import { createRpcServer, type Handlers, type RpcServer } from './server';
 
-export function createHandlers(service: WorkspaceService): Handlers {
+export function createHandlers(service: WorkspaceService, terminals: TerminalService): Handlers {
   return {
     'backends.list': () => service.backends(),
     'workspaces.list': () => service.list(),
@@ -16,15 +20,44 @@ export function createHandlers(service: WorkspaceService): Handlers {
     'journal.get': async (p) => service.journal(service.registry.get(p.workspace)).get(p.seq),
     'journal.readOutput': async (p) =>
       service.journal(service.registry.get(p.workspace)).readOutput(p.seq, p.stream, p.offset ?? 0, p.length ?? 1024 * 1024),
+    'journal.readRecording': async (p) => {
+      const ws = service.registry.get(p.workspace);
+      const entry = service.journal(ws).get(p.seq);
+      const rel = entry.recording ? normalize(entry.recording) : null;
+      if (!rel || rel.startsWith('..') || rel.startsWith('/')) throw new BenchtopError('NOT_FOUND', `journal entry ${p.seq} has no recording`, { seq: p.seq });
+      try {
+        return { cast: readFileSync(join(service.registry.dir(ws.id), rel), 'utf8') };
+      } catch {
+        throw new BenchtopError('NOT_FOUND', `the recording of journal entry ${p.seq} is missing`, { seq: p.seq });
+      }
+    },
+    'terminals.open': (p, ctx) => terminals.open(p.workspace, { cols: p.cols, rows: p.rows, title: p.title, client: ctx.client }),
+    'terminals.list': async (p) => terminals.list(p.workspace),
+    'terminals.attach': async (p) => terminals.attach(p.id),
+    'terminals.write': async (p) => (terminals.write(p.id, p.data), {}),
+    'terminals.resize': async (p) => (terminals.resize(p.id, p.cols, p.rows), {}),
+    'terminals.ack': async (p) => (terminals.ack(p.id, p.chars), {}),
+    'terminals.rename': async (p) => terminals.rename(p.id, p.title),
+    'terminals.close': async (p) => (await terminals.close(p.id), {}),
   };
 }
 
 /** A server for this service with its events forwarded to every attached peer. */
-export function createServiceRpc(service: WorkspaceService): { server: RpcServer; dispose: () => void } {
-  const server = createRpcServer(createHandlers(service));
-  const dispose = service.on({
+export function createServiceRpc(service: WorkspaceService, terminals: TerminalService): { server: RpcServer; dispose: () => void } {
+  const server = createRpcServer(createHandlers(service, terminals));
+  const offService = service.on({
     workspaceChanged: (workspace, removed) => server.emit('workspace.changed', { workspace, removed }),
     journalAppended: (workspaceId, entry) => server.emit('journal.appended', { workspaceId, entry }),
   });
-  return { server, dispose };
+  const offTerminals = terminals.on({
+    data: (id, data) => server.emit('terminal.data', { id, data }),
+    changed: (terminal, closed) => server.emit('terminal.changed', { terminal, closed }),
+  });
+  return {
+    server,
+    dispose: () => {
+      offService();
+      offTerminals();
+    },
+  };
 }

@@ -7,9 +7,11 @@
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { extname, join, normalize, resolve, sep } from 'node:path';
+import { extname, join, normalize, sep } from 'node:path';
 import { WebSocketServer, type WebSocket } from 'ws';
 import { createWebSocketTransport } from '../../src-preload/transports/websocket';
+import { packageRoot } from '../core/host/package-root';
+import { TerminalService } from '../core/terminals/service';
 import { WorkspaceService } from '../core/workspaces/service';
 import { createServiceRpc } from '../rpc/handlers';
 
@@ -41,16 +43,6 @@ const TYPES: Record<string, string> = {
   '.woff2': 'font/woff2',
 };
 
-/** The folder with our package.json: the bundle may live in dist/ or dist/chunks/. */
-function packageRoot(): string {
-  let dir = import.meta.dirname ?? process.cwd();
-  for (let i = 0; i < 5; i++) {
-    if (existsSync(join(dir, 'package.json'))) return dir;
-    dir = resolve(dir, '..');
-  }
-  return process.cwd();
-}
-
 function tokenMatches(given: string | null, token: string): boolean {
   if (!given) return false;
   const a = Buffer.from(given);
@@ -64,7 +56,8 @@ const PLACEHOLDER = `<!doctype html><meta charset="utf-8"><title>Benchtop</title
 export async function serve(options: ServeOptions): Promise<Served> {
   const token = randomBytes(24).toString('hex');
   const service = new WorkspaceService({ home: options.home });
-  const { server: rpc, dispose } = createServiceRpc(service);
+  const terminals = new TerminalService(service);
+  const { server: rpc, dispose } = createServiceRpc(service, terminals);
   const rendererDir = options.rendererDir ?? join(packageRoot(), 'out', 'renderer');
 
   const http = createServer((req: IncomingMessage, res: ServerResponse) => {
@@ -136,6 +129,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
     port,
     async close() {
       clearInterval(timer);
+      await terminals.closeAll();
       dispose();
       for (const c of wss.clients) c.terminate();
       await new Promise<void>((ok) => http.close(() => ok()));

@@ -200,6 +200,8 @@ export const journalEntrySchema = z.object({
   detail: z.string().nullable(),
   stdout: outputInfoSchema.nullable(),
   stderr: outputInfoSchema.nullable(),
+  /** Terminal sessions: the asciicast v2 recording, relative to the workspace folder. */
+  recording: z.string().nullable().default(null),
 });
 export type JournalEntry = z.infer<typeof journalEntrySchema>;
 
@@ -208,3 +210,21 @@ export const journalEntryWithOutputSchema = journalEntrySchema.extend({
   stderrText: z.string(),
 });
 export type JournalEntryWithOutput = z.infer<typeof journalEntryWithOutputSchema>;
+
+export const terminalInfoSchema = z.object({
+  id: z.string(),
+  workspaceId: z.string(),
+  workspaceName: z.string(),
+  title: z.string(),
+  cols: z.number().int(),
+  rows: z.number().int(),
+  createdAt: z.string(),
+  /** null while the shell runs. */
+  exitCode: z.number().int().nullable(),
+  running: z.boolean(),
+});
+export type TerminalInfo = z.infer<typeof terminalInfoSchema>;
+
+export const terminalIdSchema = z.string().regex(/^[a-f0-9]{16}$/, 'must be a terminal id');
+export const colsSchema = z.number().int().min(2, 'must be between 2 and 1000').max(1000, 'must be between 2 and 1000');
+export const rowsSchema = z.number().int().min(1, 'must be between 1 and 500').max(500, 'must be between 1 and 500');

@@ -1,12 +1,16 @@
 /** Every event pushed from main to its clients, declared once. */
 import { z } from 'zod';
-import { journalEntrySchema, workspaceSchema } from './domain';
+import { journalEntrySchema, terminalInfoSchema, workspaceSchema } from './domain';
 
 export const events = {
   /** A workspace was created, changed state, or was removed (`removed: true`). */
   'workspace.changed': z.object({ workspace: workspaceSchema, removed: z.boolean() }),
   /** A journal entry was appended to a workspace's journal. */
   'journal.appended': z.object({ workspaceId: z.string(), entry: journalEntrySchema }),
+  /** Output of a terminal (UTF-8, never split inside a character). Clients ack what they rendered. */
+  'terminal.data': z.object({ id: z.string(), data: z.string() }),
+  /** A terminal was opened, renamed, ended (exitCode set) or closed (`closed: true`). */
+  'terminal.changed': z.object({ terminal: terminalInfoSchema, closed: z.boolean() }),
 } as const;
 
 export type Events = typeof events;

@@ -11,6 +11,10 @@ import {
   execResultSchema,
   journalEntrySchema,
   journalEntryWithOutputSchema,
+  colsSchema,
+  rowsSchema,
+  terminalIdSchema,
+  terminalInfoSchema,
   workspaceRefSchema,
   workspaceSchema,
 } from './domain';
@@ -63,6 +67,31 @@ export const methods = {
       .strict(),
     result: z.object({ data: z.string(), offset: z.number().int(), totalBytes: z.number().int(), eof: z.boolean() }),
   },
+  /** The asciicast v2 recording of a terminal session's journal entry. */
+  'journal.readRecording': {
+    params: z.object({ workspace: workspaceRefSchema, seq: z.number().int().min(1) }).strict(),
+    result: z.object({ cast: z.string() }),
+  },
+  /** Opens a shell in a running workspace (podman/gvisor exec -it, a fresh bwrap, or a host shell). */
+  'terminals.open': {
+    params: z.object({ workspace: workspaceRefSchema, cols: colsSchema, rows: rowsSchema, title: z.string().min(1).max(80).optional() }).strict(),
+    result: terminalInfoSchema,
+  },
+  /** Terminals kept by this host (all, or one workspace's), including ended ones not yet closed. */
+  'terminals.list': { params: z.object({ workspace: workspaceRefSchema.optional() }).strict(), result: z.array(terminalInfoSchema) },
+  /** Reattaches: the terminal and its recent output, to restore the screen after a reload. */
+  'terminals.attach': {
+    params: z.object({ id: terminalIdSchema }).strict(),
+    result: z.object({ terminal: terminalInfoSchema, scrollback: z.string() }),
+  },
+  /** Keystrokes (or pasted text) into the terminal. */
+  'terminals.write': { params: z.object({ id: terminalIdSchema, data: z.string().max(1024 * 1024) }).strict(), result: z.object({}) },
+  'terminals.resize': { params: z.object({ id: terminalIdSchema, cols: colsSchema, rows: rowsSchema }).strict(), result: z.object({}) },
+  /** Flow control: how many characters of terminal.data the client has rendered. */
+  'terminals.ack': { params: z.object({ id: terminalIdSchema, chars: z.number().int().min(0) }).strict(), result: z.object({}) },
+  'terminals.rename': { params: z.object({ id: terminalIdSchema, title: z.string().min(1).max(80) }).strict(), result: terminalInfoSchema },
+  /** Ends the shell (if running) and forgets the terminal; its recording stays in the journal. */
+  'terminals.close': { params: z.object({ id: terminalIdSchema }).strict(), result: z.object({}) },
 } as const;
 
 export type Methods = typeof methods;

@@ -9,7 +9,7 @@ import {
   type Capabilities,
   type Workspace,
 } from '../../src-preload/contract';
-import type { Driver, DriverExecRequest, DriverExecResult, ResolvedImage, SandboxStatus } from '../../src-main/core/drivers/types';
+import type { Driver, DriverExecRequest, DriverExecResult, ResolvedImage, SandboxStatus, TerminalSource } from '../../src-main/core/drivers/types';
 import type { HostInfo } from '../../src-main/core/host/hostinfo';
 import { WorkspaceService } from '../../src-main/core/workspaces/service';
 
@@ -74,6 +74,10 @@ class FakeDriver implements Driver {
     this.execRequests.push(req);
     return this.execImpl(ws, req);
   }
+  shellCommand(): TerminalSource {
+    return { kind: 'argv', argv: ['/bin/sh'], env: {} };
+  }
+
   defaultCwd(): string {
     return '/workspace';
   }

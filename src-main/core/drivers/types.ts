@@ -46,6 +46,25 @@ export interface ResolvedImage {
   imageKind: 'image' | 'rootfs' | 'host';
 }
 
+/**
+ * What a terminal runs: a host argv under a PTY (podman/gvisor exec -it, a
+ * fresh bwrap, a host shell), or — for microVM guest agents later — a byte
+ * stream. The PTY service takes either.
+ */
+export type TerminalSource =
+  | {
+      kind: 'argv';
+      argv: string[];
+      /** The process's whole environment (nothing is inherited implicitly). */
+      env: Record<string, string>;
+      cwd?: string;
+      /** Data for fd 3 (bwrap --args 3), passed through a small launcher since a PTY has no fd 3. */
+      fd3?: string;
+      /** Clean-up after the terminal ends or is closed (e.g. kill what it left inside a container). */
+      cleanup?: () => Promise<void>;
+    }
+  | { kind: 'stream'; open(): NodeJS.ReadWriteStream; cleanup?: () => Promise<void> };
+
 export interface Driver {
   readonly id: BackendId;
   /** Drivers with the same key share one list call per refresh (podman and gvisor). */
@@ -62,6 +81,8 @@ export interface Driver {
   /** Sandboxes this driver owns, by workspace id, in ONE backend call. */
   list(workspaces: Workspace[]): Promise<Map<string, SandboxStatus>>;
   exec(ws: Workspace, req: DriverExecRequest): Promise<DriverExecResult>;
+  /** What a terminal into this workspace runs. `sessionId` marks its processes like an exec id. */
+  shellCommand(ws: Workspace, opts: { sessionId: string; secretEnv: Record<string, string> }): TerminalSource;
   /** Default working directory inside the sandbox. */
   defaultCwd(ws: Workspace): string;
 }

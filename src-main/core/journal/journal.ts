@@ -9,7 +9,7 @@ import { BenchtopError, journalEntrySchema, type JournalEntry, type JournalEntry
 import { paths } from '../store/layout';
 import { withLock } from '../store/lock';
 
-export type NewEntry = Omit<JournalEntry, 'seq' | 'stdout' | 'stderr'>;
+export type NewEntry = Omit<JournalEntry, 'seq' | 'stdout' | 'stderr' | 'recording'> & { recording?: string | null };
 
 export interface StoredOutput {
   text: string;
@@ -36,7 +36,7 @@ export class Journal {
         writeFileSync(this.outputFile(seq, 'stdout'), output.stdout.text);
         writeFileSync(this.outputFile(seq, 'stderr'), output.stderr.text);
       }
-      const full: JournalEntry = { ...entry, seq, stdout: output ? info(output.stdout) : null, stderr: output ? info(output.stderr) : null };
+      const full: JournalEntry = { ...entry, recording: entry.recording ?? null, seq, stdout: output ? info(output.stdout) : null, stderr: output ? info(output.stderr) : null };
       // Outputs first, then the line, then the counter: a reader never sees an entry without its output.
       // A crash can leave a torn last line without its newline: start on a fresh line.
       const sep = endsWithNewline(paths.journal(this.dir)) ? '' : '\n';

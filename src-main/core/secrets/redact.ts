@@ -56,3 +56,52 @@ export function createRedactor(secretValues: Iterable<string>): Redactor {
 function escapeRegExp(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
+
+/**
+ * Redaction for a stream that arrives in chunks (a terminal): a secret split
+ * across two chunks must not slip through. The tail of a chunk that could be
+ * the start of a secret is held back until the next chunk (or a flush).
+ */
+export interface StreamRedactor {
+  push(chunk: string): string;
+  /** Whatever is held back, redacted. */
+  flush(): string;
+  /** True while something is held back (the caller flushes it after a short delay). */
+  readonly holding: boolean;
+}
+
+export function createStreamRedactor(secretValues: Iterable<string>): StreamRedactor {
+  const values = [...new Set(secretValues)].filter((v) => v.length >= MIN_SECRET_LENGTH);
+  const redactor = createRedactor(values);
+  let held = '';
+  /** Length of the longest suffix of `text` that is a proper prefix of some secret. */
+  const heldLength = (text: string): number => {
+    let best = 0;
+    for (const v of values) {
+      for (let n = Math.min(v.length - 1, text.length); n > best; n--) {
+        if (text.endsWith(v.slice(0, n))) {
+          best = n;
+          break;
+        }
+      }
+    }
+    return best;
+  };
+  return {
+    push(chunk) {
+      if (values.length === 0) return chunk;
+      const text = redactor.text(held + chunk);
+      const keep = heldLength(text);
+      held = text.slice(text.length - keep);
+      return text.slice(0, text.length - keep);
+    },
+    flush() {
+      const out = redactor.text(held);
+      held = '';
+      return out;
+    },
+    get holding() {
+      return held.length > 0;
+    },
+  };
+}

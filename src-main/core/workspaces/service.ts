@@ -96,7 +96,14 @@ export class WorkspaceService {
     return cfg?.maxActiveWorkspaces ?? 16;
   }
 
-  private redactor(extra: Iterable<string> = []): Redactor {
+  /** Appends to a workspace's journal and tells listeners (used by terminals). */
+  async appendJournal(ws: Workspace, entry: NewEntry): Promise<JournalEntry> {
+    const full = await this.journal(ws).append(entry);
+    for (const l of this.listeners) l.journalAppended?.(ws.id, full);
+    return full;
+  }
+
+  redactor(extra: Iterable<string> = []): Redactor {
     return createRedactor([...this.secrets.allValues(), ...extra]);
   }
 

@@ -21,6 +21,7 @@ import {
   type BwrapSpec,
 } from './argv';
 import { which } from '../which';
+import { LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
 
 function lstatKind(path: string): { kind: 'dir' | 'file' | 'symlink' | 'missing'; target?: string } {
   try {
@@ -176,6 +177,21 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
       });
       if (result.timedOut) await killByEnv(`${EXEC_MARKER}=${req.execId}`);
       return result;
+    },
+
+    shellCommand(ws, { sessionId, secretEnv }) {
+      const bwrap = bwrapPath();
+      if (!bwrap) throw new BenchtopError('BACKEND_UNAVAILABLE', 'bwrap: bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)');
+      const hasSecrets = Object.keys(secretEnv).length > 0;
+      // No --new-session: an interactive shell needs the terminal as its controlling tty.
+      const argv = buildBwrapArgv(bwrap, specFor(ws, { cwd: SANDBOX_PROJECT, env: {}, hasSecrets, argv: ['sh', '-c', LOGIN_SHELL_SCRIPT], newSession: false, term: TERMINAL_TERM }));
+      return {
+        kind: 'argv',
+        argv,
+        env: { [WORKSPACE_MARKER]: ws.id, [EXEC_MARKER]: sessionId },
+        ...(hasSecrets ? { fd3: Buffer.from(secretArgsPayload(secretEnv)).toString('latin1') } : {}),
+        cleanup: async () => void (await killByEnv(`${EXEC_MARKER}=${sessionId}`)),
+      };
     },
 
     defaultCwd: () => SANDBOX_PROJECT,

@@ -65,6 +65,19 @@ export function createHostDriver(ctx: DriverContext): Driver {
       return result;
     },
 
+    shellCommand(ws, { sessionId, secretEnv }) {
+      const shell = process.env.SHELL && process.env.SHELL.startsWith('/') ? process.env.SHELL : '/bin/sh';
+      const env: Record<string, string> = {};
+      for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
+      return {
+        kind: 'argv',
+        argv: [shell, '-l'],
+        cwd: ws.project,
+        env: { ...env, ...ws.env, ...secretEnv, TERM: 'xterm-256color', [WORKSPACE_MARKER]: ws.id, [EXEC_MARKER]: sessionId },
+        cleanup: async () => void (await killByEnv(`${EXEC_MARKER}=${sessionId}`)),
+      };
+    },
+
     defaultCwd: (ws) => ws.project,
   };
 }

@@ -9,6 +9,7 @@ import { BenchtopError, type BackendId, type BackendInfo, type LimitName, type W
 import type { Driver, DriverContext, DriverExecRequest, DriverExecResult, ResolvedImage, SandboxStatus } from '../types';
 import { backendFailed } from '../errors';
 import { podmanHint } from './hints';
+import { launcherEnv, LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
 import { which } from '../which';
 import {
   buildExecArgv,
@@ -249,6 +250,29 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       if (!result.timedOut) return result;
       const cleanupError = await killInside(runtime, name, req.execId);
       return cleanupError ? { ...result, cleanupError } : result;
+    },
+
+    shellCommand(ws, { sessionId, secretEnv }) {
+      const runtime: PodmanRuntime = { kind: 'default' };
+      const name = containerName(ws);
+      const argv = buildExecArgv({
+        containerName: name,
+        cwd: CONTAINER_PROJECT_DIR,
+        env: { TERM: TERMINAL_TERM },
+        secretKeys: Object.keys(secretEnv),
+        execId: sessionId,
+        argv: ['sh', '-c', LOGIN_SHELL_SCRIPT],
+        runtime,
+        interactive: true,
+      });
+      return {
+        kind: 'argv',
+        argv: [podman, ...argv],
+        // Secret values reach `podman exec --env KEY` through podman's own environment.
+        env: launcherEnv(secretEnv),
+        // Ending the exec client leaves the shell running inside: kill it there too.
+        cleanup: async () => void (await killInside(runtime, name, sessionId)),
+      };
     },
 
     defaultCwd: () => CONTAINER_PROJECT_DIR,

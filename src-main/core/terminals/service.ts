@@ -1,0 +1,243 @@
+/**
+ * Terminal sessions, owned by the main process: many per workspace, each a
+ * PTY running the driver's shell command. Output is redacted, kept as
+ * scrollback for reattaching, recorded as asciicast, and flow-controlled
+ * with acknowledgements (as VS Code does: pause above a high watermark of
+ * unacknowledged characters, resume below a low one).
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { BenchtopError, type TerminalInfo, type Workspace } from '../../../src-preload/contract';
+import type { TerminalSource } from '../drivers/types';
+import { createStreamRedactor, type StreamRedactor } from '../secrets/redact';
+import type { WorkspaceService } from '../workspaces/service';
+import { AsciicastWriter } from './asciicast';
+import { startPty, type PtyProcess } from './pty';
+import { Scrollback } from './scrollback';
+
+export const FLOW_HIGH_WATERMARK = 100_000;
+export const FLOW_LOW_WATERMARK = 5_000;
+const SCROLLBACK_CHARS = 512 * 1024;
+/** node-pty can report exit before the last output arrives: wait for quiet before closing the books. */
+const EXIT_DRAIN_MS = 150;
+/** A held-back possible secret prefix is released after this long without more output. */
+const REDACT_HOLD_MS = 40;
+/** Paused output resumes anyway after this long without acknowledgements. */
+const UNACKED_RESUME_MS = 3000;
+
+export interface TerminalListener {
+  data(id: string, data: string): void;
+  changed(info: TerminalInfo, closed: boolean): void;
+}
+
+interface Session {
+  info: TerminalInfo;
+  ws: Workspace;
+  pty: PtyProcess;
+  source: TerminalSource;
+  scrollback: Scrollback;
+  recorder: AsciicastWriter;
+  redactor: StreamRedactor;
+  holdTimer?: NodeJS.Timeout;
+  unacked: number;
+  paused: boolean;
+  /** False once acks stopped coming (no viewer): then output is never paused. */
+  viewerAcking: boolean;
+  stallTimer?: NodeJS.Timeout;
+  startedMs: number;
+  startedAt: string;
+  lastDataMs: number;
+  finished: Promise<void>;
+  client: string;
+}
+
+export class TerminalService {
+  private readonly sessions = new Map<string, Session>();
+  private readonly listeners = new Set<Partial<TerminalListener>>();
+
+  constructor(private readonly workspaces: WorkspaceService) {}
+
+  on(listener: Partial<TerminalListener>): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  private get(id: string): Session {
+    const s = this.sessions.get(id);
+    if (!s) throw new BenchtopError('NOT_FOUND', `no terminal ${id}`, { id });
+    return s;
+  }
+
+  private emitData(s: Session, data: string): void {
+    if (!data) return;
+    s.scrollback.push(data);
+    s.recorder.output(data);
+    s.unacked += data.length;
+    if (s.viewerAcking && !s.paused && s.unacked > FLOW_HIGH_WATERMARK) {
+      s.paused = true;
+      s.pty.pause();
+      // A live viewer acks within milliseconds. If none does (window closed, client gone),
+      // the job must not stall: resume, and stop pausing until a viewer acks again —
+      // the scrollback ring absorbs the output meanwhile.
+      s.stallTimer = setTimeout(() => {
+        if (!s.paused) return;
+        s.paused = false;
+        s.viewerAcking = false;
+        s.unacked = 0;
+        s.pty.resume();
+      }, UNACKED_RESUME_MS);
+    }
+    for (const l of this.listeners) l.data?.(s.info.id, data);
+  }
+
+  private emitChanged(s: Session, closed = false): void {
+    for (const l of this.listeners) l.changed?.({ ...s.info }, closed);
+  }
+
+  async open(ref: string, opts: { cols: number; rows: number; title?: string; client: string }): Promise<TerminalInfo> {
+    const ws = this.workspaces.registry.get(ref);
+    if (ws.state !== 'running') {
+      throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${ws.state}${ws.reason ? ` (${ws.reason})` : ''}: start it first`);
+    }
+    const id = randomBytes(8).toString('hex');
+    const secretEnv = this.workspaces.secrets.get(ws.id);
+    const source = this.workspaces.driver(ws.backend).shellCommand(ws, { sessionId: id, secretEnv });
+    const pty = await startPty(source, opts.cols, opts.rows);
+    const count = [...this.sessions.values()].filter((s) => s.ws.id === ws.id).length;
+    const title = opts.title ?? `shell ${count + 1}`;
+    const startedMs = Date.now();
+    const info: TerminalInfo = {
+      id,
+      workspaceId: ws.id,
+      workspaceName: ws.name,
+      title,
+      cols: opts.cols,
+      rows: opts.rows,
+      createdAt: new Date(startedMs).toISOString(),
+      exitCode: null,
+      running: true,
+    };
+    let finish!: () => void;
+    const session: Session = {
+      info,
+      ws,
+      pty,
+      source,
+      scrollback: new Scrollback(SCROLLBACK_CHARS),
+      recorder: new AsciicastWriter(join(this.workspaces.registry.dir(ws.id), 'terminals', `${id}.cast`), { width: opts.cols, height: opts.rows, title }),
+      redactor: createStreamRedactor(this.workspaces.secrets.allValues()),
+      unacked: 0,
+      paused: false,
+      viewerAcking: true,
+      startedMs,
+      startedAt: info.createdAt,
+      lastDataMs: startedMs,
+      finished: new Promise<void>((r) => (finish = r)),
+      client: opts.client,
+    };
+    this.sessions.set(id, session);
+    pty.onData((chunk) => {
+      session.lastDataMs = Date.now();
+      this.emitData(session, session.redactor.push(chunk));
+      if (session.holdTimer) clearTimeout(session.holdTimer);
+      if (session.redactor.holding) session.holdTimer = setTimeout(() => this.emitData(session, session.redactor.flush()), REDACT_HOLD_MS);
+    });
+    pty.onExit((exitCode) => void this.finishSession(session, exitCode).then(finish));
+    this.emitChanged(session);
+    return { ...info };
+  }
+
+  private async finishSession(s: Session, exitCode: number): Promise<void> {
+    // Let the last output arrive (node-pty may report exit first).
+    for (let i = 0; i < 20 && Date.now() - s.lastDataMs < EXIT_DRAIN_MS; i++) await new Promise((r) => setTimeout(r, EXIT_DRAIN_MS));
+    if (s.holdTimer) clearTimeout(s.holdTimer);
+    this.emitData(s, s.redactor.flush());
+    s.info.exitCode = exitCode;
+    s.info.running = false;
+    await s.recorder.close();
+    await s.source.cleanup?.().catch(() => undefined);
+    await this.workspaces
+      .appendJournal(s.ws, {
+        workspaceId: s.ws.id,
+        source: 'terminal',
+        command: s.info.title,
+        argv: null,
+        cwd: this.workspaces.driver(s.ws.backend).defaultCwd(s.ws),
+        client: s.client,
+        startedAt: s.startedAt,
+        durationMs: Date.now() - s.startedMs,
+        exitCode,
+        timedOut: false,
+        event: null,
+        detail: null,
+        recording: `terminals/${s.info.id}.cast`,
+      })
+      .catch(() => undefined); // The workspace may have been removed meanwhile.
+    this.emitChanged(s);
+  }
+
+  list(ref?: string): TerminalInfo[] {
+    const wsId = ref ? this.workspaces.registry.get(ref).id : undefined;
+    return [...this.sessions.values()].filter((s) => !wsId || s.ws.id === wsId).map((s) => ({ ...s.info }));
+  }
+
+  attach(id: string): { terminal: TerminalInfo; scrollback: string } {
+    const s = this.get(id);
+    // A new viewer starts with nothing unacknowledged: it renders the scrollback itself.
+    s.unacked = 0;
+    s.viewerAcking = true;
+    if (s.paused) {
+      s.paused = false;
+      s.pty.resume();
+    }
+    return { terminal: { ...s.info }, scrollback: s.scrollback.text() };
+  }
+
+  write(id: string, data: string): void {
+    const s = this.get(id);
+    if (!s.info.running) throw new BenchtopError('CONFLICT', `terminal "${s.info.title}" has ended (exit code ${s.info.exitCode})`);
+    s.pty.write(data);
+  }
+
+  resize(id: string, cols: number, rows: number): void {
+    const s = this.get(id);
+    if (!s.info.running || (s.info.cols === cols && s.info.rows === rows)) return;
+    s.info.cols = cols;
+    s.info.rows = rows;
+    s.pty.resize(cols, rows);
+    s.recorder.resize(cols, rows);
+  }
+
+  ack(id: string, chars: number): void {
+    const s = this.get(id);
+    s.viewerAcking = true;
+    s.unacked = Math.max(0, s.unacked - chars);
+    if (s.paused && s.unacked < FLOW_LOW_WATERMARK) {
+      s.paused = false;
+      if (s.stallTimer) clearTimeout(s.stallTimer);
+      s.pty.resume();
+    }
+  }
+
+  rename(id: string, title: string): TerminalInfo {
+    const s = this.get(id);
+    s.info.title = title;
+    this.emitChanged(s);
+    return { ...s.info };
+  }
+
+  async close(id: string): Promise<void> {
+    const s = this.get(id);
+    if (s.info.running) {
+      s.pty.kill();
+      await Promise.race([s.finished, new Promise((r) => setTimeout(r, 5000))]);
+    }
+    this.sessions.delete(id);
+    this.emitChanged(s, true);
+  }
+
+  /** Ends every session (host shutdown). */
+  async closeAll(): Promise<void> {
+    await Promise.all([...this.sessions.keys()].map((id) => this.close(id).catch(() => undefined)));
+  }
+}

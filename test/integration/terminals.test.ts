@@ -1,0 +1,130 @@
+/** Terminals for real: PTYs into bwrap and podman workspaces over the browser host's WebSocket. */
+import { execa } from 'execa';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Workspace } from '../../src-preload/contract';
+import { cli, cliJson, cleanup, tempDir } from '../helpers/cli';
+import { FIXTURE_IMAGE } from '../helpers/fixtures';
+import { describeWith } from '../helpers/runtime';
+import { startServe, type ServeProcess } from '../helpers/serve';
+import { TerminalViewer } from '../helpers/terminal';
+
+const SECRET = 'tErMiNaL-secret-2718';
+
+describeWith('bwrap', 'terminals into a bwrap workspace', () => {
+  let home: string;
+  let serve: ServeProcess;
+  beforeAll(async () => {
+    home = tempDir('home');
+    await cliJson<Workspace>(['create', 'term', '--backend', 'bwrap', '--secret', `API_TOKEN=${SECRET}`], { home });
+    serve = await startServe(home);
+  });
+  afterAll(async () => {
+    await serve.stop();
+    cleanup(home);
+  });
+
+  it('runs a shell: typed commands echo, secrets show redacted, resize reaches the PTY, and the session is journaled with its recording', async () => {
+    const { client, ws } = await serve.connect();
+    const t = await client.call('terminals.open', { workspace: 'term', cols: 80, rows: 24 });
+    expect(t).toMatchObject({ workspaceName: 'term', title: 'shell 1', running: true, exitCode: null });
+    const view = new TerminalViewer(client, t.id);
+    await view.type('echo hello; id -u\r');
+    await view.waitFor(/[\r\n]hello\r\n1000\r\n/);
+    await view.type('echo "[$API_TOKEN]"\r');
+    await view.waitFor('[<redacted>]');
+    expect(view.output).not.toContain(SECRET);
+    await client.call('terminals.resize', { id: t.id, cols: 100, rows: 30 });
+    await view.type('stty size\r');
+    await view.waitFor(/[\r\n]30 100\r\n/);
+    await view.type('exit 3\r');
+    expect(await view.waitForExit()).toBe(3);
+    const journal = await client.call('journal.list', { workspace: 'term' });
+    const entry = journal.find((e) => e.source === 'terminal')!;
+    expect(entry).toMatchObject({ exitCode: 3, command: 'shell 1', client: 'web', recording: `terminals/${t.id}.cast` });
+    const { cast } = await client.call('journal.readRecording', { workspace: 'term', seq: entry.seq });
+    const [header, ...events] = cast.trim().split('\n').map((l) => JSON.parse(l));
+    expect(header).toMatchObject({ version: 2, width: 80, height: 24 });
+    expect(events.some((e: [number, string, string]) => e[1] === 'o' && e[2].includes('hello'))).toBe(true);
+    expect(events.some((e: [number, string, string]) => e[1] === 'r' && e[2] === '100x30')).toBe(true);
+    expect(cast).not.toContain(SECRET);
+    expect(cast).toContain('<redacted>');
+    await client.call('terminals.close', { id: t.id });
+    view.dispose();
+    ws.close();
+  });
+
+  it('survives the window going away: a new connection reattaches with the screen restored', async () => {
+    const first = await serve.connect();
+    const t = await first.client.call('terminals.open', { workspace: 'term', cols: 80, rows: 24, title: 'long job' });
+    const v1 = new TerminalViewer(first.client, t.id);
+    await v1.type('echo before-reload\r');
+    await v1.waitFor(/[\r\n]before-reload\r\n/);
+    first.ws.close(); // the "window" reloads
+    const second = await serve.connect();
+    const list = await second.client.call('terminals.list', { workspace: 'term' });
+    expect(list.map((x) => [x.id, x.title, x.running])).toContainEqual([t.id, 'long job', true]);
+    const { scrollback } = await second.client.call('terminals.attach', { id: t.id });
+    expect(scrollback).toContain('before-reload');
+    const v2 = new TerminalViewer(second.client, t.id);
+    await v2.type('echo after-reload\r');
+    await v2.waitFor(/[\r\n]after-reload\r\n/);
+    await second.client.call('terminals.close', { id: t.id });
+    expect(await second.client.call('terminals.list', { workspace: 'term' })).toEqual([]);
+    second.ws.close();
+  });
+
+  it('floods without freezing: 3 MB of output arrive whole with acks, and without any viewer acking', async () => {
+    const { client, ws } = await serve.connect();
+    for (const ack of [true, false]) {
+      const t = await client.call('terminals.open', { workspace: 'term', cols: 200, rows: 50 });
+      const view = new TerminalViewer(client, t.id, { ack });
+      await view.type("head -c 3000000 /dev/zero | tr '\\0' x; echo; echo FLOOD-DONE\r");
+      await view.waitFor(/[\r\n]FLOOD-DONE\r\n/, 60_000);
+      expect(view.output.split('x').length - 1).toBeGreaterThanOrEqual(3_000_000);
+      await client.call('terminals.close', { id: t.id });
+      view.dispose();
+    }
+    ws.close();
+  });
+
+  it('refuses bad input with INVALID_INPUT naming the field', async () => {
+    const { client, ws } = await serve.connect();
+    const err = await client.call('terminals.open', { workspace: 'term', cols: 0, rows: 24 }).catch((e: Error & { code: string }) => e);
+    expect(err).toMatchObject({ code: 'INVALID_INPUT', message: expect.stringMatching(/^cols: /) });
+    const gone = await client.call('terminals.write', { id: '0123456789abcdef', data: 'x' }).catch((e: Error & { code: string }) => e);
+    expect(gone).toMatchObject({ code: 'NOT_FOUND' });
+    ws.close();
+  });
+});
+
+describeWith('podman', 'terminals into a podman workspace', () => {
+  let home: string;
+  let serve: ServeProcess;
+  beforeAll(async () => {
+    home = tempDir('home');
+    await cliJson<Workspace>(['create', 'pterm', '--backend', 'podman', '--image', FIXTURE_IMAGE], { home });
+    serve = await startServe(home);
+  });
+  afterAll(async () => {
+    await serve.stop();
+    await cli(['rm', 'pterm'], { home });
+    cleanup(home);
+  });
+
+  it('opens podman exec -it, and closing it leaves no shell behind in the container', async () => {
+    const { client, ws } = await serve.connect();
+    const t = await client.call('terminals.open', { workspace: 'pterm', cols: 80, rows: 24 });
+    const view = new TerminalViewer(client, t.id);
+    await view.type('echo hello from $(hostname)\r');
+    await view.waitFor(/[\r\n]hello from pterm\r\n/);
+    await view.type('sleep 300\r');
+    await new Promise((r) => setTimeout(r, 300));
+    await client.call('terminals.close', { id: t.id });
+    const wsInfo = await cliJson<Workspace>(['status', 'pterm'], { home });
+    const ps = await execa('podman', ['exec', wsInfo.runtime.containerName!, 'ps', '-o', 'args']);
+    expect(ps.stdout).not.toContain('sleep 300');
+    expect(ps.stdout).not.toMatch(/^sh -l|^-sh/m);
+    view.dispose();
+    ws.close();
+  });
+});
