@@ -39,6 +39,7 @@ export function createHandlers(service: WorkspaceService, terminals: TerminalSer
     'terminals.ack': async (p) => (terminals.ack(p.id, p.chars), {}),
     'terminals.rename': async (p) => terminals.rename(p.id, p.title),
     'terminals.close': async (p) => (await terminals.close(p.id), {}),
+    'journal.search': async (p) => service.journal(service.registry.get(p.workspace)).search(p),
   };
 }
 

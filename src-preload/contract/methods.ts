@@ -92,6 +92,29 @@ export const methods = {
   'terminals.rename': { params: z.object({ id: terminalIdSchema, title: z.string().min(1).max(80) }).strict(), result: terminalInfoSchema },
   /** Ends the shell (if running) and forgets the terminal; its recording stays in the journal. */
   'terminals.close': { params: z.object({ id: terminalIdSchema }).strict(), result: z.object({}) },
+  /**
+   * Journal entries matching a query and filters, newest first, one page at a time, with the
+   * number of all matches. `query`: whitespace-separated terms that must all occur ("quotes" keep
+   * a phrase), case-insensitive, over the command, the detail and the stored (redacted) stdout and
+   * stderr — of each stream its first and last 2 KiB. exit `ok`: exit code 0; `failed`: non-zero
+   * or timed out (entries without an exit code are neither). `from`/`to` bound startedAt, inclusive.
+   */
+  'journal.search': {
+    params: z
+      .object({
+        workspace: workspaceRefSchema,
+        query: z.string().max(500, 'must be at most 500 characters').optional(),
+        sources: z.array(journalEntrySchema.shape.source).max(3).optional(),
+        exit: z.enum(['any', 'ok', 'failed']).optional(),
+        from: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2025-01-31T09:00:00Z' }).optional(),
+        to: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2025-01-31T18:00:00Z' }).optional(),
+        offset: z.number().int().min(0).optional(),
+        limit: z.number().int().min(1, 'must be between 1 and 1000').max(1000, 'must be between 1 and 1000').optional(),
+      })
+      .strict()
+      .refine((p) => !p.from || !p.to || Date.parse(p.from) <= Date.parse(p.to), { message: 'must be at or after the start of the range', path: ['to'] }),
+    result: z.object({ entries: z.array(journalEntrySchema), total: z.number().int() }),
+  },
 } as const;
 
 export type Methods = typeof methods;

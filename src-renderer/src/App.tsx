@@ -1,54 +1,66 @@
-/** The first screen: workspaces, live from events (no polling in the renderer). */
-import { useEffect, useState } from 'react';
+/** The window: a sidebar (Workspaces, Backends) and the page for the current route. */
+import { useState } from 'react';
 import type { BenchtopClient } from '../../src-preload/client';
-import type { Workspace } from '../../src-preload/contract';
+import { BackendsPage } from './backends/BackendsPage';
+import { useBackends, useRoute, useWorkspaces } from './hooks';
+import { CreateDialog } from './workspaces/CreateDialog';
+import { WorkspaceList } from './workspaces/WorkspaceList';
+import { WorkspacePage } from './workspaces/WorkspacePage';
 
 export function App({ client }: { client: BenchtopClient }) {
-  const [workspaces, setWorkspaces] = useState<Workspace[] | null>(null);
-  const [error, setError] = useState<string | null>(null);
-
-  useEffect(() => {
-    client.call('workspaces.list', {}).then(setWorkspaces, (e: Error) => setError(e.message));
-    return client.on('workspace.changed', ({ workspace, removed }) =>
-      setWorkspaces((list) => {
-        const rest = (list ?? []).filter((w) => w.id !== workspace.id);
-        return removed ? rest : [...rest, workspace].sort((a, b) => a.createdAt.localeCompare(b.createdAt));
-      }),
-    );
-  }, [client]);
+  const { workspaces, error } = useWorkspaces(client);
+  const backends = useBackends(client);
+  const [route, go] = useRoute();
+  const [creating, setCreating] = useState(false);
+  const current = route.page === 'workspace' ? workspaces?.find((w) => w.id === route.id) : undefined;
 
   return (
-    <main>
-      <h1>Benchtop</h1>
-      {error && <p className="error">{error}</p>}
-      {workspaces === null ? (
-        <p>Loading…</p>
-      ) : workspaces.length === 0 ? (
-        <p>No workspaces yet.</p>
-      ) : (
-        <table>
-          <thead>
-            <tr>
-              <th>Name</th>
-              <th>Backend</th>
-              <th>State</th>
-              <th>Image</th>
-            </tr>
-          </thead>
-          <tbody>
-            {workspaces.map((w) => (
-              <tr key={w.id}>
-                <td>{w.name}</td>
-                <td>{w.isolation === 'none' ? `${w.backend} (no isolation)` : w.backend}</td>
-                <td>
-                  <span className={`badge ${w.state}`}>{w.state}</span> {w.reason}
-                </td>
-                <td>{w.image ?? '(host system)'}</td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
+    <div className="app">
+      <aside className="sidebar">
+        <h1>Benchtop</h1>
+        <nav>
+          <a href="#/" className={route.page !== 'backends' ? 'active' : ''}>
+            Workspaces
+          </a>
+          <a href="#/backends" className={route.page === 'backends' ? 'active' : ''} data-testid="nav-backends">
+            Backends
+          </a>
+        </nav>
+        <ul className="ws-nav">
+          {(workspaces ?? []).map((w) => (
+            <li key={w.id}>
+              <a href={`#/w/${w.id}/overview`} className={current?.id === w.id ? 'active' : ''}>
+                <span className={`dot state-${w.state}`} /> {w.name}
+              </a>
+            </li>
+          ))}
+        </ul>
+      </aside>
+      <main>
+        {error && <p className="error" role="alert">{error}</p>}
+        {workspaces === null ? (
+          <p className="page">Loading…</p>
+        ) : route.page === 'backends' ? (
+          <BackendsPage backends={backends} />
+        ) : route.page === 'workspace' && current ? (
+          <WorkspacePage client={client} workspace={current} tab={route.tab} onTab={(tab) => go({ page: 'workspace', id: current.id, tab })} onBack={() => go({ page: 'workspaces' })} />
+        ) : route.page === 'workspace' ? (
+          <p className="page">This workspace no longer exists. <a href="#/">Back to workspaces</a></p>
+        ) : (
+          <WorkspaceList client={client} workspaces={workspaces} onOpen={(w) => go({ page: 'workspace', id: w.id, tab: 'overview' })} onCreate={() => setCreating(true)} />
+        )}
+      </main>
+      {creating && (
+        <CreateDialog
+          client={client}
+          backends={backends}
+          onClose={() => setCreating(false)}
+          onCreated={(w) => {
+            setCreating(false);
+            go({ page: 'workspace', id: w.id, tab: 'terminals' });
+          }}
+        />
       )}
-    </main>
+    </div>
   );
 }

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'vitest';
-import { FIXTURE_IMAGE, FIXTURE_ROOTFS, CI_USER } from './fixtures';
+import { FIXTURE_IMAGE, FIXTURE_ROOTFS, CI_USER, REPO } from './fixtures';
 
 export const REQUIRED = process.env.BENCHTOP_REQUIRE_RUNTIMES === '1';
 
@@ -43,6 +43,7 @@ const probes: Record<string, () => string | null> = {
 };
 
 Object.assign(probes, {
+  chromium: () => (!existsSync(process.env.BENCHTOP_CHROMIUM ?? '/usr/bin/chromium') ? 'Chromium is not installed (apt install chromium)' : !existsSync(`${REPO}/out/renderer/index.html`) ? 'the renderer is not built (npm run build)' : probes.bwrap!()),
   keyring: () =>
     !ok(['which', 'secret-tool'])
       ? 'secret-tool is not installed (apt libsecret-tools)'

@@ -1,0 +1,34 @@
+/** What is installed, in which version, what it isolates and enforces — and how to fix what isn't there. */
+import type { BackendInfo } from '../../../src-preload/contract';
+
+export function BackendsPage({ backends }: { backends: BackendInfo[] | null }) {
+  return (
+    <section className="page">
+      <header className="page-head">
+        <h2>Backends</h2>
+      </header>
+      {backends === null ? (
+        <p>Detecting…</p>
+      ) : (
+        <div className="backend-cards" data-testid="backends">
+          {backends.map((b) => (
+            <article key={b.id} className={`card ${b.available ? '' : 'unavailable'}`} data-testid="backend-card" data-backend={b.id}>
+              <h3>
+                {b.id} <span className={`badge ${b.available ? 'state-running' : 'state-failed'}`}>{b.available ? 'available' : 'not available'}</span>
+              </h3>
+              <p className="mono small">{b.version ?? '—'}</p>
+              <ul className="small">
+                <li>Isolation: {b.capabilities.isolation === 'none' ? 'none (host processes)' : b.capabilities.isolation}</li>
+                <li>Enforces: {b.capabilities.enforcedLimits.length ? b.capabilities.enforcedLimits.join(', ') : 'no cpu/memory/pids limits'}</li>
+                <li>Network: {b.capabilities.network.join(' or ')}</li>
+                <li>Images: {[b.capabilities.registryImage && 'local images', b.capabilities.rootfsImage && 'rootfs folders'].filter(Boolean).join(', ') || 'none'}</li>
+                {b.capabilities.rootless !== undefined && <li>Mode: {b.capabilities.rootless ? 'rootless' : 'rootful'}</li>}
+              </ul>
+              {b.hint && <p className={b.available ? 'hint' : 'fix'}>{b.available ? b.hint : `How to fix: ${b.hint}`}</p>}
+            </article>
+          ))}
+        </div>
+      )}
+    </section>
+  );
+}

@@ -1,0 +1,83 @@
+/** A workspace's terminals: many at once, each a tab (new, rename, close), all kept by main across reloads. */
+import { useEffect, useState } from 'react';
+import type { BenchtopClient } from '../../../src-preload/client';
+import type { TerminalInfo, Workspace } from '../../../src-preload/contract';
+import { TerminalView } from './TerminalView';
+
+export function TerminalsTab({ client, workspace }: { client: BenchtopClient; workspace: Workspace }) {
+  const [terminals, setTerminals] = useState<TerminalInfo[]>([]);
+  const [activeId, setActiveId] = useState<string | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  useEffect(() => {
+    let alive = true;
+    client.call('terminals.list', { workspace: workspace.id }).then((list) => {
+      if (!alive) return;
+      setTerminals(list);
+      setActiveId((cur) => cur ?? list.at(-1)?.id ?? null);
+    }, (e: Error) => setError(e.message));
+    const off = client.on('terminal.changed', ({ terminal, closed }) => {
+      if (terminal.workspaceId !== workspace.id) return;
+      setTerminals((list) => {
+        if (closed) return list.filter((t) => t.id !== terminal.id);
+        return list.some((t) => t.id === terminal.id) ? list.map((t) => (t.id === terminal.id ? terminal : t)) : [...list, terminal];
+      });
+    });
+    return () => {
+      alive = false;
+      off();
+    };
+  }, [client, workspace.id]);
+
+  const open = async () => {
+    setError(null);
+    try {
+      const t = await client.call('terminals.open', { workspace: workspace.id, cols: 100, rows: 30 });
+      setTerminals((list) => (list.some((x) => x.id === t.id) ? list : [...list, t]));
+      setActiveId(t.id);
+    } catch (e) {
+      setError((e as Error).message);
+    }
+  };
+  const rename = async (t: TerminalInfo) => {
+    const title = prompt('Terminal name', t.title)?.trim();
+    if (title) await client.call('terminals.rename', { id: t.id, title }).catch((e: Error) => setError(e.message));
+  };
+  const close = async (t: TerminalInfo) => {
+    await client.call('terminals.close', { id: t.id }).catch((e: Error) => setError(e.message));
+    setTerminals((list) => list.filter((x) => x.id !== t.id));
+    if (activeId === t.id) setActiveId(terminals.find((x) => x.id !== t.id)?.id ?? null);
+  };
+
+  const current = terminals.find((t) => t.id === activeId) ?? terminals.at(-1) ?? null;
+  return (
+    <div className="terminals">
+      <div className="term-tabs" role="tablist">
+        {terminals.map((t) => (
+          <div key={t.id} className={`term-tab ${current?.id === t.id ? 'active' : ''}`} role="tab" aria-selected={current?.id === t.id} data-testid="terminal-tab">
+            <button className="term-title" onClick={() => setActiveId(t.id)} onDoubleClick={() => rename(t)} title="double-click to rename">
+              {t.title}
+              {!t.running && <span className="muted"> (exit {t.exitCode})</span>}
+            </button>
+            <button className="term-close" onClick={() => close(t)} aria-label={`close ${t.title}`}>
+              ×
+            </button>
+          </div>
+        ))}
+        <button className="term-new" onClick={open} disabled={workspace.state !== 'running'} data-testid="new-terminal">
+          + Terminal
+        </button>
+      </div>
+      {error && <p className="error" role="alert">{error}</p>}
+      {terminals.length === 0 ? (
+        <div className="empty">{workspace.state === 'running' ? 'No terminal open. “+ Terminal” opens a shell in this workspace.' : `The workspace is ${workspace.state}: start it to open a terminal.`}</div>
+      ) : (
+        <div className="term-stack">
+          {terminals.map((t) => (
+            <TerminalView key={t.id} client={client} terminal={t} active={current?.id === t.id} />
+          ))}
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,34 @@
+/** Everything about one workspace, at a glance. */
+import type { Workspace } from '../../../src-preload/contract';
+import { imageLabel, relative, resources } from '../format';
+import { useNow } from '../hooks';
+import { IsolationBadge, StateBadge } from './StateBadge';
+
+export function Overview({ workspace: w }: { workspace: Workspace }) {
+  const now = useNow();
+  const rows: [string, React.ReactNode][] = [
+    ['State', <><StateBadge ws={w} /> {w.reason}</>],
+    ['Backend', <>{w.backend} <IsolationBadge ws={w} /> <span className="muted">({w.isolation === 'none' ? 'no isolation' : w.isolation})</span></>],
+    ['Image', <span className="mono">{imageLabel(w)}</span>],
+    ['Project', <><span className="mono">{w.project}</span> <span className="muted">→ /workspace (read-write)</span></>],
+    ['Network', w.network === 'none' ? 'none (offline)' : 'full'],
+    ['Limits', <>{resources(w)}{w.unenforcedLimits.length > 0 && <span className="warn"> — not enforced: {w.unenforcedLimits.join(', ')}</span>}</>],
+    ['Exec timeout', `${w.limits.execTimeoutSec} s`],
+    ['Environment', Object.keys(w.env).length ? <span className="mono">{Object.entries(w.env).map(([k, v]) => `${k}=${v}`).join('  ')}</span> : '—'],
+    ['Secrets', w.secretKeys.length ? <span className="mono">{w.secretKeys.map((k) => `${k}=••••`).join('  ')}</span> : '—'],
+    ['Created', `${new Date(w.createdAt).toLocaleString()} (${relative(now - Date.parse(w.createdAt))} ago)`],
+    ['Started', w.startedAt ? new Date(w.startedAt).toLocaleString() : '—'],
+    ['TTL', w.expiresAt ? `${relative(Date.parse(w.expiresAt) - now)} left (expires ${new Date(w.expiresAt).toLocaleString()})` : w.ttlSec ? `${w.ttlSec} s from start` : 'none'],
+  ];
+  if (w.runtime.containerName) rows.push(['Container', <span className="mono">{w.runtime.containerName} · {w.runtime.rootless ? 'rootless' : 'rootful'} · {w.runtime.ociRuntime}</span>]);
+  return (
+    <dl className="overview" data-testid="overview">
+      {rows.map(([k, v]) => (
+        <div key={k}>
+          <dt>{k}</dt>
+          <dd>{v}</dd>
+        </div>
+      ))}
+    </dl>
+  );
+}

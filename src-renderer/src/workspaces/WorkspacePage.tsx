@@ -1,0 +1,64 @@
+/** One workspace: Overview, Terminals, Journal. */
+import { useState } from 'react';
+import type { BenchtopClient } from '../../../src-preload/client';
+import type { Workspace } from '../../../src-preload/contract';
+import { JournalTab } from '../journal/JournalTab';
+import { TerminalsTab } from '../terminals/TerminalsTab';
+import { CommandBar } from './CommandBar';
+import { Overview } from './Overview';
+import { IsolationBadge, StateBadge } from './StateBadge';
+
+type Tab = 'overview' | 'terminals' | 'journal';
+
+interface Props {
+  client: BenchtopClient;
+  workspace: Workspace;
+  tab: Tab;
+  onTab: (tab: Tab) => void;
+  onBack: () => void;
+}
+
+export function WorkspacePage({ client, workspace: w, tab, onTab, onBack }: Props) {
+  const [error, setError] = useState<string | null>(null);
+  const active = w.state === 'running' || w.state === 'starting';
+  const act = (what: 'start' | 'stop') => {
+    setError(null);
+    client.call(`workspaces.${what}`, { workspace: w.id }).catch((e: Error) => setError(e.message));
+  };
+  return (
+    <section className="page workspace-page">
+      <header className="page-head">
+        <button className="link" onClick={onBack}>
+          ← Workspaces
+        </button>
+        <h2 data-testid="workspace-title">{w.name}</h2>
+        <StateBadge ws={w} />
+        <IsolationBadge ws={w} />
+        <span className="muted">{w.backend}</span>
+        <span className="spacer" />
+        {active ? <button onClick={() => act('stop')}>Stop</button> : <button onClick={() => act('start')}>Start</button>}
+      </header>
+      {error && <p className="error" role="alert">{error}</p>}
+      <nav className="tabs" role="tablist">
+        {(['overview', 'terminals', 'journal'] as const).map((t) => (
+          <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? 'active' : ''} onClick={() => onTab(t)} data-testid={`tab-${t}`}>
+            {t[0]?.toUpperCase() + t.slice(1)}
+          </button>
+        ))}
+      </nav>
+      <div className="tab-body">
+        {tab === 'overview' && <Overview workspace={w} />}
+        {/* Terminals stay mounted while other tabs show, so their screens keep streaming. */}
+        <div style={{ display: tab === 'terminals' ? 'contents' : 'none' }}>
+          <TerminalsTab client={client} workspace={w} />
+        </div>
+        {tab === 'journal' && (
+          <>
+            <CommandBar client={client} workspace={w} />
+            <JournalTab client={client} workspace={w} />
+          </>
+        )}
+      </div>
+    </section>
+  );
+}

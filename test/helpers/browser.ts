@@ -1,0 +1,43 @@
+/** Debian's Chromium driven by playwright-core (no browser download), headless, in a fresh profile. */
+import { mkdtempSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { REPO } from './fixtures';
+
+export const CHROMIUM = process.env.BENCHTOP_CHROMIUM ?? '/usr/bin/chromium';
+export const SCREENSHOTS = join(REPO, 'test-artifacts', 'screenshots');
+
+export async function launchBrowser(): Promise<{ context: BrowserContext; page: Page }> {
+  const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'benchtop-chromium-')), {
+    executablePath: CHROMIUM,
+    headless: true,
+    viewport: { width: 1360, height: 860 },
+    args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+  const page = context.pages()[0] ?? (await context.newPage());
+  return { context, page };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path });
+  return path;
+}
+
+/**
+ * What the active terminal shows: its buffer's lines, read through xterm's API
+ * (the WebGL renderer draws on a canvas, so there is no text in the DOM).
+ */
+export async function terminalText(page: Page): Promise<string> {
+  return page.evaluate(() => {
+    type Buf = { length: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined };
+    const host = document.querySelector('.terminal-pane.active .xterm-host') as (Element & { benchtopTerminal?: { buffer: { active: Buf } } }) | null;
+    const buf = host?.benchtopTerminal?.buffer.active;
+    if (!buf) return '';
+    const lines: string[] = [];
+    for (let i = 0; i < buf.length; i++) lines.push(buf.getLine(i)?.translateToString(true) ?? '');
+    return lines.join('\n');
+  });
+}
