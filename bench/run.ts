@@ -24,6 +24,8 @@ import {
 import { buildExecArgv, buildRemoveArgv, buildRunArgv, CONTAINER_PROJECT_DIR, ulimitsFor, type PodmanRuntime } from '../src-main/core/drivers/podman/argv';
 import { which } from '../src-main/core/drivers/which';
 import { WorkspaceService } from '../src-main/core/workspaces/service';
+import { journalBench } from './journal';
+import { benchTerminal } from './terminal';
 import { quiet, run } from './proc';
 import { fmtMs, summarize, type Summary } from './stats';
 
@@ -413,6 +415,18 @@ async function main(): Promise<number> {
     }
     results.push(await measure(p.make()));
   }
+  // P4 needs no runtime: a 100,000-entry journal searched in-process (bench/journal.ts, also runnable alone).
+  results.push(...(await journalBench({ runs: RUNS_OVERRIDE })));
+  // P3 drives Chromium against the browser host (bench/terminal.ts, also runnable alone).
+  let terminal: Record<string, unknown> | { skipped: string } = { skipped: 'bwrap or Chromium missing' };
+  if (!bwrapWhy && existsSync('/usr/bin/chromium') && existsSync(join(REPO, 'out/renderer/index.html'))) {
+    try {
+      terminal = await benchTerminal();
+    } catch (err) {
+      terminal = { skipped: `failed: ${(err as Error).message.split('\n')[0]}` };
+      process.stdout.write(`P3: ${terminal.skipped}\n`);
+    }
+  } else process.stdout.write('P3: skipped: needs bwrap, /usr/bin/chromium and a built renderer (npm run build)\n');
   await sweep();
   const seconds = (performance.now() - t0) / 1000;
   const text = table(results, skipped);
@@ -429,6 +443,7 @@ async function main(): Promise<number> {
       bwrap: await stdoutOf(['bwrap', '--version']),
     },
     results,
+    terminal,
     skipped,
   };
   writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);

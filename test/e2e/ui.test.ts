@@ -109,6 +109,19 @@ describeWith('chromium', 'the UI in a real browser', () => {
     await screenshot(page, '06-terminal-after-reload');
   });
 
+  it('replays the ended terminal session from the journal', async () => {
+    await page.keyboard.type('exit\n');
+    await page.getByTestId('terminal-exit').waitFor();
+    await page.getByTestId('tab-journal').click();
+    await page.getByTestId('journal-search').fill('');
+    await page.getByTestId('journal-source-exec').uncheck();
+    await page.getByTestId('journal-source-lifecycle').uncheck();
+    await expect.poll(() => page.getByTestId('journal-row').count()).toBe(1);
+    await page.getByTestId('journal-row').first().click();
+    await page.getByTestId('journal-player').locator('.ap-player, .ap-wrapper').first().waitFor({ timeout: 15_000 });
+    await screenshot(page, '07-journal-recording');
+  });
+
   it('deletes the workspace', async () => {
     await page.goto(`${serve.url}#/`);
     await page.locator('[data-name="e2e-bwrap"]').getByTestId('delete-workspace').click();
@@ -124,9 +137,9 @@ describeWith('chromium', 'the UI in a real browser', () => {
     await page.keyboard.type('echo hello from $(hostname)\n');
     await waitForTerminal(page, /hello from e2e-podman/);
     await page.getByTestId('tab-overview').click();
-    await screenshot(page, '07-podman-overview');
+    await screenshot(page, '08-podman-overview');
     await page.goto(`${serve.url}#/`);
-    await screenshot(page, '08-workspaces-list');
+    await screenshot(page, '09-workspaces-list');
     await page.locator('[data-name="e2e-podman"]').getByTestId('delete-workspace').click();
     await page.getByText('No workspaces yet.').waitFor();
   });

@@ -1,8 +1,13 @@
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { methods } from '../../src-preload/contract';
+import { createClient } from '../../src-preload/client';
+import { methods, type BenchtopError, type Workspace } from '../../src-preload/contract';
+import { createMemoryTransportPair } from '../../src-preload/transports/memory';
+import { TerminalService } from '../../src-main/core/terminals/service';
+import { WorkspaceService } from '../../src-main/core/workspaces/service';
+import { createServiceRpc } from '../../src-main/rpc/handlers';
 import { Journal, type NewEntry, type StoredOutput } from '../../src-main/core/journal/journal';
 import { dropSearchIndexes, normalizeSearch, queryTerms, SEARCH_FILE, searchText } from '../../src-main/core/journal/search';
 import { createRedactor } from '../../src-main/core/secrets/redact';
@@ -164,6 +169,45 @@ describe('journal search', () => {
     expect(seqs(journal.search({ query: 'apple' }))).toEqual([1]);
   });
 
+  it('a fresh process indexes from the sidecar; offsets that disagree with the journal are not trusted', async () => {
+    await run('one', 'x\n');
+    await run('two', 'y\n', '', { exitCode: 3 });
+    await run('three', 'z\n');
+    dropSearchIndexes();
+    expect(journal.search({ exit: 'failed' }).entries.map((e) => e.command)).toEqual(['two']);
+    expect(journal.get(3).stdoutText).toBe('z\n');
+    // Shift every offset by one: the index must notice and parse the journal itself.
+    const side = join(ws, SEARCH_FILE);
+    const text = readFileSync(side, 'utf8').replace(/^(\d+\t\w\d,-?\d+,)(\d+)/gm, (_, a: string, off: string) => `${a}${Number(off) + 1}`);
+    rmSync(side);
+    appendFileSync(side, text);
+    dropSearchIndexes();
+    expect(journal.search().entries.map((e) => e.command)).toEqual(['three', 'two', 'one']);
+    expect(journal.search({ exit: 'failed' }).entries.map((e) => e.command)).toEqual(['two']);
+    expect(seqs(journal.search({ query: 'y' }))).toEqual([2]);
+    expect(journal.get(2).command).toBe('two');
+  });
+
+  it('a torn journal line between sidecar-described lines is skipped by a fresh process', async () => {
+    await run('a', 'A');
+    appendFileSync(join(ws, 'journal.jsonl'), '{"seq":2,"torn');
+    await run('b', 'B');
+    dropSearchIndexes();
+    expect(seqs(journal.search())).toEqual([2, 1]);
+    expect(journal.get(2).command).toBe('b');
+    expect(journal.list().map((e) => e.seq)).toEqual([1, 2]);
+  });
+
+  it('a journal out of seq order (lines written by hand) still pages newest first and finds by seq', async () => {
+    const line = (seq: number, command: string) => `${JSON.stringify({ ...exec(command), seq, stdout: null, stderr: null, recording: null })}\n`;
+    mkdirSync(ws, { recursive: true });
+    appendFileSync(join(ws, 'journal.jsonl'), line(5, 'five') + line(3, 'three') + line(9, 'nine'));
+    expect(seqs(journal.search())).toEqual([9, 5, 3]);
+    expect(seqs(journal.search({ query: 'three' }))).toEqual([3]);
+    expect(journal.get(3).command).toBe('three');
+    expect(() => journal.get(4)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+  });
+
   it('stores and searches what was appended: redacted outputs, never the secret', async () => {
     const redact = createRedactor(['hunter2-secret-value']);
     await run(redact.text('curl -H "Authorization: hunter2-secret-value" api'), redact.text('token=hunter2-secret-value\n'), '');
@@ -249,5 +293,43 @@ describe('journal.search contract', () => {
     expect(field({ workspace: 'w', limit: 1.5 })).toBe('limit');
     expect(field({ workspace: 'w', nope: 1 })).toBe('');
     expect(field({})).toBe('workspace');
+  });
+});
+
+describe('journal.search over RPC', () => {
+  it('goes through the real handler stack, and bad params are INVALID_INPUT naming the field', async () => {
+    const service = new WorkspaceService({ home: dir });
+    const at = '2024-01-01T00:00:00.000Z';
+    const rec: Workspace = {
+      id: 'aabbccddeeff', name: 'w1', backend: 'host', state: 'stopped', reason: null, image: null, imageKind: 'host', project: dir,
+      limits: { execTimeoutSec: 300 }, unenforcedLimits: [], network: 'full', isolation: 'none', env: {}, secretKeys: [], ttlSec: null,
+      expiresAt: null, createdAt: at, updatedAt: at, startedAt: null, stoppedAt: null, placement: { kind: 'local' }, runtime: {},
+    };
+    service.registry.write(rec);
+    const j = new Journal(service.registry.dir(rec.id));
+    await j.append(exec('make test'), { stdout: out('ALL PASSED\n'), stderr: out('') });
+    await j.append(exec('make lint', { exitCode: 2 }), { stdout: out(''), stderr: out('lint failed\n') });
+    const { server, dispose } = createServiceRpc(service, new TerminalService(service));
+    const [a, b] = createMemoryTransportPair();
+    const detach = server.attach(a, { client: 'test' });
+    const client = createClient(b);
+    try {
+      const r = await client.call('journal.search', { workspace: 'w1', query: 'passed' });
+      expect(r.total).toBe(1);
+      expect(r.entries[0]?.command).toBe('make test');
+      expect((await client.call('journal.search', { workspace: rec.id, exit: 'failed' })).entries.map((e) => e.seq)).toEqual([2]);
+      const err = (await client.call('journal.search', { workspace: 'w1', limit: 5000 }).catch((e: unknown) => e)) as BenchtopError;
+      expect(err.code).toBe('INVALID_INPUT');
+      expect(err.details).toEqual({ field: 'limit' });
+      expect(err.message).toMatch(/^limit: /);
+      const bad = (await client.call('journal.search', { workspace: 'w1', from: 'last tuesday' }).catch((e: unknown) => e)) as BenchtopError;
+      expect(bad.details).toEqual({ field: 'from' });
+      const missing = (await client.call('journal.search', { workspace: 'nope' }).catch((e: unknown) => e)) as BenchtopError;
+      expect(missing.code).toBe('NOT_FOUND');
+    } finally {
+      detach();
+      client.dispose();
+      dispose();
+    }
   });
 });

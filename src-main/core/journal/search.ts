@@ -2,22 +2,26 @@
  * Journal search. Two files per journal:
  *
  *   journal.jsonl        the entries (the truth)
- *   journal.search.tsv   one line per entry, written by append right after the
- *                        entry's line: `<seq>\t<search text>\t\n` (the last tab
- *                        tells a whole line from one torn by a crash), the text being
- *                        command, detail, stdout and stderr (each stream capped
- *                        to its first and last 2 KiB), ANSI escapes removed,
- *                        control characters turned into spaces, lower-cased.
- *                        Outputs are redacted before they are appended, so this
- *                        file never holds more than the journal shows.
+ *   journal.search.tsv   the sidecar: one line per entry, appended right after
+ *                        the entry's own line (see searchLine): its seq; what
+ *                        the filters need and where its line is in
+ *                        journal.jsonl; and its search text — command, detail,
+ *                        stdout, stderr (of each the first and last 2 KiB),
+ *                        ANSI escapes removed, control characters turned into
+ *                        spaces, lower-cased. Outputs are redacted before they
+ *                        are appended, so this file never holds more than the
+ *                        journal shows. A final tab tells a whole line from
+ *                        one torn by a crash.
  *
  * A process keeps a small in-memory index per journal (seq, source, exit
- * class, time, and the byte range of each line) and brings it up to date by
- * reading only what was appended since (by any process) — so the first search
- * after start reads the journal once, later ones read nothing but the
- * sidecar (for a text query) and the lines of the page they return.
- * Entries without a sidecar line (appended before it existed, or cut off by a
- * crash) are searched from their output files instead.
+ * class, time, byte range of each line) and catches up by reading only what
+ * was appended since, by any process. Building it reads the sidecar, not the
+ * (much larger) journal, except the journal lines the sidecar does not
+ * describe. A search then reads the sidecar only for a text query, plus the
+ * lines of the page it returns. Entries without a sidecar line (appended
+ * before it existed, or cut off by a crash) are searched from their output
+ * files instead. If the two files ever disagree, the journal wins: the index
+ * is rebuilt from journal.jsonl alone.
  */
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
@@ -76,7 +80,7 @@ function capped(text: string): string {
   return `${normalizeSearch(head)}${SEP}${normalizeSearch(tail)}`;
 }
 
-/** The search text of one entry (the part of its sidecar line after the tab). */
+/** The search text of one entry (the last field of its sidecar line). */
 export function searchText(entry: { command: string; detail: string | null }, stdout?: string, stderr?: string): string {
   return [entry.command, entry.detail ?? '', stdout ?? '', stderr ?? ''].map(capped).join(SEP);
 }
@@ -163,7 +167,7 @@ const EXIT_OK = 1;
 const EXIT_FAILED = 2;
 const TAB = 0x09;
 const HEAD_BYTES = 64;
-const EMPTY = Buffer.alloc(0);
+const EMPTY: Buffer = Buffer.alloc(0);
 
 function exitClass(e: Pick<JournalEntry, 'exitCode' | 'timedOut'>): number {
   return e.timedOut || (e.exitCode !== null && e.exitCode !== 0) ? EXIT_FAILED : e.exitCode === 0 ? EXIT_OK : EXIT_NONE;
@@ -239,7 +243,7 @@ class Stale extends Error {}
 class JournalIndex {
   // journal.jsonl: one slot per valid entry, in file order.
   private jIno = -1;
-  private jHead = EMPTY;
+  private jHead: Buffer = EMPTY;
   private jEnd = 0;
   private seq: number[] = [];
   private src: number[] = [];
@@ -247,12 +251,13 @@ class JournalIndex {
   private at: number[] = [];
   private off: number[] = [];
   private len: number[] = [];
-  private bySeq = new Map<number, number>();
+  /** seq → first slot, only when the file is not in seq order (else a binary search finds it). */
+  private bySeq: Map<number, number> | null = null;
   private ordered = true;
   private order: number[] | null = null;
   // journal.search.tsv
   private sIno = -1;
-  private sHead = EMPTY;
+  private sHead: Buffer = EMPTY;
   private sEnd = 0;
   private covered = new Set<number>();
   /** Sidecar lines whose journal line is not indexed yet (from pendingAt on). */
@@ -355,13 +360,33 @@ class JournalIndex {
     const i = this.seq.length;
     if (i > 0 && slot.seq <= (this.seq[i - 1] as number)) this.ordered = false;
     this.order = null;
+    this.bySeq = null;
     this.seq.push(slot.seq);
     this.src.push(slot.src);
     this.exit.push(slot.exit);
     this.at.push(slot.at);
     this.off.push(slot.off);
     this.len.push(slot.len);
-    if (!this.bySeq.has(slot.seq)) this.bySeq.set(slot.seq, i);
+  }
+
+  private slotOf(seq: number): number | undefined {
+    if (this.ordered) {
+      let lo = 0;
+      let hi = this.seq.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const v = this.seq[mid] as number;
+        if (v === seq) return mid;
+        if (v < seq) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return undefined;
+    }
+    if (!this.bySeq) {
+      this.bySeq = new Map();
+      for (let i = 0; i < this.seq.length; i++) if (!this.bySeq.has(this.seq[i] as number)) this.bySeq.set(this.seq[i] as number, i);
+    }
+    return this.bySeq.get(seq);
   }
 
   /** Slot indexes, newest (highest seq) first, when file order is not seq order. */
@@ -436,7 +461,7 @@ class JournalIndex {
   }
 
   entry(seq: number): JournalEntry | null {
-    const i = this.bySeq.get(seq);
+    const i = this.slotOf(seq);
     return i === undefined ? null : (this.read([i])[0] ?? null);
   }
 

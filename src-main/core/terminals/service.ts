@@ -22,6 +22,8 @@ const SCROLLBACK_CHARS = 512 * 1024;
 const EXIT_DRAIN_MS = 150;
 /** A held-back possible secret prefix is released after this long without more output. */
 const REDACT_HOLD_MS = 40;
+const COALESCE_MS = 2;
+const COALESCE_MAX_CHARS = 64 * 1024;
 /** Paused output resumes anyway after this long without acknowledgements. */
 const UNACKED_RESUME_MS = 3000;
 
@@ -39,6 +41,9 @@ interface Session {
   recorder: AsciicastWriter;
   redactor: StreamRedactor;
   holdTimer?: NodeJS.Timeout;
+  outQueue: string[];
+  outQueued: number;
+  outTimer?: NodeJS.Timeout;
   unacked: number;
   paused: boolean;
   /** False once acks stopped coming (no viewer): then output is never paused. */
@@ -66,6 +71,29 @@ export class TerminalService {
     const s = this.sessions.get(id);
     if (!s) throw new BenchtopError('NOT_FOUND', `no terminal ${id}`, { id });
     return s;
+  }
+
+  /**
+   * Coalesces PTY reads (~4 KB each) for a couple of milliseconds before they
+   * go out as one event: a flood then costs a tenth of the messages, while a
+   * keystroke's echo waits at most COALESCE_MS.
+   */
+  private queueData(s: Session, data: string): void {
+    if (!data) return;
+    s.outQueue.push(data);
+    s.outQueued += data.length;
+    if (s.outQueued >= COALESCE_MAX_CHARS) this.flushData(s);
+    else s.outTimer ??= setTimeout(() => this.flushData(s), COALESCE_MS);
+  }
+
+  private flushData(s: Session): void {
+    if (s.outTimer) clearTimeout(s.outTimer);
+    s.outTimer = undefined;
+    if (s.outQueued === 0) return;
+    const data = s.outQueue.join('');
+    s.outQueue = [];
+    s.outQueued = 0;
+    this.emitData(s, data);
   }
 
   private emitData(s: Session, data: string): void {
@@ -126,6 +154,8 @@ export class TerminalService {
       scrollback: new Scrollback(SCROLLBACK_CHARS),
       recorder: new AsciicastWriter(join(this.workspaces.registry.dir(ws.id), 'terminals', `${id}.cast`), { width: opts.cols, height: opts.rows, title }),
       redactor: createStreamRedactor(this.workspaces.secrets.allValues()),
+      outQueue: [],
+      outQueued: 0,
       unacked: 0,
       paused: false,
       viewerAcking: true,
@@ -138,9 +168,9 @@ export class TerminalService {
     this.sessions.set(id, session);
     pty.onData((chunk) => {
       session.lastDataMs = Date.now();
-      this.emitData(session, session.redactor.push(chunk));
+      this.queueData(session, session.redactor.push(chunk));
       if (session.holdTimer) clearTimeout(session.holdTimer);
-      if (session.redactor.holding) session.holdTimer = setTimeout(() => this.emitData(session, session.redactor.flush()), REDACT_HOLD_MS);
+      if (session.redactor.holding) session.holdTimer = setTimeout(() => this.queueData(session, session.redactor.flush()), REDACT_HOLD_MS);
     });
     pty.onExit((exitCode) => void this.finishSession(session, exitCode).then(finish));
     this.emitChanged(session);
@@ -151,7 +181,8 @@ export class TerminalService {
     // Let the last output arrive (node-pty may report exit first).
     for (let i = 0; i < 20 && Date.now() - s.lastDataMs < EXIT_DRAIN_MS; i++) await new Promise((r) => setTimeout(r, EXIT_DRAIN_MS));
     if (s.holdTimer) clearTimeout(s.holdTimer);
-    this.emitData(s, s.redactor.flush());
+    this.queueData(s, s.redactor.flush());
+    this.flushData(s);
     s.info.exitCode = exitCode;
     s.info.running = false;
     await s.recorder.close();

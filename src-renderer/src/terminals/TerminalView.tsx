@@ -18,6 +18,28 @@ import type { TerminalInfo } from '../../../src-preload/contract';
 /** Acks are batched like VS Code's: one message per ~5k characters rendered (or 50 ms). */
 const ACK_BATCH_CHARS = 5000;
 
+/**
+ * WebGL only pays off on a GPU: a software rasteriser (SwiftShader, llvmpipe —
+ * headless browsers, VMs, remote desktops) makes it several times slower than
+ * xterm's DOM renderer. `?renderer=webgl|dom` in the URL overrides the choice.
+ */
+let webglVerdict: boolean | undefined;
+function useWebgl(): boolean {
+  if (webglVerdict !== undefined) return webglVerdict;
+  const forced = new URLSearchParams(location.search).get('renderer');
+  if (forced === 'dom' || forced === 'webgl') return (webglVerdict = forced === 'webgl');
+  try {
+    const gl = document.createElement('canvas').getContext('webgl2');
+    const info = gl?.getExtension('WEBGL_debug_renderer_info');
+    const renderer = gl && info ? String(gl.getParameter(info.UNMASKED_RENDERER_WEBGL)) : '';
+    gl?.getExtension('WEBGL_lose_context')?.loseContext();
+    webglVerdict = Boolean(gl) && !/swiftshader|llvmpipe|softpipe|software/i.test(renderer);
+  } catch {
+    webglVerdict = false;
+  }
+  return webglVerdict;
+}
+
 export function TerminalView({ client, terminal, active }: { client: BenchtopClient; terminal: TerminalInfo; active: boolean }) {
   const host = useRef<HTMLDivElement>(null);
   const termRef = useRef<Terminal | null>(null);
@@ -46,12 +68,14 @@ export function TerminalView({ client, terminal, active }: { client: BenchtopCli
     term.loadAddon(new Unicode11Addon());
     term.unicode.activeVersion = '11';
     term.open(el);
-    try {
-      const webgl = new WebglAddon();
-      webgl.onContextLoss(() => webgl.dispose()); // falls back to the DOM renderer
-      term.loadAddon(webgl);
-    } catch {
-      // No WebGL here: xterm's DOM renderer is used.
+    if (useWebgl()) {
+      try {
+        const webgl = new WebglAddon();
+        webgl.onContextLoss(() => webgl.dispose()); // falls back to the DOM renderer
+        term.loadAddon(webgl);
+      } catch {
+        // No WebGL here: xterm's DOM renderer is used.
+      }
     }
     termRef.current = term;
     // An inspection handle: with the WebGL renderer the screen is a canvas, so tests

@@ -1,0 +1,340 @@
+/**
+ * The journal browser of one workspace: every command, terminal session and
+ * lifecycle event, newest first, in a virtualised list fetched page by page
+ * through journal.search (so 100,000 entries cost what one screen costs);
+ * filters, full-text search, live updates from journal.appended, a detail
+ * pane, and export of the filtered entries as JSONL.
+ */
+import { useVirtualizer } from '@tanstack/react-virtual';
+import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
+import type { BenchtopClient } from '../../../src-preload/client';
+import type { JournalEntry, Workspace } from '../../../src-preload/contract';
+import {
+  download,
+  exitBadge,
+  fileStamp,
+  filtersActive,
+  fmtCount,
+  fmtDuration,
+  fmtTime,
+  NO_FILTERS,
+  searchParams,
+  SOURCES,
+  type ExitFilter,
+  type Filters,
+  type JournalSource,
+} from './format';
+import { JournalDetail } from './JournalDetail';
+import './journal.css';
+
+const PAGE = 200;
+const ROW_H = 26;
+const SEARCH_DEBOUNCE_MS = 250;
+const LIVE_DEBOUNCE_MS = 150;
+const EXPORT_PAGE = 1000;
+
+export function JournalTab({ client, workspace }: { client: BenchtopClient; workspace: Workspace }) {
+  const [input, setInput] = useState('');
+  const [filters, setFilters] = useState<Filters>(NO_FILTERS);
+  const [total, setTotal] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [selected, setSelected] = useState<number | null>(null);
+  const [exporting, setExporting] = useState<{ done: number; total: number } | null>(null);
+  const [, setVersion] = useState(0);
+
+  const wsId = workspace.id;
+  const filtersRef = useRef(filters);
+  filtersRef.current = filters;
+  const totalRef = useRef(total);
+  totalRef.current = total;
+  /** Loaded pages of the current result (page index → entries); replaced whole when the result changes. */
+  const pages = useRef(new Map<number, JournalEntry[]>());
+  /** Bumped by every new query; answers to older ones are dropped. */
+  const gen = useRef(0);
+  const inflight = useRef(new Set<string>());
+  const scroller = useRef<HTMLDivElement>(null);
+
+  const virtualizer = useVirtualizer({
+    count: total ?? 0,
+    getScrollElement: () => scroller.current,
+    estimateSize: () => ROW_H,
+    overscan: 30,
+  });
+
+  const entryAt = (i: number): JournalEntry | undefined => pages.current.get(Math.floor(i / PAGE))?.[i % PAGE];
+
+  /** Runs the query again: from the top (new filters), or keeping the view (live update). */
+  const reload = useCallback(
+    async (mode: 'top' | 'live') => {
+      const g = ++gen.current;
+      const items = virtualizer.getVirtualItems();
+      const wanted = new Set<number>([0]);
+      if (mode === 'live') for (const it of items) wanted.add(Math.floor(it.index / PAGE));
+      const list = [...wanted];
+      try {
+        const results = await Promise.all(list.map((p) => client.call('journal.search', searchParams(wsId, filtersRef.current, p * PAGE, PAGE))));
+        if (g !== gen.current) return;
+        const next = new Map<number, JournalEntry[]>();
+        list.forEach((p, k) => next.set(p, results[k]?.entries ?? []));
+        const newTotal = Math.max(...results.map((r) => r.total));
+        const before = totalRef.current;
+        pages.current = next;
+        setTotal(newTotal);
+        setError(null);
+        setVersion((v) => v + 1);
+        const offset = virtualizer.scrollOffset ?? 0;
+        if (mode === 'top') virtualizer.scrollToOffset(0);
+        else if (before !== null && newTotal > before && offset > 0) {
+          // New entries went on top: keep the rows in view where they were (once the list has grown).
+          requestAnimationFrame(() => virtualizer.scrollToOffset(offset + (newTotal - before) * ROW_H));
+        }
+      } catch (err) {
+        if (g === gen.current) setError((err as Error).message);
+      }
+    },
+    [client, wsId, virtualizer],
+  );
+
+  // A new workspace or new filters: query from the top.
+  useEffect(() => {
+    void reload('top');
+  }, [reload, filters]);
+
+  useEffect(() => {
+    setSelected(null);
+    setInput('');
+    setFilters(NO_FILTERS);
+  }, [wsId]);
+
+  // The search box, debounced.
+  useEffect(() => {
+    const t = setTimeout(() => setFilters((f) => (f.query === input ? f : { ...f, query: input })), SEARCH_DEBOUNCE_MS);
+    return () => clearTimeout(t);
+  }, [input]);
+
+  // Live: refresh when this workspace's journal grows (coalescing bursts).
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | null = null;
+    const off = client.on('journal.appended', ({ workspaceId }) => {
+      if (workspaceId !== wsId || timer) return;
+      timer = setTimeout(() => {
+        timer = null;
+        void reload('live');
+      }, LIVE_DEBOUNCE_MS);
+    });
+    return () => {
+      off();
+      if (timer) clearTimeout(timer);
+    };
+  }, [client, wsId, reload]);
+
+  // Pages scrolled into view are fetched on demand.
+  const items = virtualizer.getVirtualItems();
+  const firstPage = items.length ? Math.floor((items[0]?.index ?? 0) / PAGE) : 0;
+  const lastPage = items.length ? Math.floor((items[items.length - 1]?.index ?? 0) / PAGE) : -1;
+  useEffect(() => {
+    const g = gen.current;
+    for (let p = firstPage; p <= lastPage; p++) {
+      const key = `${g}:${p}`;
+      if (pages.current.has(p) || inflight.current.has(key)) continue;
+      inflight.current.add(key);
+      client
+        .call('journal.search', searchParams(wsId, filtersRef.current, p * PAGE, PAGE))
+        .then(
+          (r) => {
+            if (g !== gen.current) return;
+            pages.current.set(p, r.entries);
+            setVersion((v) => v + 1);
+          },
+          (err: Error) => g === gen.current && setError(err.message),
+        )
+        .finally(() => inflight.current.delete(key));
+    }
+  });
+
+  const select = useCallback((seq: number) => setSelected(seq), []);
+
+  const onRunAgain = useCallback(
+    (seq: number) => {
+      setSelected(seq);
+      virtualizer.scrollToOffset(0);
+    },
+    [virtualizer],
+  );
+
+  const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
+    if (e.key !== 'ArrowDown' && e.key !== 'ArrowUp') return;
+    e.preventDefault();
+    let index = -1;
+    for (const [p, list] of pages.current) {
+      const k = list.findIndex((x) => x.seq === selected);
+      if (k >= 0) index = p * PAGE + k;
+    }
+    const next = index < 0 ? 0 : index + (e.key === 'ArrowDown' ? 1 : -1);
+    const target = entryAt(next);
+    if (!target) return;
+    setSelected(target.seq);
+    virtualizer.scrollToIndex(next, { align: 'auto' });
+  };
+
+  const exportJsonl = async () => {
+    const f = filtersRef.current;
+    const bySeq = new Map<number, JournalEntry>();
+    setExporting({ done: 0, total: totalRef.current ?? 0 });
+    try {
+      // Newest first, page by page: entries appended meanwhile shift pages down, so nothing is skipped (repeats are dropped).
+      let count = Infinity;
+      for (let offset = 0; offset < count; offset += EXPORT_PAGE) {
+        const r = await client.call('journal.search', searchParams(wsId, f, offset, EXPORT_PAGE));
+        count = r.total;
+        for (const e of r.entries) bySeq.set(e.seq, e);
+        setExporting({ done: Math.min(offset + r.entries.length, count), total: count });
+        if (r.entries.length < EXPORT_PAGE) break;
+      }
+      const lines = [...bySeq.values()].sort((a, b) => a.seq - b.seq).map((e) => `${JSON.stringify(e)}\n`);
+      download(new Blob(lines, { type: 'application/x-ndjson' }), `benchtop-journal-${workspace.name}-${fileStamp()}.jsonl`);
+    } catch (err) {
+      setError(`export: ${(err as Error).message}`);
+    } finally {
+      setExporting(null);
+    }
+  };
+
+  const setSources = (s: JournalSource, on: boolean) =>
+    setFilters((f) => ({ ...f, sources: SOURCES.filter((x) => (x === s ? on : f.sources.includes(x))) }));
+  const active = filtersActive({ ...filters, query: input });
+
+  const summary = useMemo(() => {
+    if (total === null) return 'Loading…';
+    const noun = total === 1 ? 'entry' : 'entries';
+    return filtersActive(filters) ? `${fmtCount(total)} matching ${noun}` : `${fmtCount(total)} ${noun}`;
+  }, [total, filters]);
+
+  return (
+    <div className="jr" data-testid="journal">
+      <div className="jr-toolbar">
+        <input
+          type="search"
+          className="jr-search"
+          placeholder="Search commands and outputs (all words; &quot;exact phrase&quot;)"
+          value={input}
+          maxLength={500}
+          onChange={(e) => setInput(e.target.value)}
+          onKeyDown={(e) => e.key === 'Enter' && setFilters((f) => ({ ...f, query: input }))}
+          aria-label="Search the journal"
+          data-testid="journal-search"
+        />
+        <fieldset className="jr-sources" aria-label="Sources">
+          {SOURCES.map((s) => (
+            <label key={s} className="jr-check">
+              <input type="checkbox" checked={filters.sources.includes(s)} onChange={(e) => setSources(s, e.target.checked)} data-testid={`journal-source-${s}`} />
+              {s}
+            </label>
+          ))}
+        </fieldset>
+        <label className="jr-field">
+          Exit
+          <select value={filters.exit} onChange={(e) => setFilters((f) => ({ ...f, exit: e.target.value as ExitFilter }))} data-testid="journal-exit">
+            <option value="any">any</option>
+            <option value="ok">ok (0)</option>
+            <option value="failed">failed / timed out</option>
+          </select>
+        </label>
+        <label className="jr-field">
+          From
+          <input type="datetime-local" value={filters.from} onChange={(e) => setFilters((f) => ({ ...f, from: e.target.value }))} data-testid="journal-from" />
+        </label>
+        <label className="jr-field">
+          To
+          <input type="datetime-local" value={filters.to} onChange={(e) => setFilters((f) => ({ ...f, to: e.target.value }))} data-testid="journal-to" />
+        </label>
+        {active && (
+          <button
+            type="button"
+            className="jr-link"
+            onClick={() => {
+              setInput('');
+              setFilters(NO_FILTERS);
+            }}
+          >
+            Clear
+          </button>
+        )}
+        <span className="jr-spacer" />
+        <span className="jr-count" data-testid="journal-count">
+          {summary}
+        </span>
+        <button type="button" onClick={exportJsonl} disabled={!!exporting || !total} title="Download the entries shown (all pages) as JSON Lines" data-testid="journal-export">
+          {exporting ? `Exporting ${fmtCount(exporting.done)}/${fmtCount(exporting.total)}…` : 'Export JSONL'}
+        </button>
+      </div>
+      {error && (
+        <div className="jr-error" role="alert">
+          {error}
+        </div>
+      )}
+      <div className={`jr-body${selected === null ? '' : ' jr-with-detail'}`}>
+        <div className="jr-list">
+          <div className="jr-row jr-head" aria-hidden="true">
+            <span>#</span>
+            <span>Started</span>
+            <span>Source</span>
+            <span>Exit</span>
+            <span className="jr-right">Duration</span>
+            <span>Command</span>
+          </div>
+          <div className="jr-scroll" ref={scroller} tabIndex={0} onKeyDown={onKeyDown} role="listbox" aria-label="Journal entries, newest first" data-testid="journal-list">
+            {total === 0 && <div className="jr-empty">{filtersActive(filters) ? 'No entries match these filters.' : 'Nothing journaled yet: run a command or open a terminal.'}</div>}
+            <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
+              {items.map((it) => {
+                const e = entryAt(it.index);
+                const style = { transform: `translateY(${it.start}px)`, height: ROW_H };
+                if (!e) {
+                  return <div key={`p${it.index}`} className="jr-row jr-placeholder" style={style} />;
+                }
+                const exit = exitBadge(e);
+                return (
+                  <div
+                    key={e.seq}
+                    className={`jr-row${e.seq === selected ? ' jr-selected' : ''}`}
+                    style={style}
+                    onClick={() => select(e.seq)}
+                    role="option"
+                    aria-selected={e.seq === selected}
+                    data-testid="journal-row"
+                    data-seq={e.seq}
+                  >
+                    <span className="jr-seq">{e.seq}</span>
+                    <span className="jr-time" title={e.startedAt}>
+                      {fmtTime(e.startedAt)}
+                    </span>
+                    <span>
+                      <span className={`jr-badge jr-src-${e.source}`}>{e.source}</span>
+                    </span>
+                    <span>
+                      <span className={`jr-badge jr-exit-${exit.tone}`} title={e.timedOut ? `timed out (exit ${e.exitCode})` : undefined}>
+                        {exit.text}
+                      </span>
+                    </span>
+                    <span className="jr-right jr-muted">{e.source === 'lifecycle' ? '' : fmtDuration(e.durationMs)}</span>
+                    <span className="jr-cmd" title={e.command}>
+                      {e.source === 'lifecycle' && e.detail ? `${e.command} — ${e.detail}` : e.command}
+                    </span>
+                  </div>
+                );
+              })}
+            </div>
+          </div>
+        </div>
+        {selected !== null && (
+          <div className="jr-detail-wrap">
+            <button type="button" className="jr-close" onClick={() => setSelected(null)} aria-label="Close the detail">
+              ×
+            </button>
+            <JournalDetail client={client} workspace={workspace} seq={selected} onSelect={onRunAgain} />
+          </div>
+        )}
+      </div>
+    </div>
+  );
+}
