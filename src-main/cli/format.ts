@@ -31,7 +31,7 @@ export function formatWorkspaces(list: Workspace[]): string {
   for (const w of list) {
     rows.push([
       w.name,
-      w.isolation === 'none' ? `${w.backend} (NO ISOLATION)` : w.backend,
+      (w.isolation === 'none' ? `${w.backend} (NO ISOLATION)` : w.backend) + (w.placement.kind === 'slurm' ? `@slurm${w.slurm ? `:${w.slurm.jobId}` : ''}` : ''),
       w.state,
       w.image ?? (w.imageKind === 'host' ? '(host system)' : '-'),
       limitsText(w),
@@ -61,6 +61,11 @@ export function formatWorkspace(w: Workspace): string {
     ['started', w.startedAt ?? '-'],
     ['expires', w.expiresAt ?? (w.ttlSec ? `ttl ${w.ttlSec}s from start` : '-')],
   ];
+  if (w.placement.kind === 'slurm') {
+    const p = w.placement;
+    lines.push(['placement', `slurm ${[p.partition && `partition=${p.partition}`, p.time && `time=${p.time}`, p.cpus && `cpus=${p.cpus}`, p.memMiB && `mem=${p.memMiB}MiB`, p.gres && `gres=${p.gres}`].filter(Boolean).join(' ') || '(defaults)'}`]);
+    if (w.slurm) lines.push(['slurm job', `${w.slurm.jobId} ${w.slurm.state}${w.slurm.node ? ` on ${w.slurm.node}` : ''}${w.slurm.timeLeft ? `, ${w.slurm.timeLeft} left` : ''}`]);
+  }
   if (w.runtime.containerName) lines.push(['container', `${w.runtime.containerName} (${w.runtime.rootless ? 'rootless' : 'rootful'}, ${w.runtime.ociRuntime ?? '?'})`]);
   return lines.map(([k, v]) => `${k.padEnd(13)}${v}`).join('\n');
 }

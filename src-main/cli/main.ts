@@ -18,9 +18,12 @@ const EXEC_OWN_FAILURE = 125;
 
 const USAGE = `usage:
   benchtop backends [--json]
-  benchtop create NAME --backend podman|gvisor|bwrap|host [--image IMG] [--project DIR]
+  benchtop create NAME --backend podman|gvisor|bwrap|apptainer|host [--image IMG] [--project DIR]
        [--cpus N] [--memory MIB] [--pids N] [--ttl SECONDS] [--exec-timeout SECONDS]
        [--network none|full] [--env K=V]... [--secret K=V | --secret K]...
+       [--slurm [--partition P] [--time HH:MM:SS] [--slurm-cpus N] [--slurm-mem MIB] [--gres G]]
+       [--mount HOST:CONTAINER[:ro|rw]]... [--dev-repo NAME=PATH]... [--gpu]       (apptainer)
+       [--texlive-prefix DIR] [--project-mount home|workspace] [--apply-cgroups FILE] (apptainer)
        [--allow-host] [--best-effort-limits] [--no-start] [--json]
   benchtop ls [--json]                benchtop status NAME [--json]
   benchtop start NAME | stop NAME | rm NAME
@@ -73,6 +76,23 @@ function pairs(flag: string, values: string[] | undefined, allowFromEnv = false)
   return out;
 }
 
+/** --mount HOST:CONTAINER[:ro|rw] (read-only unless :rw). */
+function parseMount(spec: string): { hostPath: string; containerPath: string; mode: 'ro' | 'rw' } {
+  const parts = spec.split(':');
+  const mode = parts.length === 3 ? parts[2] : 'ro';
+  if (parts.length < 2 || parts.length > 3 || !parts[0] || !parts[1] || (mode !== 'ro' && mode !== 'rw')) {
+    throw new UsageError(`--mount: expected HOST:CONTAINER[:ro|rw], got "${spec}"`);
+  }
+  return { hostPath: parts[0], containerPath: parts[1], mode };
+}
+
+/** --dev-repo NAME=PATH (bound read-only at /opt/dev/NAME, its src/ on PYTHONPATH). */
+function parseDevRepo(spec: string): { name: string; hostPath: string } {
+  const eq = spec.indexOf('=');
+  if (eq <= 0 || eq === spec.length - 1) throw new UsageError(`--dev-repo: expected NAME=PATH, got "${spec}"`);
+  return { name: spec.slice(0, eq), hostPath: spec.slice(eq + 1) };
+}
+
 function print(json: boolean | undefined, value: unknown, human: () => string): void {
   process.stdout.write(json ? `${JSON.stringify(value, null, 2)}\n` : `${human()}\n`);
 }
@@ -114,8 +134,37 @@ async function main(argv: string[]): Promise<number> {
           'allow-host': { type: 'boolean' },
           'best-effort-limits': { type: 'boolean' },
           'no-start': { type: 'boolean' },
+          slurm: { type: 'boolean' },
+          partition: { type: 'string' },
+          time: { type: 'string' },
+          'slurm-cpus': { type: 'string' },
+          'slurm-mem': { type: 'string' },
+          gres: { type: 'string' },
+          mount: { type: 'string', multiple: true },
+          'dev-repo': { type: 'string', multiple: true },
+          'texlive-prefix': { type: 'string' },
+          'project-mount': { type: 'string' },
+          'apply-cgroups': { type: 'string' },
+          gpu: { type: 'boolean' },
         },
         1,
+      );
+      const slurmFlags = ['partition', 'time', 'slurm-cpus', 'slurm-mem', 'gres'] as const;
+      const strayFlag = slurmFlags.find((f) => values[f] !== undefined);
+      if (!values.slurm && strayFlag) throw new UsageError(`--${strayFlag} needs --slurm`);
+      const slurm = values.slurm
+        ? Object.fromEntries(
+            Object.entries({
+              partition: values.partition,
+              time: values.time,
+              cpus: num('slurm-cpus', values['slurm-cpus']),
+              memMiB: num('slurm-mem', values['slurm-mem']),
+              gres: values.gres,
+            }).filter(([, v]) => v !== undefined),
+          )
+        : undefined;
+      const apptainer = Object.fromEntries(
+        Object.entries({ texlivePrefix: values['texlive-prefix'], projectMount: values['project-mount'], applyCgroups: values['apply-cgroups'] }).filter(([, v]) => v !== undefined),
       );
       if (!values.backend) throw new UsageError('--backend is required (podman, gvisor, bwrap or host)');
       const input = {
@@ -134,8 +183,13 @@ async function main(argv: string[]): Promise<number> {
         allowHost: values['allow-host'],
         bestEffortLimits: values['best-effort-limits'],
         start: values['no-start'] ? false : undefined,
+        slurm,
+        mounts: values.mount?.map(parseMount),
+        devRepos: values['dev-repo']?.map(parseDevRepo),
+        gpu: values.gpu,
+        apptainer: Object.keys(apptainer).length ? apptainer : undefined,
       };
-      const clean = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as CreateWorkspaceInput;
+      const clean = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as unknown as CreateWorkspaceInput;
       return withClient(async (c) => {
         const ws = await c.call('workspaces.create', clean);
         print(values.json, ws, () => formatWorkspace(ws));
@@ -257,6 +311,11 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   secrets: '--secret',
   cwd: '--cwd',
   seq: '--seq',
+  slurm: '--slurm',
+  mounts: '--mount',
+  devRepos: '--dev-repo',
+  gpu: '--gpu',
+  apptainer: '--apptainer',
 };
 
 function errorLine(err: unknown): string {

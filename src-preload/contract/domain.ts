@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 
-export const BACKEND_IDS = ['podman', 'gvisor', 'bwrap', 'host'] as const;
+export const BACKEND_IDS = ['podman', 'gvisor', 'bwrap', 'apptainer', 'host'] as const;
 export const backendIdSchema = z.enum(BACKEND_IDS);
 export type BackendId = z.infer<typeof backendIdSchema>;
 
@@ -71,6 +71,57 @@ export const backendInfoSchema = z.object({
 });
 export type BackendInfo = z.infer<typeof backendInfoSchema>;
 
+export const slurmRequestSchema = z
+  .object({
+    partition: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a partition name').optional(),
+    time: z.string().regex(/^(\d+-)?\d{1,2}(:\d{2}){0,2}$/, 'must be HH:MM:SS (or D-HH:MM:SS)').optional(),
+    cpus: z.number().int().min(1, 'must be between 1 and 1024').max(1024, 'must be between 1 and 1024').optional(),
+    memMiB: z.number().int().min(64, 'must be at least 64 MiB').optional(),
+    gres: z.string().regex(/^[A-Za-z0-9_:.,-]{1,128}$/, 'must be a GRES spec like gpu:1').optional(),
+  })
+  .strict();
+export type SlurmRequest = z.infer<typeof slurmRequestSchema>;
+
+export const placementSchema = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('local') }),
+  z.object({ kind: z.literal('slurm') }).extend(slurmRequestSchema.shape),
+]);
+export type Placement = z.infer<typeof placementSchema>;
+
+/** The allocation holding a SLURM-placed workspace, as squeue last said. */
+export const slurmJobSchema = z.object({
+  jobId: z.string(),
+  state: z.string(),
+  node: z.string().nullable(),
+  timeLeft: z.string().nullable(),
+  reason: z.string().nullable(),
+});
+export type SlurmJob = z.infer<typeof slurmJobSchema>;
+
+export const hostMountSchema = z
+  .object({
+    hostPath: z.string().min(1).max(4096),
+    containerPath: z.string().regex(/^\/[^:]*$/, 'must be an absolute path without ":"'),
+    mode: z.enum(['ro', 'rw']),
+  })
+  .strict();
+export const devRepoSchema = z
+  .object({
+    name: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, 'must be a repo name (letters, digits, _ . -)'),
+    hostPath: z.string().min(1).max(4096),
+  })
+  .strict();
+export const apptainerOptionsSchema = z
+  .object({
+    /** Host prefix of a TeX Live installation to bind read-only (e.g. /usr). */
+    texlivePrefix: z.string().regex(/^\/[^:]*$/, 'must be an absolute path').optional(),
+    /** Project at /home/USER/proj/NAME (the scitex layout) or at /workspace. */
+    projectMount: z.enum(['home', 'workspace']).optional(),
+    /** A cgroups TOML for --apply-cgroups (instead of cpus/memory/pids). */
+    applyCgroups: z.string().regex(/^\/.*\.toml$/, 'must be an absolute path to a .toml file').optional(),
+  })
+  .strict();
+
 export const workspaceSchema = z.object({
   id: z.string(),
   name: z.string(),
@@ -93,7 +144,13 @@ export const workspaceSchema = z.object({
   updatedAt: z.string(),
   startedAt: z.string().nullable(),
   stoppedAt: z.string().nullable(),
-  placement: z.object({ kind: z.literal('local') }),
+  placement: placementSchema,
+  /** SLURM placement: the job holding the workspace (null when local or not submitted). */
+  slurm: slurmJobSchema.nullable().default(null),
+  mounts: z.array(hostMountSchema).default([]),
+  devRepos: z.array(devRepoSchema).default([]),
+  gpu: z.boolean().default(false),
+  apptainer: apptainerOptionsSchema.default({}),
   runtime: z.object({
     containerName: z.string().optional(),
     rootless: z.boolean().optional(),
@@ -134,6 +191,12 @@ export const createWorkspaceInputSchema = z
     allowHost: z.boolean().optional(),
     bestEffortLimits: z.boolean().optional(),
     start: z.boolean().optional(),
+    /** Run inside a SLURM allocation instead of on this machine. */
+    slurm: slurmRequestSchema.optional(),
+    mounts: z.array(hostMountSchema).max(64).optional(),
+    devRepos: z.array(devRepoSchema).max(64).optional(),
+    gpu: z.boolean().optional(),
+    apptainer: apptainerOptionsSchema.optional(),
   })
   .strict();
 export type CreateWorkspaceInput = z.infer<typeof createWorkspaceInputSchema>;

@@ -42,7 +42,16 @@ const probes: Record<string, () => string | null> = {
           : null,
 };
 
+function slurmUp(): boolean {
+  try {
+    return /is UP/.test(execFileSync('timeout', ['5', 'scontrol', 'ping'], { encoding: 'utf8', timeout: 10_000 }));
+  } catch {
+    return false;
+  }
+}
+
 Object.assign(probes, {
+  slurm: () => (!ok(['which', 'sbatch']) ? 'SLURM is not installed (apt install slurm-wlm munge)' : !slurmUp() ? 'no SLURM controller is up (run test/fixtures/setup-slurm.sh)' : probes.bwrap!()),
   chromium: () => (!existsSync(process.env.BENCHTOP_CHROMIUM ?? '/usr/bin/chromium') ? 'Chromium is not installed (apt install chromium)' : !existsSync(`${REPO}/out/renderer/index.html`) ? 'the renderer is not built (npm run build)' : probes.bwrap!()),
   keyring: () =>
     !ok(['which', 'secret-tool'])

@@ -303,7 +303,7 @@ describe('journal.search over RPC', () => {
     const rec: Workspace = {
       id: 'aabbccddeeff', name: 'w1', backend: 'host', state: 'stopped', reason: null, image: null, imageKind: 'host', project: dir,
       limits: { execTimeoutSec: 300 }, unenforcedLimits: [], network: 'full', isolation: 'none', env: {}, secretKeys: [], ttlSec: null,
-      expiresAt: null, createdAt: at, updatedAt: at, startedAt: null, stoppedAt: null, placement: { kind: 'local' }, runtime: {},
+      expiresAt: null, createdAt: at, updatedAt: at, startedAt: null, stoppedAt: null, placement: { kind: 'local' }, slurm: null, mounts: [], devRepos: [], gpu: false, apptainer: {}, runtime: {},
     };
     service.registry.write(rec);
     const j = new Journal(service.registry.dir(rec.id));

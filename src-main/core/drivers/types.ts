@@ -5,6 +5,7 @@
 import type { BackendId, BackendInfo, Workspace } from '../../../src-preload/contract';
 import type { HostInfo } from '../host/hostinfo';
 import type { Runner, RunResult } from '../runner/runner';
+import type { AllocationPlan } from '../slurm/argv';
 
 export interface DriverContext {
   runner: Runner;
@@ -33,6 +34,8 @@ export interface DriverExecRequest {
   /** Unique per exec: lets the driver find and kill what the command left behind. */
   execId: string;
   maxOutputBytes: number;
+  /** Runs the driver's argv through this first (e.g. `srun --jobid=… --overlap` for SLURM placement). */
+  prefix?: string[];
 }
 
 export interface DriverExecResult extends RunResult {
@@ -62,6 +65,8 @@ export type TerminalSource =
       fd3?: string;
       /** Clean-up after the terminal ends or is closed (e.g. kill what it left inside a container). */
       cleanup?: () => Promise<void>;
+      /** Runs before the argv and the fd-3 launcher (e.g. `srun --pty` for SLURM placement). */
+      prefix?: string[];
     }
   | { kind: 'stream'; open(): NodeJS.ReadWriteStream; cleanup?: () => Promise<void> };
 
@@ -81,6 +86,12 @@ export interface Driver {
   /** Sandboxes this driver owns, by workspace id, in ONE backend call. */
   list(workspaces: Workspace[]): Promise<Map<string, SandboxStatus>>;
   exec(ws: Workspace, req: DriverExecRequest): Promise<DriverExecResult>;
+  /**
+   * For SLURM placement: how the allocation script starts the sandbox, tells
+   * that it lives, and stops it. Absent: the allocation itself is the sandbox's
+   * home (bwrap: each exec is a fresh sandbox inside it).
+   */
+  allocationPlan?(ws: Workspace): AllocationPlan;
   /** What a terminal into this workspace runs. `sessionId` marks its processes like an exec id. */
   shellCommand(ws: Workspace, opts: { sessionId: string; secretEnv: Record<string, string> }): TerminalSource;
   /** Default working directory inside the sandbox. */

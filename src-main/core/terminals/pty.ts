@@ -2,10 +2,9 @@
  * The PTY service's one way in: a terminal source (a host argv, or later a
  * byte stream to a guest agent) becomes a process with a terminal.
  */
-import { join } from 'node:path';
 import type { IPty } from 'node-pty';
 import type { TerminalSource } from '../drivers/types';
-import { packageRoot } from '../host/package-root';
+import { withFd3Launcher } from '../host/fd3';
 
 export interface PtyProcess {
   onData(handler: (data: string) => void): void;
@@ -21,14 +20,10 @@ export async function startPty(source: TerminalSource, cols: number, rows: numbe
   // Loaded on first use: the CLI never opens a terminal and should not pay for the native addon.
   const { spawn: spawnPty } = await import('node-pty');
   if (source.kind === 'stream') throw new Error('stream terminal sources arrive with the microVM backends');
-  let [file, ...args] = source.argv;
-  let env = source.env;
-  if (source.fd3 !== undefined) {
-    // A PTY child has no fd 3: a small launcher opens it and hands the payload over.
-    args = [join(packageRoot(), 'dist', 'fd3-launcher.js'), file as string, ...args];
-    file = process.execPath;
-    env = { ...env, BENCHTOP_FD3: Buffer.from(source.fd3, 'latin1').toString('base64'), ...(process.versions.electron ? { ELECTRON_RUN_AS_NODE: '1' } : {}) };
-  }
+  // A PTY child has no fd 3: a small launcher opens it and hands the payload over.
+  const launched = source.fd3 !== undefined ? withFd3Launcher(source.argv, source.env, source.fd3) : { argv: source.argv, env: source.env };
+  const [file, ...args] = [...(source.prefix ?? []), ...launched.argv];
+  const env = launched.env;
   const pty: IPty = spawnPty(file as string, args, { name: 'xterm-256color', cols, rows, cwd: source.cwd ?? process.cwd(), env, encoding: 'utf8' });
   return {
     onData: (h) => void pty.onData(h),

@@ -129,7 +129,9 @@ export class TerminalService {
     }
     const id = randomBytes(8).toString('hex');
     const secretEnv = this.workspaces.secrets.get(ws.id);
-    const source = this.workspaces.driver(ws.backend).shellCommand(ws, { sessionId: id, secretEnv });
+    const base = this.workspaces.driver(ws.backend).shellCommand(ws, { sessionId: id, secretEnv });
+    // SLURM placement: the shell runs inside the allocation, through `srun --pty --overlap`.
+    const source: TerminalSource = ws.placement.kind === 'slurm' && base.kind === 'argv' ? { ...base, prefix: this.workspaces.slurm.prefix(ws, true) } : base;
     const pty = await startPty(source, opts.cols, opts.rows);
     const count = [...this.sessions.values()].filter((s) => s.ws.id === ws.id).length;
     const title = opts.title ?? `shell ${count + 1}`;

@@ -19,6 +19,7 @@ import {
   type LimitName,
   type Workspace,
 } from '../../../src-preload/contract';
+import { createApptainerDriver } from '../drivers/apptainer/driver';
 import { createBwrapDriver } from '../drivers/bwrap/driver';
 import { createHostDriver } from '../drivers/host/driver';
 import { createPodmanDriver } from '../drivers/podman/driver';
@@ -31,8 +32,9 @@ import { createSecretStore, type SecretStore } from '../secrets/store';
 import { readJson } from '../store/atomic';
 import { paths } from '../store/layout';
 import { Registry } from '../store/registry';
+import { SlurmPlacement, type AllocationStatus } from '../slurm/placement';
 import { displayCommand } from './quote';
-import { resolveProject, validateHostLimits } from './validate';
+import { resolveHostPath, resolveProject, validateHostLimits } from './validate';
 
 export interface ServiceEvents {
   workspaceChanged(ws: Workspace, removed: boolean): void;
@@ -58,6 +60,7 @@ export class WorkspaceService {
   readonly registry: Registry;
   readonly secrets: SecretStore;
   readonly host: HostInfo;
+  readonly slurm: SlurmPlacement;
   private readonly drivers: Record<BackendId, Driver>;
   private readonly listeners = new Set<Partial<ServiceEvents>>();
   private readonly now: () => number;
@@ -78,8 +81,10 @@ export class WorkspaceService {
       podman: options.drivers?.podman ?? createPodmanDriver(ctx, { id: 'podman' }),
       gvisor: options.drivers?.gvisor ?? createPodmanDriver(ctx, { id: 'gvisor' }),
       bwrap: options.drivers?.bwrap ?? createBwrapDriver(ctx),
+      apptainer: options.drivers?.apptainer ?? createApptainerDriver(ctx),
       host: options.drivers?.host ?? createHostDriver(ctx),
     };
+    this.slurm = new SlurmPlacement(ctx.runner, (ws) => this.registry.dir(ws.id));
   }
 
   on(listener: Partial<ServiceEvents>): () => void {
@@ -168,6 +173,16 @@ export class WorkspaceService {
       throw new BenchtopError('INVALID_INPUT', 'allowHost: the host backend has NO isolation (commands run as you, on this machine); pass --allow-host to use it', { field: 'allowHost' });
     }
     validateHostLimits(input, this.host);
+    if (input.slurm) {
+      if (input.backend === 'host') throw new BenchtopError('INVALID_INPUT', 'slurm: the host backend cannot be placed in SLURM (use bwrap, podman, gvisor or apptainer)', { field: 'slurm' });
+      const ok = this.slurm.available();
+      if (!ok.ok) throw new BenchtopError('BACKEND_UNAVAILABLE', `slurm: ${ok.why}`, { hint: ok.why });
+    }
+    if ((input.mounts?.length || input.devRepos?.length || input.apptainer) && input.backend !== 'apptainer') {
+      throw new BenchtopError('INVALID_INPUT', `${input.mounts?.length ? 'mounts' : input.devRepos?.length ? 'devRepos' : 'apptainer'}: extra mounts, dev repos and apptainer options are for the apptainer backend`, { field: input.mounts?.length ? 'mounts' : input.devRepos?.length ? 'devRepos' : 'apptainer' });
+    }
+    const mounts = (input.mounts ?? []).map((m, i) => ({ ...m, hostPath: resolveHostPath(m.hostPath, `mounts.${i}.hostPath`, this.options.home) }));
+    const devRepos = (input.devRepos ?? []).map((r, i) => ({ ...r, hostPath: resolveHostPath(r.hostPath, `devRepos.${i}.hostPath`, this.options.home) }));
     const info = await driver.detect();
     if (!info.available) throw new BenchtopError('BACKEND_UNAVAILABLE', `${input.backend}: ${info.hint ?? 'not available'}`, { hint: info.hint });
     const network = input.network ?? (input.backend === 'host' ? 'full' : 'none');
@@ -220,7 +235,12 @@ export class WorkspaceService {
       updatedAt: at,
       startedAt: null,
       stoppedAt: null,
-      placement: { kind: 'local' },
+      placement: input.slurm ? { kind: 'slurm', ...input.slurm } : { kind: 'local' },
+      slurm: null,
+      mounts,
+      devRepos,
+      gpu: input.gpu ?? false,
+      apptainer: input.apptainer ?? {},
       runtime: {},
     };
     await this.registry.withRegistryLock(async () => {
@@ -262,6 +282,7 @@ export class WorkspaceService {
       }),
     );
     if (!starting) return this.registry.get(ws.id);
+    if (starting.placement.kind === 'slurm') return this.startInSlurm(starting, client);
     try {
       const { adopted, runtime } = await driver.start(starting, this.secrets.get(ws.id));
       const startedMs = this.now();
@@ -294,12 +315,22 @@ export class WorkspaceService {
     });
     if (!stopping) return this.registry.get(ws.id);
     try {
-      await this.drivers[ws.backend].stop(stopping);
+      if (stopping.placement.kind === 'slurm') {
+        await this.slurm.cancel(stopping);
+        await this.slurm.waitEnded(stopping);
+      } else await this.drivers[ws.backend].stop(stopping);
     } catch (err) {
       await this.update(ws.id, (w) => ({ ...w, state: 'failed', reason: `stop failed: ${(err as Error).message}` }));
       throw err;
     }
-    const stopped = await this.update(ws.id, (w) => ({ ...w, state: 'stopped', reason: `stopped by ${client}`, stoppedAt: this.nowIso(), expiresAt: null }));
+    const stopped = await this.update(ws.id, (w) => ({
+      ...w,
+      state: 'stopped',
+      reason: `stopped by ${client}${w.slurm ? ` (SLURM job ${w.slurm.jobId} cancelled)` : ''}`,
+      stoppedAt: this.nowIso(),
+      expiresAt: null,
+      ...(w.slurm ? { slurm: { ...w.slurm, state: 'CANCELLED', timeLeft: null } } : {}),
+    }));
     await this.lifecycle(ws, 'stopped', client, null);
     return stopped ?? this.registry.get(ws.id);
   }
@@ -307,7 +338,8 @@ export class WorkspaceService {
   async remove(ref: string, client: string): Promise<{ id: string; name: string }> {
     const ws = this.registry.get(ref);
     try {
-      await this.drivers[ws.backend].remove(ws);
+      if (ws.placement.kind === 'slurm') await this.slurm.cancel(ws);
+      else await this.drivers[ws.backend].remove(ws);
     } catch (err) {
       // An uninstalled backend holds no sandbox to remove; any other failure keeps the record.
       if (!(err instanceof BenchtopError && err.code === 'BACKEND_UNAVAILABLE')) throw err;
@@ -336,7 +368,10 @@ export class WorkspaceService {
    * backend family) and reaps expired workspaces. The backend is the truth.
    */
   async refresh(only?: Workspace[]): Promise<void> {
-    const records = only ?? this.registry.list();
+    const all = only ?? this.registry.list();
+    const inSlurm = all.filter((w) => w.placement.kind === 'slurm');
+    const records = all.filter((w) => w.placement.kind !== 'slurm');
+    if (inSlurm.length) await this.refreshSlurm(inSlurm);
     const byKey = new Map<string, { driver: Driver; list: Workspace[] }>();
     for (const ws of records) {
       const d = this.drivers[ws.backend];
@@ -395,13 +430,104 @@ export class WorkspaceService {
 
   private async expire(ws: Workspace): Promise<void> {
     try {
-      await this.drivers[ws.backend].remove(ws);
+      if (ws.placement.kind === 'slurm') await this.slurm.cancel(ws);
+      else await this.drivers[ws.backend].remove(ws);
     } catch {
       // Reaping continues: the record must say expired even if the backend is gone.
     }
     const detail = `TTL of ${ws.ttlSec} s elapsed`;
     const next = await this.update(ws.id, (w) => (ACTIVE.has(w.state) ? { ...w, state: 'expired', reason: detail, stoppedAt: this.nowIso(), expiresAt: null } : null));
     if (next) await this.lifecycle(next, 'expired', 'reaper', detail);
+  }
+
+  /** Submits the allocation and waits (up to BENCHTOP_SLURM_WAIT seconds, default 600) for the ready marker. */
+  private async startInSlurm(ws: Workspace, client: string): Promise<Workspace> {
+    let jobId: string;
+    try {
+      jobId = await this.slurm.submit(ws, this.drivers[ws.backend]);
+    } catch (err) {
+      const message = this.redactor().text((err as Error).message);
+      await this.update(ws.id, (w) => ({ ...w, state: 'failed', reason: message }));
+      await this.lifecycle(ws, 'failed', client, message);
+      throw err;
+    }
+    await this.update(ws.id, (w) => ({ ...w, state: 'starting', reason: `submitted as SLURM job ${jobId}`, slurm: SlurmPlacement.jobRecord(jobId, null) }));
+    await this.lifecycle(ws, 'submitted', client, `SLURM job ${jobId}`);
+    const waitMs = (Number(process.env.BENCHTOP_SLURM_WAIT) > 0 ? Number(process.env.BENCHTOP_SLURM_WAIT) : 600) * 1000;
+    const start = Date.now();
+    while (Date.now() - start < waitMs) {
+      const current = this.registry.read(ws.id);
+      if (!current) throw new BenchtopError('NOT_FOUND', `workspace "${ws.name}" was removed while starting`);
+      const status = (await this.slurm.statusAll([current])).get(ws.id);
+      if (status) await this.applySlurm(current, status, client);
+      const now = this.registry.get(ws.id);
+      if (now.state === 'running') return now;
+      if (now.state !== 'starting') throw new BenchtopError('BACKEND_FAILED', `workspace "${now.name}" did not start: ${now.reason ?? now.state}`);
+      await new Promise((r) => setTimeout(r, 300));
+    }
+    return this.registry.get(ws.id); // Still queued: it stays "starting" and refresh follows it.
+  }
+
+  private async refreshSlurm(list: Workspace[]): Promise<void> {
+    let statuses: Map<string, AllocationStatus>;
+    try {
+      statuses = await this.slurm.statusAll(list);
+    } catch {
+      return; // Controller unreachable: change nothing this round.
+    }
+    for (const ws of list) {
+      if (ws.expiresAt && ACTIVE.has(ws.state) && Date.parse(ws.expiresAt) <= this.now()) {
+        await this.expire(ws);
+        continue;
+      }
+      const status = statuses.get(ws.id);
+      if (status) await this.applySlurm(ws, status, 'reconcile', true);
+    }
+  }
+
+  /** Maps a job's state and the ready marker onto the workspace (the batch system is the truth). */
+  private async applySlurm(ws: Workspace, status: AllocationStatus, client: string, tryLock = false): Promise<void> {
+    const jobId = ws.slurm?.jobId;
+    if (!jobId) return;
+    let event: string | null = null;
+    let detail: string | null = null;
+    const job = SlurmPlacement.jobRecord(jobId, status.job, status.job === null);
+    const next = await this.update(
+      ws.id,
+      (w) => {
+        const same = JSON.stringify(w.slurm) === JSON.stringify(job);
+        if (!ACTIVE.has(w.state)) return same ? null : { ...w, slurm: job };
+        if (status.failed) {
+          event = 'failed';
+          detail = `the sandbox did not start in SLURM job ${jobId}: ${status.tail}`;
+          return { ...w, state: 'failed', reason: detail, slurm: job };
+        }
+        if (SlurmPlacement.ended(status)) {
+          if (w.state === 'stopping') return same ? null : { ...w, slurm: job };
+          event = 'died';
+          detail = status.job ? `SLURM job ${jobId} ended: ${status.job.state}${status.job.reason ? ` (${status.job.reason})` : ''}` : `SLURM job ${jobId} is gone (cancelled or ended outside Benchtop)`;
+          if (!status.ready && status.tail) detail += ` — ${status.tail}`;
+          return { ...w, state: 'stopped', reason: detail, stoppedAt: this.nowIso(), expiresAt: null, slurm: job };
+        }
+        if (status.job?.state === 'PENDING') {
+          const reason = `queued in SLURM (job ${jobId}${status.job.reason ? `: ${status.job.reason}` : ''})`;
+          return same && w.reason === reason ? null : { ...w, state: 'starting', reason, slurm: job };
+        }
+        if (status.ready && w.state === 'starting') {
+          event = 'started';
+          detail = `in SLURM job ${jobId} on ${job.node ?? '?'}`;
+          const startedMs = this.now();
+          return { ...w, state: 'running', reason: null, slurm: job, startedAt: new Date(startedMs).toISOString(), expiresAt: w.ttlSec ? new Date(startedMs + w.ttlSec * 1000).toISOString() : null };
+        }
+        if (!status.ready && w.state === 'starting') {
+          const reason = `SLURM job ${jobId} running on ${job.node ?? '?'}, waiting for the sandbox`;
+          return same && w.reason === reason ? null : { ...w, reason, slurm: job };
+        }
+        return same ? null : { ...w, slurm: job };
+      },
+      { try: tryLock },
+    );
+    if (next && event) await this.lifecycle(next, event, client, detail);
   }
 
   async exec(input: ExecInput, client: string): Promise<ExecResult> {
@@ -430,6 +556,7 @@ export class WorkspaceService {
       timeoutMs: timeoutSec * 1000,
       execId: randomUUID(),
       maxOutputBytes: OUTPUT_CAP,
+      ...(ws.placement.kind === 'slurm' ? { prefix: this.slurm.prefix(ws) } : {}),
     });
     if (r.spawnError) throw new BenchtopError('BACKEND_UNAVAILABLE', `${ws.backend}: ${redactor.text(r.spawnError)}`);
     if ((ws.backend === 'podman' || ws.backend === 'gvisor') && r.exitCode === 125 && /container state improper|no such container|not running/i.test(r.stderr)) {

@@ -37,3 +37,13 @@ export function resolveProject(project: string, dataHome: string): string {
   }
   return real;
 }
+
+/** An existing host path for a mount, canonicalised; never the data folder or anything around it. */
+export function resolveHostPath(path: string, field: string, dataHome: string): string {
+  const abs = resolve(path);
+  if (!existsSync(abs)) throw bad(field, `${abs} does not exist`);
+  const real = realpathSync(abs);
+  const home = existsSync(dataHome) ? realpathSync(dataHome) : resolve(dataHome);
+  if (real === sep || inside(real, home) || inside(home, real)) throw bad(field, `${real} overlaps Benchtop's data folder ${home}, which is never mounted into a sandbox`);
+  return real;
+}

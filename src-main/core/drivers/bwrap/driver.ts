@@ -6,7 +6,8 @@ import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSy
 import { isAbsolute, join, resolve } from 'node:path';
 import { BenchtopError, type BackendInfo, type Workspace } from '../../../../src-preload/contract';
 import { killByEnv, WORKSPACE_MARKER } from '../../host/procscan';
-import { EXEC_MARKER } from '../podman/argv';
+import { EXEC_MARKER, KILL_EXEC_SCRIPT } from '../podman/argv';
+import { withFd3Launcher } from '../../host/fd3';
 import type { Driver, DriverContext, DriverExecRequest, DriverExecResult, ResolvedImage, SandboxStatus } from '../types';
 import {
   buildBwrapArgv,
@@ -167,15 +168,22 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
       if (!bwrap) throw new BenchtopError('BACKEND_UNAVAILABLE', 'bwrap: bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)');
       const hasSecrets = Object.keys(req.secretEnv).length > 0;
       const argv = buildBwrapArgv(bwrap, specFor(ws, { cwd: req.cwd, env: req.env, hasSecrets, argv: req.argv, newSession: true, term: 'dumb' }));
-      const result = await ctx.runner.run(argv, {
+      // Markers in bwrap's own environment (cleared inside) let stop/timeout find it.
+      const markers = { PATH: process.env.PATH ?? '/usr/bin:/bin', [WORKSPACE_MARKER]: ws.id, [EXEC_MARKER]: req.execId };
+      const prefix = req.prefix ?? [];
+      // srun forwards no fd 3: under SLURM the launcher runs on the node and opens it there.
+      const remote = prefix.length > 0 && hasSecrets ? withFd3Launcher(argv, markers, secretArgsPayload(req.secretEnv)) : null;
+      const result = await ctx.runner.run([...prefix, ...(remote?.argv ?? argv)], {
         extendEnv: false,
-        // Markers in bwrap's own environment (cleared inside) let stop/timeout find it.
-        env: { [WORKSPACE_MARKER]: ws.id, [EXEC_MARKER]: req.execId },
+        env: remote?.env ?? markers,
         timeoutMs: req.timeoutMs,
         maxOutputBytes: req.maxOutputBytes,
-        ...(hasSecrets ? { fd3: secretArgsPayload(req.secretEnv) } : {}),
+        ...(hasSecrets && !remote ? { fd3: secretArgsPayload(req.secretEnv) } : {}),
       });
-      if (result.timedOut) await killByEnv(`${EXEC_MARKER}=${req.execId}`);
+      if (result.timedOut) {
+        if (prefix.length) await ctx.runner.run([...prefix, 'sh', '-c', KILL_EXEC_SCRIPT, 'benchtop-kill', req.execId], { extendEnv: false, env: { PATH: markers.PATH }, timeoutMs: 15000 });
+        else await killByEnv(`${EXEC_MARKER}=${req.execId}`);
+      }
       return result;
     },
 

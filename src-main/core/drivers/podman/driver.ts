@@ -26,6 +26,7 @@ import {
   containerNameFor,
   parsePs,
   ulimitsFor,
+  type PodmanRunSpec,
   type PodmanRuntime,
 } from './argv';
 
@@ -114,13 +115,37 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
     if ('error' in i) throw new BenchtopError('BACKEND_UNAVAILABLE', `${options.id}: ${i.error}`, { hint: i.error });
     const { runtime, hint } = runtimeFor(i);
     if (hint) throw new BenchtopError('BACKEND_UNAVAILABLE', `${options.id}: ${hint}`, { hint });
+    lastRuntime = runtime;
+    lastRootless = i.rootless;
     return { i, runtime };
   }
 
   const containerName = (ws: Workspace): string => ws.runtime.containerName ?? containerNameFor(ws.id);
+  let lastRuntime: PodmanRuntime | undefined;
+  let lastRootless: boolean | undefined;
 
-  async function killInside(runtime: PodmanRuntime, name: string, execId: string): Promise<string | undefined> {
-    const r = await run(buildKillExecArgv(runtime, name, execId), { timeoutMs: 15000 });
+  function runSpec(ws: Workspace, name: string, runtime: PodmanRuntime, rootless: boolean): PodmanRunSpec {
+    if (!ws.image || ws.imageKind === 'host') throw new BenchtopError('INVALID_INPUT', 'image: missing', { field: 'image' });
+    return {
+      workspaceId: ws.id,
+      name: ws.name,
+      containerName: name,
+      image: ws.image,
+      imageKind: ws.imageKind,
+      project: ws.project,
+      network: ws.network,
+      ...(ws.limits.cpus !== undefined && !ws.unenforcedLimits.includes('cpus') ? { cpus: ws.limits.cpus } : {}),
+      ...(ws.limits.memoryMiB !== undefined && !ws.unenforcedLimits.includes('memory') ? { memoryMiB: ws.limits.memoryMiB } : {}),
+      ...(ws.limits.pids !== undefined && !ws.unenforcedLimits.includes('pids') ? { pids: ws.limits.pids } : {}),
+      env: ws.env,
+      rootless,
+      ulimits: ulimitsFor(ctx.host),
+      runtime,
+    };
+  }
+
+  async function killInside(runtime: PodmanRuntime, name: string, execId: string, prefix: string[] = []): Promise<string | undefined> {
+    const r = await ctx.runner.run([...prefix, podman, ...buildKillExecArgv(runtime, name, execId)], { timeoutMs: 15000 });
     return r.exitCode === 0 ? undefined : `could not stop the timed-out command inside the container: ${firstLine(r.stderr)}`;
   }
 
@@ -142,7 +167,9 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       if ('error' in i) {
         return { id: options.id, available: false, version: null, hint: i.error, capabilities: { ...base, network: [...base.network], enforcedLimits: [] } };
       }
-      const { hint } = runtimeFor(i);
+      const { hint, runtime } = runtimeFor(i);
+      lastRuntime = runtime;
+      lastRootless = i.rootless;
       let version = `podman ${i.version}`;
       if (isGvisor && !hint) {
         const v = await ctx.runner.run([which('runsc') ?? 'runsc', '--version'], { timeoutMs: 10000 });
@@ -184,6 +211,18 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
 
     async prepare() {},
 
+    allocationPlan(ws) {
+      // Chosen once here (from this host's podman); the node runs the same podman.
+      const runtime: PodmanRuntime = lastRuntime ?? { kind: 'default' };
+      const name = containerName(ws);
+      if (!ws.image || ws.imageKind === 'host') throw new BenchtopError('INVALID_INPUT', 'image: missing', { field: 'image' });
+      return {
+        start: [podman, ...buildRunArgv(runSpec(ws, name, runtime, lastRootless ?? ctx.host.rootless))],
+        alive: { argv: [podman, 'container', 'inspect', '--format', '{{.State.Running}}', name], output: 'true' },
+        stop: [podman, ...buildRemoveArgv(runtime, name)],
+      };
+    },
+
     async start(ws, secretEnv) {
       const { i, runtime } = await requireInfo();
       const name = containerName(ws);
@@ -195,25 +234,7 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
         r = await run(buildStartArgv(runtime, name), { timeoutMs: 120000 });
       } else {
         if (!ws.image || ws.imageKind === 'host') throw new BenchtopError('INVALID_INPUT', 'image: missing', { field: 'image' });
-        r = await run(
-          buildRunArgv({
-            workspaceId: ws.id,
-            name: ws.name,
-            containerName: name,
-            image: ws.image,
-            imageKind: ws.imageKind,
-            project: ws.project,
-            network: ws.network,
-            ...(ws.limits.cpus !== undefined && !ws.unenforcedLimits.includes('cpus') ? { cpus: ws.limits.cpus } : {}),
-            ...(ws.limits.memoryMiB !== undefined && !ws.unenforcedLimits.includes('memory') ? { memoryMiB: ws.limits.memoryMiB } : {}),
-            ...(ws.limits.pids !== undefined && !ws.unenforcedLimits.includes('pids') ? { pids: ws.limits.pids } : {}),
-            env: ws.env,
-            rootless: i.rootless,
-            ulimits: ulimitsFor(ctx.host),
-            runtime,
-          }),
-          { timeoutMs: 300000 },
-        );
+        r = await run(buildRunArgv(runSpec(ws, name, runtime, i.rootless)), { timeoutMs: 300000 });
       }
       if (r.exitCode !== 0) throw backendFailed(`${options.id}: could not start the container`, r, podmanHint);
       void secretEnv; // Secrets are given per exec (podman exec --env KEY), never to the container config.
@@ -243,12 +264,13 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       // A container remembers its OCI runtime: exec needs no `podman info` (~250 ms) to choose one.
       const runtime: PodmanRuntime = { kind: 'default' };
       const name = containerName(ws);
-      const result = await run(
-        buildExecArgv({ containerName: name, cwd: req.cwd, env: req.env, secretKeys: Object.keys(req.secretEnv), execId: req.execId, argv: req.argv, runtime }),
+      const prefix = req.prefix ?? [];
+      const result = await ctx.runner.run(
+        [...prefix, podman, ...buildExecArgv({ containerName: name, cwd: req.cwd, env: req.env, secretKeys: Object.keys(req.secretEnv), execId: req.execId, argv: req.argv, runtime })],
         { env: req.secretEnv, timeoutMs: req.timeoutMs, maxOutputBytes: req.maxOutputBytes },
       );
       if (!result.timedOut) return result;
-      const cleanupError = await killInside(runtime, name, req.execId);
+      const cleanupError = await killInside(runtime, name, req.execId, prefix);
       return cleanupError ? { ...result, cleanupError } : result;
     },
 

@@ -1,0 +1,177 @@
+/**
+ * The Apptainer driver: a workspace is a persistent instance (`instance
+ * start`), commands and terminals run in it via `instance://NAME`, and all of
+ * Benchtop's instances are listed with one `instance list --json`.
+ */
+import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { BenchtopError, type BackendInfo, type LimitName, type Workspace } from '../../../../src-preload/contract';
+import { backendFailed } from '../errors';
+import { KILL_EXEC_SCRIPT, EXEC_MARKER } from '../podman/argv';
+import { launcherEnv } from '../shell';
+import type { Driver, DriverContext, DriverExecResult, ResolvedImage, SandboxStatus } from '../types';
+import { which } from '../which';
+import {
+  buildInstanceExecArgv,
+  buildInstanceListArgv,
+  buildInstanceStartArgv,
+  buildInstanceStopArgv,
+  buildShellCommand,
+  imageKindOf,
+  parseInstanceList,
+  projectDirInside,
+  secretEnvFor,
+  type ApptainerSpec,
+} from './argv';
+
+export const instanceNameFor = (workspaceId: string): string => `benchtop-${workspaceId}`;
+
+export function apptainerSpecFor(ws: Workspace, home: string): ApptainerSpec {
+  const username = safeUser(os.userInfo().username);
+  return {
+    image: ws.image ?? '',
+    username,
+    hostHome: home,
+    project: ws.project,
+    projectSlug: ws.name,
+    projectMount: ws.apptainer.projectMount ?? 'workspace',
+    hostname: ws.name,
+    env: ws.env,
+    devRepos: ws.devRepos,
+    hostMounts: ws.mounts,
+    ...(ws.apptainer.texlivePrefix ? { texlivePrefix: ws.apptainer.texlivePrefix } : {}),
+    limits: {
+      ...(ws.limits.cpus !== undefined && !ws.unenforcedLimits.includes('cpus') ? { cpus: ws.limits.cpus } : {}),
+      ...(ws.limits.memoryMiB !== undefined && !ws.unenforcedLimits.includes('memory') ? { memoryMiB: ws.limits.memoryMiB } : {}),
+      ...(ws.limits.pids !== undefined && !ws.unenforcedLimits.includes('pids') ? { pids: ws.limits.pids } : {}),
+      ...(ws.apptainer.applyCgroups ? { applyCgroups: ws.apptainer.applyCgroups } : {}),
+    },
+    gpu: ws.gpu,
+    network: ws.network,
+  };
+}
+
+function safeUser(name: string): string {
+  return /^[a-z_][a-z0-9_-]{0,31}$/.test(name) ? name : 'user';
+}
+
+export function createApptainerDriver(ctx: DriverContext): Driver {
+  const bin = () => which('apptainer');
+  const home = (ws: Workspace) => join(ctx.workspaceDir(ws), 'home');
+  const run = (argv: string[], opts?: Parameters<typeof ctx.runner.run>[1]) => ctx.runner.run(argv, opts);
+
+  function requireBin(): void {
+    if (!bin()) throw new BenchtopError('BACKEND_UNAVAILABLE', 'apptainer: not installed (see apptainer.org; Debian has no package)', { hint: 'install Apptainer' });
+  }
+
+  function enforced(): LimitName[] {
+    // Apptainer applies --cpus/--memory/--pids-limit through cgroups: as root, or rootless on cgroups v2 with systemd delegation.
+    return !ctx.host.rootless || ctx.host.cgroup === 'v2' ? ['cpus', 'memory', 'pids'] : [];
+  }
+
+  return {
+    id: 'apptainer',
+    listKey: 'apptainer',
+
+    async detect(): Promise<BackendInfo> {
+      const path = bin();
+      const caps = {
+        enforcedLimits: path ? enforced() : [],
+        network: ['none', 'full'] as ('none' | 'full')[],
+        pty: true,
+        persistentInstance: true,
+        rootfsImage: true,
+        registryImage: false,
+        gpu: true,
+        isolation: 'container' as const,
+        rootless: ctx.host.rootless,
+      };
+      if (!path) return { id: 'apptainer', available: false, version: null, hint: 'Apptainer is not installed (apptainer.org/docs/admin/main/installation.html; on HPC systems: module load apptainer)', capabilities: caps };
+      const v = await run([path, '--version'], { timeoutMs: 10000 });
+      const hint = caps.enforcedLimits.length === 0 ? 'cpu/memory/pids limits need cgroups v2 (with systemd delegation) or root here' : null;
+      return { id: 'apptainer', available: v.exitCode === 0, version: v.stdout.trim() || null, hint: v.exitCode === 0 ? hint : `apptainer --version failed: ${v.stderr.trim()}`, capabilities: caps };
+    },
+
+    async resolveImage(image): Promise<ResolvedImage> {
+      if (!image) throw new BenchtopError('INVALID_INPUT', 'image: apptainer needs --image (a .sif file or a sandbox directory)', { field: 'image' });
+      const path = resolve(image);
+      if (!existsSync(path)) throw new BenchtopError('INVALID_INPUT', `image: ${path} does not exist (a .sif file or a sandbox directory was expected)`, { field: 'image' });
+      const kind = imageKindOf(statSync(path), path);
+      if (!kind) throw new BenchtopError('INVALID_INPUT', `image: ${path} is neither a .sif file nor a sandbox directory`, { field: 'image' });
+      return { image: realpathSync(path), imageKind: kind === 'sif' ? 'image' : 'rootfs' };
+    },
+
+    async prepare(ws) {
+      mkdirSync(home(ws), { recursive: true });
+    },
+
+    allocationPlan(ws) {
+      const name = instanceNameFor(ws.id);
+      return {
+        start: buildInstanceStartArgv(apptainerSpecFor(ws, home(ws)), name),
+        alive: { argv: ['apptainer', 'exec', `instance://${name}`, 'true'] },
+        stop: buildInstanceStopArgv(name),
+      };
+    },
+
+    async start(ws) {
+      requireBin();
+      const name = instanceNameFor(ws.id);
+      const existing = (await this.list([ws])).get(ws.id);
+      if (existing?.running) return { adopted: true, runtime: { containerName: name } };
+      const r = await run(buildInstanceStartArgv(apptainerSpecFor(ws, home(ws)), name), { timeoutMs: 300000 });
+      if (r.exitCode !== 0) throw backendFailed('apptainer: could not start the instance', r);
+      return { adopted: false, runtime: { containerName: name } };
+    },
+
+    async stop(ws) {
+      requireBin();
+      const r = await run(buildInstanceStopArgv(instanceNameFor(ws.id)), { timeoutMs: 60000 });
+      if (r.exitCode !== 0 && !/no instance found|not found/i.test(r.stderr)) throw backendFailed('apptainer: could not stop the instance', r);
+    },
+
+    async remove(ws) {
+      if (!bin()) return;
+      await run(buildInstanceStopArgv(instanceNameFor(ws.id)), { timeoutMs: 60000 });
+    },
+
+    async list(workspaces): Promise<Map<string, SandboxStatus>> {
+      const out = new Map<string, SandboxStatus>();
+      if (!bin()) return out;
+      const r = await run(buildInstanceListArgv(), { timeoutMs: 30000 });
+      if (r.exitCode !== 0) throw backendFailed('apptainer: could not list instances', r);
+      const instances = parseInstanceList(r.stdout);
+      for (const ws of workspaces) {
+        const i = instances.get(instanceNameFor(ws.id));
+        if (i) out.set(ws.id, { running: true, description: `instance running (pid ${i.pid ?? '?'})` });
+      }
+      return out;
+    },
+
+    async exec(ws, req): Promise<DriverExecResult> {
+      requireBin();
+      const name = instanceNameFor(ws.id);
+      const argv = buildInstanceExecArgv(name, req.argv, { cwd: req.cwd, env: { ...req.env, [EXEC_MARKER]: req.execId } });
+      // Secrets pass --cleanenv as APPTAINERENV_* in apptainer's own environment: never in argv.
+      const result = await run([...(req.prefix ?? []), ...argv], { env: secretEnvFor(req.secretEnv), timeoutMs: req.timeoutMs, maxOutputBytes: req.maxOutputBytes });
+      if (!result.timedOut) return result;
+      const kill = await run([...(req.prefix ?? []), 'apptainer', 'exec', `instance://${name}`, 'sh', '-c', KILL_EXEC_SCRIPT, 'benchtop-kill', req.execId], { timeoutMs: 15000 });
+      return kill.exitCode === 0 ? result : { ...result, cleanupError: `could not stop the timed-out command inside the instance: ${kill.stderr.trim()}` };
+    },
+
+    shellCommand(ws, { sessionId, secretEnv }) {
+      const name = instanceNameFor(ws.id);
+      return {
+        kind: 'argv',
+        argv: buildInstanceExecArgv(name, buildShellCommand(), { cwd: projectDirInside(apptainerSpecFor(ws, home(ws))), env: { [EXEC_MARKER]: sessionId } }),
+        env: launcherEnv(secretEnvFor(secretEnv)),
+        cleanup: async () => {
+          await run(['apptainer', 'exec', `instance://${name}`, 'sh', '-c', KILL_EXEC_SCRIPT, 'benchtop-kill', sessionId], { timeoutMs: 15000 });
+        },
+      };
+    },
+
+    defaultCwd: (ws) => projectDirInside(apptainerSpecFor(ws, home(ws))),
+  };
+}
