@@ -23,12 +23,13 @@ async function waitForTerminal(page: Page, pattern: RegExp, timeoutMs = 20_000):
   throw new Error(`terminal never showed ${pattern}: ${JSON.stringify(text.slice(-400))}`);
 }
 
-async function createWorkspace(page: Page, fields: { name: string; backend: string; image?: string; project?: string }): Promise<void> {
+async function createWorkspace(page: Page, fields: { name: string; backend: string; image?: string; project?: string; slurm?: boolean }): Promise<void> {
   await page.getByTestId('new-workspace').click();
   await page.getByTestId(`backend-${fields.backend}`).click();
   await page.getByTestId('ws-name').fill(fields.name);
   if (fields.image) await page.getByTestId('ws-image').fill(fields.image);
   if (fields.project) await page.getByTestId('ws-project').fill(fields.project);
+  if (fields.slurm) await page.getByTestId('ws-slurm').check();
   await page.getByTestId('create-submit').click();
   await page.getByTestId('workspace-title').filter({ hasText: fields.name }).waitFor();
 }
@@ -127,6 +128,18 @@ describeWith('chromium', 'the UI in a real browser', () => {
     await page.locator('[data-name="e2e-bwrap"]').getByTestId('delete-workspace').click();
     await page.getByText('No workspaces yet.').waitFor();
     expect(existsSync(join(project, 'out.txt'))).toBe(true); // the project folder is never touched
+  });
+
+  it.skipIf(unavailable('slurm') !== null && process.env.BENCHTOP_REQUIRE_RUNTIMES !== '1')('places a workspace in SLURM from the UI and shows its job', async () => {
+    await createWorkspace(page, { name: 'e2e-slurm', backend: 'bwrap', slurm: true });
+    await page.getByTestId('tab-overview').click();
+    await page.getByTestId('overview').getByText(/RUNNING · node localhost/).waitFor();
+    await screenshot(page, '10-slurm-overview');
+    await page.goto(`${serve.url}#/`);
+    await page.locator('[data-name="e2e-slurm"]').getByTestId('slurm-job').filter({ hasText: /job \d+ · running on localhost/ }).waitFor();
+    await screenshot(page, '11-slurm-in-list');
+    await page.locator('[data-name="e2e-slurm"]').getByTestId('delete-workspace').click();
+    await page.getByText('No workspaces yet.').waitFor();
   });
 
   it.skipIf(unavailable('podman') !== null && process.env.BENCHTOP_REQUIRE_RUNTIMES !== '1')('creates a podman workspace from the UI, echoes in its terminal, and deletes it', async () => {

@@ -44,6 +44,8 @@ export function CreateDialog({ client, backends, onClose, onCreated }: Props) {
   const [envText, setEnvText] = useState('');
   const [secrets, setSecrets] = useState<{ key: string; value: string }[]>([]);
   const [bestEffort, setBestEffort] = useState(false);
+  const [inSlurm, setInSlurm] = useState(false);
+  const [slurm, setSlurm] = useState({ partition: '', time: '01:00:00', cpus: '', memMiB: '', gres: '' });
   const [hostConfirmed, setHostConfirmed] = useState(false);
   const [error, setError] = useState<{ message: string; field?: string } | null>(null);
   const [submitting, setSubmitting] = useState(false);
@@ -71,6 +73,17 @@ export function CreateDialog({ client, backends, onClose, onCreated }: Props) {
       ...(Object.keys(secretMap).length ? { secrets: secretMap } : {}),
       ...(bestEffort ? { bestEffortLimits: true } : {}),
       ...(backend === 'host' ? { allowHost: true } : {}),
+      ...(inSlurm
+        ? {
+            slurm: {
+              ...(slurm.partition.trim() ? { partition: slurm.partition.trim() } : {}),
+              ...(slurm.time.trim() ? { time: slurm.time.trim() } : {}),
+              ...(num(slurm.cpus) !== undefined ? { cpus: num(slurm.cpus) } : {}),
+              ...(num(slurm.memMiB) !== undefined ? { memMiB: num(slurm.memMiB) } : {}),
+              ...(slurm.gres.trim() ? { gres: slurm.gres.trim() } : {}),
+            },
+          }
+        : {}),
     };
     setSubmitting(true);
     setError(null);
@@ -146,6 +159,33 @@ export function CreateDialog({ client, backends, onClose, onCreated }: Props) {
           <label className="field check">
             <input type="checkbox" checked={bestEffort} onChange={(e) => setBestEffort(e.target.checked)} /> accept limits this backend cannot enforce (recorded as not enforced)
           </label>
+          <label className="field check wide">
+            <input type="checkbox" checked={inSlurm} disabled={backend === 'host'} onChange={(e) => setInSlurm(e.target.checked)} data-testid="ws-slurm" /> run inside a SLURM allocation (sbatch; terminals attach with srun)
+          </label>
+          {inSlurm && (
+            <div className={`${fieldClass('slurm')} wide slurm-grid`}>
+              <label>
+                Partition
+                <input value={slurm.partition} onChange={(e) => setSlurm({ ...slurm, partition: e.target.value })} placeholder="default" />
+              </label>
+              <label>
+                Time limit
+                <input value={slurm.time} onChange={(e) => setSlurm({ ...slurm, time: e.target.value })} placeholder="HH:MM:SS" />
+              </label>
+              <label>
+                CPUs
+                <input value={slurm.cpus} onChange={(e) => setSlurm({ ...slurm, cpus: e.target.value })} inputMode="numeric" placeholder="1" />
+              </label>
+              <label>
+                Memory (MiB)
+                <input value={slurm.memMiB} onChange={(e) => setSlurm({ ...slurm, memMiB: e.target.value })} inputMode="numeric" placeholder="default" />
+              </label>
+              <label>
+                GRES
+                <input value={slurm.gres} onChange={(e) => setSlurm({ ...slurm, gres: e.target.value })} placeholder="gpu:1" />
+              </label>
+            </div>
+          )}
           <label className={`${fieldClass('env')} wide`}>
             Environment (KEY=VALUE per line; keys like *_TOKEN are treated as secrets)
             <textarea value={envText} onChange={(e) => setEnvText(e.target.value)} rows={2} className="mono" />
@@ -176,7 +216,7 @@ export function CreateDialog({ client, backends, onClose, onCreated }: Props) {
             Cancel
           </button>
           <button className="primary" type="submit" disabled={submitting} data-testid="create-submit">
-            {submitting ? 'Creating…' : 'Create and start'}
+            {submitting ? (inSlurm ? 'Waiting for the allocation…' : 'Creating…') : 'Create and start'}
           </button>
         </footer>
       </form>

@@ -20,6 +20,11 @@ export function Overview({ workspace: w }: { workspace: Workspace }) {
     ['Started', w.startedAt ? new Date(w.startedAt).toLocaleString() : '—'],
     ['TTL', w.expiresAt ? `${relative(Date.parse(w.expiresAt) - now)} left (expires ${new Date(w.expiresAt).toLocaleString()})` : w.ttlSec ? `${w.ttlSec} s from start` : 'none'],
   ];
+  if (w.placement.kind === 'slurm') {
+    const p = w.placement;
+    rows.push(['Placement', `SLURM${p.partition ? ` · partition ${p.partition}` : ''}${p.time ? ` · time ${p.time}` : ''}${p.cpus ? ` · ${p.cpus} cpus` : ''}${p.memMiB ? ` · ${p.memMiB} MiB` : ''}${p.gres ? ` · gres ${p.gres}` : ''}`]);
+    rows.push(['SLURM job', w.slurm ? <span className="mono">{w.slurm.jobId} · {w.slurm.state}{w.slurm.node ? ` · node ${w.slurm.node}` : ''}{w.slurm.timeLeft ? ` · ${w.slurm.timeLeft} left` : ''}{w.slurm.reason ? ` · ${w.slurm.reason}` : ''}</span> : 'not submitted']);
+  } else rows.push(['Placement', 'this machine']);
   if (w.runtime.containerName) rows.push(['Container', <span className="mono">{w.runtime.containerName} · {w.runtime.rootless ? 'rootless' : 'rootful'} · {w.runtime.ociRuntime}</span>]);
   return (
     <dl className="overview" data-testid="overview">

@@ -74,6 +74,11 @@ export function WorkspaceList({ client, workspaces, onOpen, onCreate }: Props) {
                   </td>
                   <td>
                     {w.backend} <IsolationBadge ws={w} />
+                    {w.placement.kind === 'slurm' && (
+                      <div className="reason" data-testid="slurm-job">
+                        SLURM{w.slurm ? ` job ${w.slurm.jobId} · ${w.slurm.state.toLowerCase()}${w.slurm.node ? ` on ${w.slurm.node}` : ''}${w.slurm.timeLeft ? ` · ${w.slurm.timeLeft} left` : ''}` : ''}
+                      </div>
+                    )}
                   </td>
                   <td className="mono ellipsis" title={imageLabel(w)}>
                     {imageLabel(w)}
