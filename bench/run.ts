@@ -26,6 +26,7 @@ import { which } from '../src-main/core/drivers/which';
 import { WorkspaceService } from '../src-main/core/workspaces/service';
 import { journalBench } from './journal';
 import { benchTerminal } from './terminal';
+import { benchSlurm } from './slurm';
 import { quiet, run } from './proc';
 import { fmtMs, summarize, type Summary } from './stats';
 
@@ -427,6 +428,16 @@ async function main(): Promise<number> {
       process.stdout.write(`P3: ${terminal.skipped}\n`);
     }
   } else process.stdout.write('P3: skipped: needs bwrap, /usr/bin/chromium and a built renderer (npm run build)\n');
+  // P5 needs a SLURM controller (test/fixtures/setup-slurm.sh).
+  let slurm: Record<string, unknown> | { skipped: string } = { skipped: 'no SLURM controller is up' };
+  if (!bwrapWhy && (await stdoutOf(['timeout', '5', 'scontrol', 'ping'])).includes('is UP')) {
+    try {
+      slurm = await benchSlurm();
+    } catch (err) {
+      slurm = { skipped: `failed: ${(err as Error).message.split('\n')[0]}` };
+      process.stdout.write(`P5: ${slurm.skipped}\n`);
+    }
+  } else process.stdout.write('P5: skipped: no SLURM controller is up (test/fixtures/setup-slurm.sh)\n');
   await sweep();
   const seconds = (performance.now() - t0) / 1000;
   const text = table(results, skipped);
@@ -444,6 +455,7 @@ async function main(): Promise<number> {
     },
     results,
     terminal,
+    slurm,
     skipped,
   };
   writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
