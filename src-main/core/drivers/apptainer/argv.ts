@@ -91,24 +91,29 @@ export function limitArgs(limits: ApptainerLimits): string[] {
  * The session flags shared by `exec` and `instance start`: contained,
  * clean environment, writable tmpfs, explicit identity and PATH.
  */
+/** The session's variables: identity, PATH, project, dev-repo PYTHONPATH, then the workspace's own. */
+export function sessionEnv(spec: ApptainerSpec): Record<string, string> {
+  const inside = projectDirInside(spec);
+  const env: Record<string, string> = {
+    TERM: 'xterm-256color',
+    USER: spec.username,
+    LOGNAME: spec.username,
+    SHELL: '/bin/bash',
+    PATH: DEFAULT_PATH,
+    BENCHTOP_PROJECT: spec.projectSlug,
+    BENCHTOP_PROJECT_DIR: inside,
+  };
+  const py = devPythonPath(spec.devRepos);
+  if (py) env.PYTHONPATH = py;
+  return { ...env, ...spec.env };
+}
+
 export function sessionFlags(spec: ApptainerSpec): string[] {
   const inside = projectDirInside(spec);
   const a = ['--containall', '--cleanenv', '--writable-tmpfs', '--hostname', spec.hostname];
   if (spec.network === 'none') a.push('--net', '--network', 'none');
   if (spec.gpu) a.push('--nv');
-  const env: [string, string][] = [
-    ['TERM', 'xterm-256color'],
-    ['USER', spec.username],
-    ['LOGNAME', spec.username],
-    ['SHELL', '/bin/bash'],
-    ['PATH', DEFAULT_PATH],
-    ['BENCHTOP_PROJECT', spec.projectSlug],
-    ['BENCHTOP_PROJECT_DIR', inside],
-  ];
-  const py = devPythonPath(spec.devRepos);
-  if (py) env.push(['PYTHONPATH', py]);
-  for (const [k, v] of Object.entries(spec.env)) env.push([k, v]);
-  for (const [k, v] of env) a.push('--env', `${k}=${v}`);
+  for (const [k, v] of Object.entries(sessionEnv(spec))) a.push('--env', `${k}=${v}`);
   a.push('--home', `${spec.hostHome}:/home/${spec.username}`);
   a.push('--bind', `${spec.project}:${inside}:rw`);
   for (const r of spec.devRepos) a.push('--bind', `${r.hostPath}:/opt/dev/${r.name}:ro`);
@@ -128,10 +133,14 @@ export function buildInstanceStartArgv(spec: ApptainerSpec, instance: string): s
   return ['apptainer', 'instance', 'start', ...sessionFlags(spec), spec.image, instance];
 }
 
-/** One command inside a running instance. Per-exec variables go as --env; secrets as APPTAINERENV_* in the environment. */
+/**
+ * One command inside a running instance. `instance://` does not inherit the
+ * environment given to `instance start`, so every exec repeats --cleanenv and
+ * the session's variables (plus per-exec ones); secrets go as APPTAINERENV_*.
+ */
 export function buildInstanceExecArgv(instance: string, argv: string[], opts: { cwd: string; env?: Record<string, string> }): string[] {
   assertInstanceName(instance);
-  const a = ['apptainer', 'exec', '--pwd', opts.cwd];
+  const a = ['apptainer', 'exec', '--cleanenv', '--pwd', opts.cwd];
   for (const [k, v] of Object.entries(opts.env ?? {})) a.push('--env', `${k}=${v}`);
   return [...a, `instance://${instance}`, ...argv];
 }

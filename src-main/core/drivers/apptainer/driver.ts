@@ -22,6 +22,7 @@ import {
   parseInstanceList,
   projectDirInside,
   secretEnvFor,
+  sessionEnv,
   type ApptainerSpec,
 } from './argv';
 
@@ -152,7 +153,7 @@ export function createApptainerDriver(ctx: DriverContext): Driver {
     async exec(ws, req): Promise<DriverExecResult> {
       requireBin();
       const name = instanceNameFor(ws.id);
-      const argv = buildInstanceExecArgv(name, req.argv, { cwd: req.cwd, env: { ...req.env, [EXEC_MARKER]: req.execId } });
+      const argv = buildInstanceExecArgv(name, req.argv, { cwd: req.cwd, env: { ...sessionEnv(apptainerSpecFor(ws, home(ws))), ...req.env, [EXEC_MARKER]: req.execId } });
       // Secrets pass --cleanenv as APPTAINERENV_* in apptainer's own environment: never in argv.
       const result = await run([...(req.prefix ?? []), ...argv], { env: secretEnvFor(req.secretEnv), timeoutMs: req.timeoutMs, maxOutputBytes: req.maxOutputBytes });
       if (!result.timedOut) return result;
@@ -162,9 +163,10 @@ export function createApptainerDriver(ctx: DriverContext): Driver {
 
     shellCommand(ws, { sessionId, secretEnv }) {
       const name = instanceNameFor(ws.id);
+      const spec = apptainerSpecFor(ws, home(ws));
       return {
         kind: 'argv',
-        argv: buildInstanceExecArgv(name, buildShellCommand(), { cwd: projectDirInside(apptainerSpecFor(ws, home(ws))), env: { [EXEC_MARKER]: sessionId } }),
+        argv: buildInstanceExecArgv(name, buildShellCommand(), { cwd: projectDirInside(spec), env: { ...sessionEnv(spec), [EXEC_MARKER]: sessionId } }),
         env: launcherEnv(secretEnvFor(secretEnv)),
         cleanup: async () => {
           await run(['apptainer', 'exec', `instance://${name}`, 'sh', '-c', KILL_EXEC_SCRIPT, 'benchtop-kill', sessionId], { timeoutMs: 15000 });
