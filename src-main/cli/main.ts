@@ -316,6 +316,14 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   devRepos: '--dev-repo',
   gpu: '--gpu',
   apptainer: '--apptainer',
+  'apptainer.applyCgroups': '--apply-cgroups',
+  'apptainer.texlivePrefix': '--texlive-prefix',
+  'apptainer.projectMount': '--project-mount',
+  'slurm.partition': '--partition',
+  'slurm.time': '--time',
+  'slurm.cpus': '--slurm-cpus',
+  'slurm.memMiB': '--slurm-mem',
+  'slurm.gres': '--gres',
 };
 
 function errorLine(err: unknown): string {
@@ -324,7 +332,9 @@ function errorLine(err: unknown): string {
   let message = data.message.split('\n')[0] ?? '';
   const field = typeof data.details?.field === 'string' ? data.details.field : undefined;
   const top = field?.split('.')[0];
-  if (field && top && FLAG_FOR_FIELD[top] && message.startsWith(`${field}:`)) {
+  if (field && FLAG_FOR_FIELD[field] && message.startsWith(`${field}:`)) {
+    message = `${FLAG_FOR_FIELD[field]}:${message.slice(field.length + 1)}`;
+  } else if (field && top && FLAG_FOR_FIELD[top] && message.startsWith(`${field}:`)) {
     message = `${FLAG_FOR_FIELD[top]}${field.slice(top.length)}:${message.slice(field.length + 1)}`;
   }
   return `benchtop: ${message} [${data.code}]`;

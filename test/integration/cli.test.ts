@@ -28,6 +28,11 @@ describe('benchtop CLI', () => {
     ['host without --allow-host', ['create', 'x', '--backend', 'host'], /^benchtop: --allow-host: the host backend has NO isolation.*pass --allow-host to use it \[INVALID_INPUT\]$/],
     ['an unknown flag', ['ls', '--bogus'], /^benchtop: Unknown option '--bogus'/],
     ['an unknown workspace', ['status', 'nosuch'], /^benchtop: no workspace named "nosuch" \[NOT_FOUND\]$/],
+    ['a bad SLURM time', ['create', 'x', '--backend', 'bwrap', '--slurm', '--time', 'soon'], /^benchtop: --time: must be HH:MM:SS \(or D-HH:MM:SS\) \[INVALID_INPUT\]$/],
+    ['a SLURM flag without --slurm', ['create', 'x', '--backend', 'bwrap', '--partition', 'debug'], /^benchtop: --partition needs --slurm/],
+    ['host in SLURM', ['create', 'x', '--backend', 'host', '--allow-host', '--slurm'], /^benchtop: --slurm: the host backend cannot be placed in SLURM/],
+    ['limits and a cgroups file together', ['create', 'x', '--backend', 'apptainer', '--cpus', '1', '--apply-cgroups', '/tmp/limits.toml'], /^benchtop: --apply-cgroups: give cpus\/memory\/pids or a cgroups file, not both \[INVALID_INPUT\]$/],
+    ['a bad mount', ['create', 'x', '--backend', 'apptainer', '--mount', '/data'], /^benchtop: --mount: expected HOST:CONTAINER\[:ro\|rw\]/],
     ['the data folder as project', ['create', 'x', '--backend', 'bwrap', '--project', '$HOME/workspaces'], /^benchtop: --project: .* overlaps Benchtop's data folder/],
     ['a parent of the data folder as project', ['create', 'x', '--backend', 'bwrap', '--project', '$HOME/..'], /^benchtop: --project: .* overlaps Benchtop's data folder/],
   ];

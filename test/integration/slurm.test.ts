@@ -111,6 +111,19 @@ describeWith('slurm', 'SLURM placement', () => {
     expect(ws.state).toBe('running');
     const r = await cliJson<ExecResult>(['exec', 'hpcpod', '--', 'sh', '-c', 'echo in-container; cat /proc/1/cmdline | tr "\\0" " "'], opts());
     expect(r.stdout).toMatch(/^in-container\n.*sleep infinity/);
+    const serve = await startServe(home);
+    const { client, ws: sock } = await serve.connect();
+    try {
+      const t = await client.call('terminals.open', { workspace: 'hpcpod', cols: 80, rows: 24 });
+      const view = new TerminalViewer(client, t.id);
+      await view.type('echo pod-terminal $(hostname)\r');
+      await view.waitFor(/[\r\n]pod-terminal hpcpod\r\n/);
+      await client.call('terminals.close', { id: t.id });
+      view.dispose();
+    } finally {
+      sock.close();
+      await serve.stop();
+    }
     const stopped = await cliJson<Workspace>(['stop', 'hpcpod'], opts());
     expect(stopped.state).toBe('stopped');
     await waitJobGone(ws.slurm!.jobId);

@@ -181,6 +181,9 @@ export class WorkspaceService {
     if ((input.mounts?.length || input.devRepos?.length || input.apptainer) && input.backend !== 'apptainer') {
       throw new BenchtopError('INVALID_INPUT', `${input.mounts?.length ? 'mounts' : input.devRepos?.length ? 'devRepos' : 'apptainer'}: extra mounts, dev repos and apptainer options are for the apptainer backend`, { field: input.mounts?.length ? 'mounts' : input.devRepos?.length ? 'devRepos' : 'apptainer' });
     }
+    if (input.apptainer?.applyCgroups && (input.cpus !== undefined || input.memoryMiB !== undefined || input.pids !== undefined)) {
+      throw new BenchtopError('INVALID_INPUT', 'apptainer.applyCgroups: give cpus/memory/pids or a cgroups file, not both', { field: 'apptainer.applyCgroups' });
+    }
     const mounts = (input.mounts ?? []).map((m, i) => ({ ...m, hostPath: resolveHostPath(m.hostPath, `mounts.${i}.hostPath`, this.options.home) }));
     const devRepos = (input.devRepos ?? []).map((r, i) => ({ ...r, hostPath: resolveHostPath(r.hostPath, `devRepos.${i}.hostPath`, this.options.home) }));
     const info = await driver.detect();
