@@ -34,6 +34,10 @@ async function rawThroughput(argv: string[], env: Record<string, string>): Promi
     const pty = spawnPty(file as string, [...args.slice(0, -1), FLOOD], { cols: 200, rows: 50, env, encoding: 'utf8' });
     let tail = '';
     let done = false;
+    const guard = setTimeout(() => {
+      if (!done) pty.kill();
+    }, 120_000);
+    pty.onExit(() => clearTimeout(guard));
     pty.onData((d) => {
       tail = (tail + d).slice(-64);
       if (!done && tail.includes('P3-DONE')) {
@@ -58,7 +62,9 @@ async function rawEchoLatency(argv: string[], env: Record<string, string>, flood
     const before = seen.length;
     const t0 = performance.now();
     shell.write('a');
-    while (seen.length === before) await new Promise((r) => setImmediate(r));
+    const deadline = performance.now() + 5000;
+    while (seen.length === before && performance.now() < deadline) await new Promise((r) => setImmediate(r));
+    if (seen.length === before) throw new Error('raw echo never arrived');
     samples.push(performance.now() - t0);
     await new Promise((r) => setTimeout(r, 20));
   }
@@ -84,7 +90,11 @@ async function uiEchoLatency(page: Page): Promise<number[]> {
       });
     });
     await page.keyboard.press('a');
-    samples.push(await page.evaluate(() => (window as unknown as { __echo: Promise<number> }).__echo));
+    samples.push(
+      await page.evaluate(() =>
+        Promise.race([(window as unknown as { __echo: Promise<number> }).__echo, new Promise<number>((_, reject) => setTimeout(() => reject(new Error('echo never rendered')), 10_000))]),
+      ),
+    );
     await page.waitForTimeout(20);
   }
   return samples;
@@ -122,15 +132,19 @@ export async function benchTerminal(): Promise<Record<string, unknown>> {
   const source = service.driver('bwrap').shellCommand(ws, { sessionId: 'bench', secretEnv: {} });
   if (source.kind !== 'argv') throw new Error('bwrap terminals are argv sources');
   const served = await serve({ home, host: '127.0.0.1', port: 0, quiet: true });
+  const step = (m: string) => process.stderr.write(`P3: ${m}\n`);
+  step('launching Chromium');
   const { context, page } = await launchBrowser();
   try {
     await page.goto(`${served.url}${process.env.P3_QS ?? ""}#/w/${ws.id}/terminals`); // P3_QS=&renderer=webgl compares renderers
+    step('opening a terminal');
     await openTerminal(page);
     const renderer = await page.evaluate(() => (document.querySelector('.terminal-pane.active canvas') ? 'webgl/canvas' : 'dom'));
 
     const ui: number[] = [];
     const raw: number[] = [];
     for (let i = 0; i < RUNS; i++) {
+      step(`throughput run ${i + 1}/${RUNS}`);
       raw.push(await rawThroughput(source.argv, source.env));
       await page.keyboard.type(`clear; ${FLOOD}\n`);
       const t0 = performance.now();
@@ -141,6 +155,7 @@ export async function benchTerminal(): Promise<Record<string, unknown>> {
     const through = { benchtopMBps: mbps(median(ui)), rawMBps: mbps(median(raw)), samplesMs: { benchtop: ui, raw } };
 
     // Echo latency, idle and while another terminal floods.
+    step('echo latency');
     await page.keyboard.type('clear; cat\n');
     await page.waitForTimeout(300);
     const idleUi = await uiEchoLatency(page);
