@@ -21,7 +21,7 @@ export function BackendsPage({ backends }: { backends: BackendInfo[] | null }) {
                 <li>Isolation: {b.capabilities.isolation === 'none' ? 'none (host processes)' : b.capabilities.isolation}</li>
                 <li>Enforces: {b.capabilities.enforcedLimits.length ? b.capabilities.enforcedLimits.join(', ') : 'no cpu/memory/pids limits'}</li>
                 <li>Network: {b.capabilities.network.join(' or ')}</li>
-                <li>Images: {[b.capabilities.registryImage && 'local images', b.capabilities.rootfsImage && 'rootfs folders'].filter(Boolean).join(', ') || 'none'}</li>
+                <li>Images: {b.id === 'apptainer' ? 'SIF files, sandbox folders' : [b.capabilities.registryImage && 'local images', b.capabilities.rootfsImage && 'rootfs folders'].filter(Boolean).join(', ') || 'none'}</li>
                 {b.capabilities.rootless !== undefined && <li>Mode: {b.capabilities.rootless ? 'rootless' : 'rootful'}</li>}
               </ul>
               {b.hint && <p className={b.available ? 'hint' : 'fix'}>{b.available ? b.hint : `How to fix: ${b.hint}`}</p>}
