@@ -37,7 +37,13 @@ async function rawThroughput(argv: string[], env: Record<string, string>): Promi
     const guard = setTimeout(() => {
       if (!done) pty.kill();
     }, 120_000);
-    pty.onExit(() => clearTimeout(guard));
+    pty.onExit(() => {
+      clearTimeout(guard);
+      if (!done) {
+        done = true;
+        resolveMs(NaN); // never finished: shows as "-" instead of hanging the run
+      }
+    });
     pty.onData((d) => {
       tail = (tail + d).slice(-64);
       if (!done && tail.includes('P3-DONE')) {
