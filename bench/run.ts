@@ -8,7 +8,7 @@
  *   BENCH_RUNS=5 npm run bench    (N for every benchmark; default 10 for P1, 20 for P2)
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync, lstatSync, readlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
 import { readHostInfo } from '../src-main/core/host/hostinfo';
@@ -23,6 +23,7 @@ import {
 } from '../src-main/core/drivers/bwrap/argv';
 import { buildExecArgv, buildRemoveArgv, buildRunArgv, CONTAINER_PROJECT_DIR, ulimitsFor, type PodmanRuntime } from '../src-main/core/drivers/podman/argv';
 import { which } from '../src-main/core/drivers/which';
+import { lstatKind } from '../src-main/core/drivers/bwrap/driver';
 import { WorkspaceService } from '../src-main/core/workspaces/service';
 import { journalBench } from './journal';
 import { execa } from 'execa';
@@ -164,16 +165,6 @@ const rawExecArgv = (containerName: string, runtime: PodmanRuntime, argv: string
   'podman',
   ...buildExecArgv({ containerName, cwd: CONTAINER_PROJECT_DIR, env: {}, secretKeys: [], execId: randomUUID(), argv, runtime }),
 ];
-
-function lstatKind(path: string): { kind: 'dir' | 'file' | 'symlink' | 'missing'; target?: string } {
-  try {
-    const s = lstatSync(path);
-    if (s.isSymbolicLink()) return { kind: 'symlink', target: readlinkSync(path) };
-    return { kind: s.isDirectory() ? 'dir' : 'file' };
-  } catch {
-    return { kind: 'missing' };
-  }
-}
 
 /** One bwrap invocation with the recipe Benchtop's driver uses for a host-system workspace. */
 function rawBwrapArgv(argv: string[]): string[] {

@@ -24,7 +24,8 @@ import {
 import { which } from '../which';
 import { LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
 
-function lstatKind(path: string): { kind: 'dir' | 'file' | 'symlink' | 'missing'; target?: string } {
+/** What a path is, without following a final symlink (bwrap recreates links and binds folders). */
+export function lstatKind(path: string): { kind: 'dir' | 'file' | 'symlink' | 'missing'; target?: string } {
   try {
     const s = lstatSync(path);
     if (s.isSymbolicLink()) return { kind: 'symlink', target: readlinkSync(path) };
