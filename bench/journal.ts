@@ -31,7 +31,7 @@ import { TerminalService } from '../src-main/core/terminals/service';
 import { WorkspaceService } from '../src-main/core/workspaces/service';
 import { createServiceRpc } from '../src-main/rpc/handlers';
 import { run } from './proc';
-import { fmtMs, summarize, type Summary } from './stats';
+import { fmtMs, type Summary, variantResults } from './stats';
 
 const ENTRIES = Number(process.env.BENCH_JOURNAL_ENTRIES) > 0 ? Number(process.env.BENCH_JOURNAL_ENTRIES) : 100_000;
 const RARE = 'quokka'; // in the stdout of 1 entry in 100
@@ -134,20 +134,7 @@ async function measure(id: string, title: string, runs: number, variants: Varian
       }
       process.stdout.write(i < 0 ? 'w' : '.');
     }
-    const rawIdx = variants.findIndex((v) => v.raw);
-    const rawMedian = rawIdx >= 0 ? summarize(samples[rawIdx] ?? []).median : NaN;
-    out.variants = variants.map((v, k) => {
-      const s = samples[k] ?? [];
-      const sum = summarize(s);
-      return {
-        variant: v.name,
-        raw: !!v.raw,
-        ...sum,
-        samplesMs: s.map((x) => Math.round(x * 100) / 100),
-        ratioToRaw: v.raw || !Number.isFinite(rawMedian) ? null : sum.median / rawMedian,
-        ...(v.argv ? { argv: v.argv } : {}),
-      };
-    });
+    out.variants = variantResults(variants, samples, 2);
   } catch (err) {
     out.error = (err as Error).message.split('\n')[0];
   }

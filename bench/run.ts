@@ -35,7 +35,7 @@ async function standalone(name: 'terminal' | 'slurm'): Promise<Record<string, un
   return JSON.parse(readFileSync(join(RESULTS, `${name}.json`), 'utf8')) as Record<string, unknown>;
 }
 import { quiet, run } from './proc';
-import { fmtMs, summarize, type Summary } from './stats';
+import { fmtMs, type Summary, variantResults } from './stats';
 
 const REPO = resolve(import.meta.dirname, '..');
 const CLI = resolve(REPO, 'bin/benchtop.js');
@@ -325,20 +325,7 @@ async function measure(b: Bench): Promise<BenchResult> {
       }
       process.stdout.write(i < 0 ? 'w' : '.');
     }
-    const rawIdx = variants.findIndex((v) => v.raw);
-    const rawMedian = rawIdx >= 0 ? summarize(samples[rawIdx] ?? []).median : NaN;
-    out.variants = variants.map((v, k) => {
-      const s = samplesOf(samples, k);
-      const sum = summarize(s);
-      return {
-        variant: v.name,
-        raw: !!v.raw,
-        ...sum,
-        samplesMs: s.map((x) => Math.round(x * 10) / 10),
-        ratioToRaw: v.raw || !Number.isFinite(rawMedian) ? null : sum.median / rawMedian,
-        ...(v.argv ? { argv: v.argv } : {}),
-      };
-    });
+    out.variants = variantResults(variants, samples, 1);
   } catch (err) {
     out.error = (err as Error).message.split('\n')[0];
   } finally {
@@ -349,7 +336,6 @@ async function measure(b: Bench): Promise<BenchResult> {
   return out;
 }
 
-const samplesOf = (all: number[][], k: number): number[] => all[k] ?? [];
 
 function table(results: BenchResult[], skipped: { bench: string; reason: string }[]): string {
   const lines: string[] = [];
