@@ -7,7 +7,7 @@ import { build } from 'esbuild';
 rmSync('dist', { recursive: true, force: true });
 
 await build({
-  entryPoints: { cli: 'src-main/cli/main.ts', 'fd3-launcher': 'src-main/launcher/fd3.ts' },
+  entryPoints: { cli: 'src-main/cli/main.ts', 'fd3-launcher': 'src-main/launcher/fd3.ts', watchdog: 'src-main/core/watchdog/daemon.ts' },
   outdir: 'dist',
   bundle: true,
   platform: 'node',

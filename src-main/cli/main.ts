@@ -3,6 +3,9 @@
  * goes through the contract (an in-memory RPC client), so the CLI validates
  * exactly as the UI and the browser host do.
  */
+import { existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { randomUUID } from 'node:crypto';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BenchtopError, type CreateWorkspaceInput, type ErrorData } from '../../src-preload/contract';
 import { createClient, type BenchtopClient } from '../../src-preload/client';
@@ -15,6 +18,8 @@ import { formatBackends, formatEntry, formatJournal, formatWorkspace, formatWork
 
 /** Benchtop's own failures in `exec` exit 125, as `podman exec` does. */
 const EXEC_OWN_FAILURE = 125;
+/** What a shell reports for a command ended by SIGPIPE (its reader went away). */
+const SIGPIPE_EXIT = 141;
 
 const USAGE = `usage:
   benchtop backends [--json]
@@ -27,10 +32,10 @@ const USAGE = `usage:
        [--allow-host] [--best-effort-limits] [--no-start] [--json]
   benchtop ls [--json]                benchtop status NAME [--json]
   benchtop start NAME | stop NAME | rm NAME
-  benchtop exec NAME [--timeout S] [--cwd DIR] [--env K=V]... [--json] -- ARGV...
-  benchtop exec NAME [--timeout S] [--cwd DIR] [--env K=V]... [--json] -c 'SHELL STRING'
-  benchtop logs NAME [--json]         benchtop logs NAME --seq N [--json]
-  benchtop serve [--host 127.0.0.1] [--port P]
+  benchtop exec NAME [-i] [--timeout S] [--cwd DIR] [--env K=V]... [--json] -- ARGV...
+  benchtop exec NAME [-i] [--timeout S] [--cwd DIR] [--env K=V]... [--json] -c 'SHELL STRING'
+  benchtop logs NAME [--json]         benchtop logs NAME --seq N [--json | --stdout | --stderr]
+  benchtop serve [--host 127.0.0.1] [--port P] [--allow-origin ORIGIN]...
 data folder: $BENCHTOP_HOME, else $XDG_DATA_HOME/benchtop`;
 
 class UsageError extends Error {}
@@ -190,8 +195,16 @@ async function main(argv: string[]): Promise<number> {
         apptainer: Object.keys(apptainer).length ? apptainer : undefined,
       };
       const clean = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as unknown as CreateWorkspaceInput;
+      // A missing project folder is made only when its parent exists (resolveProjectFolder);
+      // say so, on stderr, whether or not the rest of the create succeeds.
+      const missingProject = values.project !== undefined && !existsSync(resolve(values.project)) ? resolve(values.project) : undefined;
       return withClient(async (c) => {
-        const ws = await c.call('workspaces.create', clean);
+        let ws;
+        try {
+          ws = await c.call('workspaces.create', clean);
+        } finally {
+          if (missingProject && existsSync(missingProject)) process.stderr.write(`created ${missingProject}\n`);
+        }
         print(values.json, ws, () => formatWorkspace(ws));
         return 0;
       });
@@ -231,9 +244,17 @@ async function main(argv: string[]): Promise<number> {
     case 'exec':
       return execCommand(rest);
     case 'logs': {
-      const { values, positionals } = parse(rest, { seq: { type: 'string' } }, 1);
+      const { values, positionals } = parse(rest, { seq: { type: 'string' }, stdout: { type: 'boolean' }, stderr: { type: 'boolean' } }, 1);
       const workspace = positionals[0] as string;
+      const raw = values.stdout ? 'stdout' : values.stderr ? 'stderr' : null;
+      if (raw && (values.stdout && values.stderr)) throw new UsageError('give one of --stdout and --stderr');
+      if (raw && values.seq === undefined) throw new UsageError(`--${raw} needs --seq N`);
+      if (raw && values.json) throw new UsageError(`--${raw} writes the stored bytes as they are; it has no --json form`);
       return withClient(async (c) => {
+        if (raw) {
+          await writeStoredOutput(c, workspace, num('seq', values.seq) as number, raw);
+          return 0;
+        }
         if (values.seq !== undefined) {
           const e = await c.call('journal.get', { workspace, seq: num('seq', values.seq) as number });
           print(values.json, e, () => formatEntry(e));
@@ -245,9 +266,16 @@ async function main(argv: string[]): Promise<number> {
       });
     }
     case 'serve': {
-      const { values } = parse(rest, { host: { type: 'string' }, port: { type: 'string' } }, 0);
-      const { serve } = await import('../web/server');
-      await serve({ home: defaultDataHome(), host: values.host ?? '127.0.0.1', port: num('port', values.port) ?? 0 });
+      const { values } = parse(rest, { host: { type: 'string' }, port: { type: 'string' }, 'allow-origin': { type: 'string', multiple: true } }, 0);
+      const { serve, parseAllowedOrigin } = await import('../web/server');
+      const allowOrigins = (values['allow-origin'] ?? []).map((o) => {
+        try {
+          return parseAllowedOrigin(o);
+        } catch (err) {
+          throw new UsageError(`--allow-origin: ${(err as Error).message}`);
+        }
+      });
+      await serve({ home: defaultDataHome(), host: values.host ?? '127.0.0.1', port: num('port', values.port) ?? 0, allowOrigins });
       return await new Promise<number>(() => undefined); // Runs until killed.
     }
     case undefined:
@@ -267,11 +295,20 @@ async function execCommand(rest: string[]): Promise<number> {
   const argv = dash === -1 ? undefined : rest.slice(dash + 1);
   const { values, positionals } = parse(
     own,
-    { timeout: { type: 'string' }, cwd: { type: 'string' }, env: { type: 'string', multiple: true }, c: { type: 'string', short: 'c' } },
+    {
+      timeout: { type: 'string' },
+      cwd: { type: 'string' },
+      env: { type: 'string', multiple: true },
+      c: { type: 'string', short: 'c' },
+      interactive: { type: 'boolean', short: 'i' },
+    },
     1,
   );
   if ((argv === undefined) === (values.c === undefined)) throw new UsageError("give the command after -- (argv) or as -c 'SHELL STRING', not both");
   if (argv !== undefined && argv.length === 0) throw new UsageError('nothing to run after --');
+  const execId = randomUUID();
+  // --json keeps the one-document shape (capped output inside it); otherwise output streams as it comes.
+  const stream = !values.json;
   const input = Object.fromEntries(
     Object.entries({
       workspace: positionals[0],
@@ -280,17 +317,48 @@ async function execCommand(rest: string[]): Promise<number> {
       cwd: values.cwd,
       env: pairs('env', values.env),
       timeoutSec: num('timeout', values.timeout),
+      execId,
+      stream: stream || undefined,
+      stdin: values.interactive || undefined,
     }).filter(([, v]) => v !== undefined),
   ) as { workspace: string };
   return withClient(async (c) => {
-    const r = await c.call('exec.run', input);
-    if (values.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
-    else {
-      process.stdout.write(r.stdout);
-      process.stderr.write(r.stderr);
+    let readerGone = false;
+    if (stream) {
+      c.on('exec.output', (o) => {
+        if (o.execId !== execId || readerGone) return;
+        (o.stream === 'stdout' ? process.stdout : process.stderr).write(Buffer.from(o.data, 'base64'));
+      });
+      // A reader that went away (`| head`) ends the command, as SIGPIPE would.
+      process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EPIPE' || readerGone) return;
+        readerGone = true;
+        void c.call('exec.cancel', { execId }).catch(() => undefined);
+      });
     }
-    return r.exitCode;
+    const result = c.call('exec.run', input);
+    if (values.interactive) void forwardStdin(c, execId);
+    try {
+      const r = await result;
+      if (values.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      return r.exitCode;
+    } catch (err) {
+      if (readerGone && err instanceof BenchtopError && err.code === 'CANCELLED') return SIGPIPE_EXIT;
+      throw err;
+    }
   });
+}
+
+/** The CLI's stdin to the command's (`exec -i`), chunk by chunk, each one written before the next is read. */
+async function forwardStdin(c: BenchtopClient, execId: string): Promise<void> {
+  try {
+    for await (const chunk of process.stdin) {
+      await c.call('exec.input', { execId, data: (chunk as Buffer).toString('base64') });
+    }
+    await c.call('exec.input', { execId, eof: true });
+  } catch {
+    // The command ended first: what is left of stdin is not its to read.
+  }
 }
 
 /** Contract field names as the CLI user typed them. */
@@ -338,6 +406,17 @@ function errorLine(err: unknown): string {
     message = `${FLAG_FOR_FIELD[top]}${field.slice(top.length)}:${message.slice(field.length + 1)}`;
   }
   return `benchtop: ${message} [${data.code}]`;
+}
+
+/** Writes one stored output stream of a journal entry to stdout, byte for byte, in slices. */
+async function writeStoredOutput(c: BenchtopClient, workspace: string, seq: number, stream: 'stdout' | 'stderr'): Promise<void> {
+  for (let offset = 0; ; ) {
+    const part = await c.call('journal.readOutput', { workspace, seq, stream, offset, length: 4 * 1024 * 1024, encoding: 'base64' });
+    const bytes = Buffer.from(part.data, 'base64');
+    if (bytes.length) process.stdout.write(bytes);
+    offset += bytes.length;
+    if (part.eof || bytes.length === 0) return;
+  }
 }
 
 /** Exits only after stdout and stderr are flushed: a pipe takes large output asynchronously. */

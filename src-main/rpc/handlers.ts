@@ -15,11 +15,18 @@ export function createHandlers(service: WorkspaceService, terminals: TerminalSer
     'workspaces.start': (p, ctx) => service.start(p.workspace, ctx.client),
     'workspaces.stop': (p, ctx) => service.stop(p.workspace, ctx.client),
     'workspaces.remove': (p, ctx) => service.remove(p.workspace, ctx.client),
-    'exec.run': (p, ctx) => service.exec(p, ctx.client),
+    'exec.run': (p, ctx) =>
+      service.exec(p, ctx.client, {
+        ...(p.stream && p.execId && ctx.notify
+          ? { onOutput: (stream, chunk) => ctx.notify?.('exec.output', { execId: p.execId as string, stream, data: chunk.toString('base64') }) }
+          : {}),
+      }),
+    'exec.input': async (p) => (await service.execInput(p.execId, p.data ? Buffer.from(p.data, 'base64') : null, p.eof === true), {}),
+    'exec.cancel': async (p) => (service.execCancel(p.execId), {}),
     'journal.list': async (p) => service.journal(service.registry.get(p.workspace)).list(p.afterSeq ?? 0, p.limit ?? 1000),
     'journal.get': async (p) => service.journal(service.registry.get(p.workspace)).get(p.seq),
     'journal.readOutput': async (p) =>
-      service.journal(service.registry.get(p.workspace)).readOutput(p.seq, p.stream, p.offset ?? 0, p.length ?? 1024 * 1024),
+      service.journal(service.registry.get(p.workspace)).readOutput(p.seq, p.stream, p.offset ?? 0, p.length ?? 1024 * 1024, p.encoding ?? 'utf8'),
     'journal.readRecording': async (p) => {
       const ws = service.registry.get(p.workspace);
       const entry = service.journal(ws).get(p.seq);

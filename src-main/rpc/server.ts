@@ -22,6 +22,8 @@ import {
 /** Who is calling: recorded in the journal as the entry's client. */
 export interface CallContext {
   client: string;
+  /** Sends an event to this caller only (e.g. the output of its own exec). */
+  notify?<E extends EventName>(event: E, payload: EventPayload<E>): void;
 }
 
 export type Handlers = {
@@ -56,9 +58,13 @@ export function createRpcServer(handlers: Handlers): RpcServer {
   return {
     attach(transport, ctx) {
       peers.add(transport);
+      const own: CallContext = {
+        ...ctx,
+        notify: (event, payload) => transport.send({ t: 'evt', event, payload: eventSchemas[event].parse(payload) }),
+      };
       const off = transport.onMessage((msg) => {
         if (msg.t !== 'req') return;
-        void dispatch(msg, ctx).then((reply) => transport.send(reply));
+        void dispatch(msg, own).then((reply) => transport.send(reply));
       });
       return () => {
         off();

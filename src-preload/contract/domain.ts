@@ -201,13 +201,34 @@ export const createWorkspaceInputSchema = z
   .strict();
 export type CreateWorkspaceInput = z.infer<typeof createWorkspaceInputSchema>;
 
+/**
+ * What one command line may hold. The kernel refuses a single argument of
+ * 128 KiB or more (MAX_ARG_STRLEN) and bwrap refuses more than 9000 arguments
+ * of its own and the command's together; a command over these limits is bad
+ * input, named here, never a sandbox failure.
+ */
+export const COMMAND_LIMITS = { argBytes: 128 * 1024 - 1, args: 4096, totalBytes: 1024 * 1024 } as const;
+
+const argBytes = (s: string) => new TextEncoder().encode(s).length;
+const commandArgSchema = z
+  .string()
+  .refine((s) => s.length <= COMMAND_LIMITS.argBytes && argBytes(s) <= COMMAND_LIMITS.argBytes, `must be at most ${COMMAND_LIMITS.argBytes} bytes (the kernel's limit for one argument)`);
+
+/** Chosen by the caller so it can send stdin (`exec.input`) and match `exec.output` events before the result arrives. */
+export const execIdSchema = z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8-64 letters, digits or dashes');
+
 export const execInputSchema = z
   .object({
     workspace: workspaceRefSchema,
-    argv: z.array(z.string()).min(1, 'argv must not be empty').optional(),
-    shell: z.string().min(1, 'shell command must not be empty').optional(),
+    argv: z.array(commandArgSchema).min(1, 'argv must not be empty').max(COMMAND_LIMITS.args, `must have at most ${COMMAND_LIMITS.args} arguments`).optional(),
+    shell: commandArgSchema.refine((s) => s.length > 0, 'shell command must not be empty').optional(),
     cwd: z.string().min(1).max(4096).optional(),
     env: envMapSchema.optional(),
+    execId: execIdSchema.optional(),
+    /** Send the output to the caller as `exec.output` events while the command runs (the result still carries the capped copy). */
+    stream: z.boolean().optional(),
+    /** Keep the command's stdin open for `exec.input` (as `podman exec -i`); without it stdin is empty. */
+    stdin: z.boolean().optional(),
     timeoutSec: z
       .number()
       .int()
@@ -219,7 +240,20 @@ export const execInputSchema = z
   .refine((v) => (v.argv === undefined) !== (v.shell === undefined), {
     message: 'give exactly one of argv or shell',
     path: ['argv'],
-  });
+  })
+  .refine((v) => commandBytes(v) <= COMMAND_LIMITS.totalBytes, {
+    message: `the command line and its environment must be at most ${COMMAND_LIMITS.totalBytes} bytes`,
+    path: ['argv'],
+  })
+  .refine((v) => !v.stdin || v.execId !== undefined, { message: 'stdin needs an execId to send input to', path: ['execId'] })
+  .refine((v) => !v.stream || v.execId !== undefined, { message: 'stream needs an execId to match the output events', path: ['execId'] });
+
+function commandBytes(v: { argv?: string[]; shell?: string; env?: Record<string, string> }): number {
+  let n = 0;
+  for (const a of v.argv ?? [v.shell ?? '']) n += argBytes(a) + 1;
+  for (const [k, val] of Object.entries(v.env ?? {})) n += argBytes(k) + argBytes(val) + 2;
+  return n;
+}
 export type ExecInput = z.infer<typeof execInputSchema>;
 
 export const execResultSchema = z.object({
@@ -235,6 +269,17 @@ export const execResultSchema = z.object({
 export type ExecResult = z.infer<typeof execResultSchema>;
 
 export const JOURNAL_SOURCES = ['exec', 'terminal', 'lifecycle'] as const;
+
+/**
+ * Where an entry stands. `running`: written when the command started, not yet
+ * ended. `completed`: it ended and `exitCode` is its own. `interrupted`: the
+ * process that ran it died (or the sandbox went away) before it ended; `reason`
+ * says what happened. `not-run`: the sandbox could not run it (no such cwd,
+ * pids limit, container removed…); `reason` says why and `exitCode` is null.
+ */
+export const ENTRY_STATUSES = ['running', 'completed', 'interrupted', 'not-run'] as const;
+export const entryStatusSchema = z.enum(ENTRY_STATUSES);
+export type EntryStatus = z.infer<typeof entryStatusSchema>;
 
 export const outputInfoSchema = z.object({
   /** Bytes the command produced on this stream. */
@@ -265,6 +310,10 @@ export const journalEntrySchema = z.object({
   stderr: outputInfoSchema.nullable(),
   /** Terminal sessions: the asciicast v2 recording, relative to the workspace folder. */
   recording: z.string().nullable().default(null),
+  /** Entries written before this field existed were complete. */
+  status: entryStatusSchema.default('completed'),
+  /** Why an entry is interrupted or not-run (null otherwise). */
+  reason: z.string().nullable().default(null),
 });
 export type JournalEntry = z.infer<typeof journalEntrySchema>;
 

@@ -21,6 +21,8 @@ export const ERROR_CODES = [
   'QUOTA_EXCEEDED',
   /** An operation ran out of time. */
   'TIMEOUT',
+  /** The caller cancelled it (e.g. an exec whose reader went away). */
+  'CANCELLED',
   /** The peer is not allowed (bad token, foreign origin). */
   'UNAUTHORIZED',
   /** A bug in Benchtop: the message says what failed. */

@@ -9,6 +9,11 @@ export const events = {
   'journal.appended': z.object({ workspaceId: z.string(), entry: journalEntrySchema }),
   /** Output of a terminal (UTF-8, never split inside a character). Clients ack what they rendered. */
   'terminal.data': z.object({ id: z.string(), data: z.string() }),
+  /**
+   * Output of a running exec, sent only to the caller that asked for `stream`:
+   * the bytes exactly as the command wrote them (secrets redacted), base64.
+   */
+  'exec.output': z.object({ execId: z.string(), stream: z.enum(['stdout', 'stderr']), data: z.string() }),
   /** A terminal was opened, renamed, ended (exitCode set) or closed (`closed: true`). */
   'terminal.changed': z.object({ terminal: terminalInfoSchema, closed: z.boolean() }),
 } as const;

@@ -7,6 +7,7 @@ import { z } from 'zod';
 import {
   backendInfoSchema,
   createWorkspaceInputSchema,
+  execIdSchema,
   execInputSchema,
   execResultSchema,
   journalEntrySchema,
@@ -36,8 +37,20 @@ export const methods = {
   'workspaces.stop': { params: refParams, result: workspaceSchema },
   /** Stops and removes a workspace and its record. The project folder is never touched. */
   'workspaces.remove': { params: refParams, result: z.object({ id: z.string(), name: z.string() }) },
-  /** Runs one command in a running workspace and journals it. */
+  /**
+   * Runs one command in a running workspace and journals it: the entry is written
+   * when it starts (status running) and completed when it ends. A command the
+   * sandbox could not run fails with the reason (BACKEND_FAILED or INVALID_INPUT),
+   * its entry marked not-run.
+   */
   'exec.run': { params: execInputSchema, result: execResultSchema },
+  /** Bytes (base64) for the stdin of a running exec started with `stdin: true`; `eof` closes it. */
+  'exec.input': {
+    params: z.object({ execId: execIdSchema, data: z.string().max(8 * 1024 * 1024).optional(), eof: z.boolean().optional() }).strict(),
+    result: z.object({}),
+  },
+  /** Ends a running exec started by this caller (its whole process tree, inside the sandbox). */
+  'exec.cancel': { params: z.object({ execId: execIdSchema }).strict(), result: z.object({}) },
   /** Journal entries of a workspace, oldest first; page with afterSeq + limit. */
   'journal.list': {
     params: z
@@ -54,7 +67,7 @@ export const methods = {
     params: z.object({ workspace: workspaceRefSchema, seq: z.number().int().min(1) }).strict(),
     result: journalEntryWithOutputSchema,
   },
-  /** A slice of one stored output stream (for large outputs). */
+  /** A slice of one stored output stream (for large outputs, and for the exact bytes). */
   'journal.readOutput': {
     params: z
       .object({
@@ -63,6 +76,8 @@ export const methods = {
         stream: z.enum(['stdout', 'stderr']),
         offset: z.number().int().min(0).optional(),
         length: z.number().int().min(1).max(8 * 1024 * 1024).optional(),
+        /** utf8 (the default) decodes for display; base64 gives the stored bytes exactly. */
+        encoding: z.enum(['utf8', 'base64']).optional(),
       })
       .strict(),
     result: z.object({ data: z.string(), offset: z.number().int(), totalBytes: z.number().int(), eof: z.boolean() }),

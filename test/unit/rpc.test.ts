@@ -78,7 +78,7 @@ describe('rpc over the memory transport', () => {
     const ws = await client.call('workspaces.create', { name: 'good-name', backend: 'podman' });
     expect(ws.name).toBe('good-name');
     expect(handlers['workspaces.create']).toHaveBeenCalledTimes(1);
-    expect(handlers['workspaces.create']?.mock.calls[0]?.[1]).toEqual({ client: 'test' });
+    expect(handlers['workspaces.create']?.mock.calls[0]?.[1]).toMatchObject({ client: 'test' });
   });
 
   it('an invalid name is INVALID_INPUT naming the field, and the handler is not called', async () => {

@@ -9,7 +9,8 @@ import {
   type Capabilities,
   type Workspace,
 } from '../../src-preload/contract';
-import type { Driver, DriverExecRequest, DriverExecResult, ResolvedImage, SandboxStatus, TerminalSource } from '../../src-main/core/drivers/types';
+import type { Driver, DriverExecRequest, ExecLaunch, ResolvedImage, SandboxStatus, TerminalSource } from '../../src-main/core/drivers/types';
+import type { KillSpec } from '../../src-main/core/watchdog/kill';
 import type { HostInfo } from '../../src-main/core/host/hostinfo';
 import { WorkspaceService } from '../../src-main/core/workspaces/service';
 
@@ -30,19 +31,14 @@ class FakeDriver implements Driver {
   sandboxes = new Map<string, SandboxStatus>();
   removed: string[] = [];
   execRequests: DriverExecRequest[] = [];
-  /** What exec returns; by default it echoes the secret env values on stdout. */
-  execImpl: (ws: Workspace, req: DriverExecRequest) => DriverExecResult = (_ws, req) => ({
-    argv: req.argv,
-    exitCode: 0,
-    stdout: `secrets: ${Object.entries(req.secretEnv).map(([k, v]) => `${k}=${v}`).join(' ')}\n`,
-    stderr: `also ${Object.values(req.secretEnv).join(',')}\n`,
-    stdoutBytes: 10,
-    stderrBytes: 10,
-    stdoutTruncated: false,
-    stderrTruncated: false,
-    durationMs: 5,
-    timedOut: false,
-  });
+  /**
+   * The host shell script exec runs (a real process: exec streams, times out and
+   * journals it); by default it echoes the secret env values on stdout and stderr.
+   */
+  execScript: (req: DriverExecRequest) => string = (req) =>
+    `printf 'secrets: %s\\n' "${Object.keys(req.secretEnv).map((k) => `${k}=$${k}`).join(' ')}"; printf 'also %s\\n' "${Object.keys(req.secretEnv).map((k) => `$${k}`).join(',')}" >&2`;
+  /** Set to make the launch itself fail (as a missing backend binary does). */
+  execProgram = 'sh';
 
   constructor(readonly id: BackendId) {
     this.listKey = `fake-${id}`;
@@ -70,9 +66,12 @@ class FakeDriver implements Driver {
   async list(): Promise<Map<string, SandboxStatus>> {
     return new Map(this.sandboxes);
   }
-  async exec(ws: Workspace, req: DriverExecRequest): Promise<DriverExecResult> {
+  execLaunch(_ws: Workspace, req: DriverExecRequest): ExecLaunch {
     this.execRequests.push(req);
-    return this.execImpl(ws, req);
+    return { argv: [this.execProgram, '-c', this.execScript(req)], env: { ...req.secretEnv, FAKE_EXEC: req.execId } };
+  }
+  killSpec(_ws: Workspace, execId: string): KillSpec {
+    return { kind: 'env', marker: `FAKE_EXEC=${execId}` };
   }
   shellCommand(): TerminalSource {
     return { kind: 'argv', argv: ['/bin/sh'], env: {} };
@@ -103,7 +102,7 @@ let bwrap: FakeDriver;
 let host: FakeDriver;
 
 function service(maxActive = 16): WorkspaceService {
-  return new WorkspaceService({ home, drivers: { podman, gvisor, bwrap, host }, host: HOST, now: () => clock, maxActive });
+  return new WorkspaceService({ home, drivers: { podman, gvisor, bwrap, host }, host: HOST, now: () => clock, maxActive, watchdog: false });
 }
 
 async function failure(p: Promise<unknown>): Promise<BenchtopError> {
@@ -312,7 +311,6 @@ describe('WorkspaceService: exec', () => {
     expect(req?.secretEnv).toEqual({ API_TOKEN: TOKEN, MY_VAR: SECRET, SESSION_TOKEN: EXEC_TOKEN });
     expect(req?.env).toEqual({ X: '1' });
     expect(req?.cwd).toBe('/workspace');
-    expect(req?.timeoutMs).toBe(300_000);
     expect(r.exitCode).toBe(0);
     expect(r.stdout).toContain('API_TOKEN=<redacted>');
     expect(r.stdout).toContain('MY_VAR=<redacted>');
@@ -368,39 +366,30 @@ describe('WorkspaceService: exec', () => {
 
   it('a timed-out exec reports exit code 124 and says so on stderr and in the journal', async () => {
     const svc = service();
-    const ws = await svc.create({ name: 'dev', backend: 'podman', execTimeoutSec: 5 }, 'test');
-    podman.execImpl = (_ws, req) => ({
-      argv: req.argv,
-      exitCode: 137,
-      stdout: 'partial',
-      stderr: '',
-      stdoutBytes: 7,
-      stderrBytes: 0,
-      stdoutTruncated: false,
-      stderrTruncated: false,
-      durationMs: 5000,
-      timedOut: true,
-    });
+    const ws = await svc.create({ name: 'dev', backend: 'podman', execTimeoutSec: 1 }, 'test');
+    podman.execScript = () => 'printf partial; exec sleep 100';
     const r = await svc.exec({ workspace: 'dev', argv: ['sleep', '100'] }, 'test');
-    expect(podman.execRequests[0]?.timeoutMs).toBe(5000);
     expect(r.exitCode).toBe(124);
     expect(r.timedOut).toBe(true);
+    expect(r.durationMs).toBeLessThan(10_000);
     expect(r.stdout).toBe('partial');
-    expect(r.stderr).toContain('timed out after 5 s');
+    expect(r.stderr).toContain('timed out after 1 s');
     const entry = svc.journal(ws).get(r.seq);
     expect(entry.exitCode).toBe(124);
     expect(entry.timedOut).toBe(true);
+    expect(entry.status).toBe('completed');
   });
 
-  it('a spawn error is BACKEND_UNAVAILABLE', async () => {
+  it('a program that cannot start is a failure of the backend, journaled as not run', async () => {
     const svc = service();
-    await svc.create({ name: 'dev', backend: 'podman' }, 'test');
-    podman.execImpl = (_ws, req) => ({
-      argv: req.argv, exitCode: 127, stdout: '', stderr: '', stdoutBytes: 0, stderrBytes: 0,
-      stdoutTruncated: false, stderrTruncated: false, durationMs: 1, timedOut: false, spawnError: 'podman: not found',
-    });
+    const ws = await svc.create({ name: 'dev', backend: 'podman' }, 'test');
+    podman.execProgram = '/nonexistent/podman';
     const err = await failure(svc.exec({ workspace: 'dev', argv: ['true'] }, 'test'));
-    expect(err.code).toBe('BACKEND_UNAVAILABLE');
+    expect(err.code).toBe('BACKEND_FAILED');
+    const entry = svc.journal(ws).list().at(-1);
+    expect(entry?.status).toBe('not-run');
+    expect(entry?.exitCode).toBeNull();
+    expect(entry?.reason).toContain('could not start');
   });
 });
 

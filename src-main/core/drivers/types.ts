@@ -4,7 +4,8 @@
  */
 import type { BackendId, BackendInfo, Workspace } from '../../../src-preload/contract';
 import type { HostInfo } from '../host/hostinfo';
-import type { Runner, RunResult } from '../runner/runner';
+import type { Runner } from '../runner/runner';
+import type { KillSpec } from '../watchdog/kill';
 import type { AllocationPlan } from '../slurm/argv';
 
 export interface DriverContext {
@@ -30,17 +31,38 @@ export interface DriverExecRequest {
   env: Record<string, string>;
   /** Passed to the sandbox without ever appearing in an argv. */
   secretEnv: Record<string, string>;
-  timeoutMs: number;
-  /** Unique per exec: lets the driver find and kill what the command left behind. */
+  /** Unique per exec: marks every process of the command, so its whole tree can be found and killed. */
   execId: string;
-  maxOutputBytes: number;
+  /** Keep the command's stdin open (as `podman exec -i`); otherwise it reads an empty stdin. */
+  stdin: boolean;
   /** Runs the driver's argv through this first (e.g. `srun --jobid=… --overlap` for SLURM placement). */
   prefix?: string[];
 }
 
-export interface DriverExecResult extends RunResult {
-  /** Set when a timeout's clean-up inside the sandbox did not succeed. */
-  cleanupError?: string;
+/** The host process that runs one command in a sandbox; exec starts it, streams it and times it out. */
+export interface ExecLaunch {
+  argv: string[];
+  /** Environment of the host process (secret values travel here, never in argv). */
+  env: Record<string, string>;
+  /** Whether `env` is added to this process's environment (default) or replaces it. */
+  extendEnv?: boolean;
+  cwd?: string;
+  /** Data for fd 3 (bwrap --args 3). */
+  fd3?: Uint8Array;
+  /** Start it in its own process group and kill the group (host commands, which nothing else contains). */
+  killProcessGroup?: boolean;
+}
+
+/** The sandbox, not the command, failed: the command did not run, or was cut off by the sandbox. */
+export interface SandboxFailure {
+  /** One line for the user, e.g. "the container was removed while the command ran". */
+  reason: string;
+  /** The input field at fault, when it is the caller's (e.g. cwd): reported as INVALID_INPUT. */
+  field?: string;
+  /** True when the command never started. */
+  notRun: boolean;
+  /** The sandbox was not running when asked: the workspace's state is out of date. */
+  notRunning?: boolean;
 }
 
 /** Result of validating --image for a backend. */
@@ -85,7 +107,15 @@ export interface Driver {
   remove(ws: Workspace): Promise<void>;
   /** Sandboxes this driver owns, by workspace id, in ONE backend call. */
   list(workspaces: Workspace[]): Promise<Map<string, SandboxStatus>>;
-  exec(ws: Workspace, req: DriverExecRequest): Promise<DriverExecResult>;
+  /** How to run one command in the sandbox (exec runs it; see workspaces/exec.ts). */
+  execLaunch(ws: Workspace, req: DriverExecRequest): ExecLaunch;
+  /** How to end one command's (or terminal's) whole process tree inside the sandbox, from any process. */
+  killSpec(ws: Workspace, execId: string, prefix?: string[]): KillSpec;
+  /**
+   * After a command ended with a non-zero code and this stderr tail: whether
+   * the sandbox failed rather than the command (its code is then not the command's).
+   */
+  diagnose?(ws: Workspace, req: DriverExecRequest, outcome: { exitCode: number; stderrTail: string }): Promise<SandboxFailure | null>;
   /**
    * For SLURM placement: how the allocation script starts the sandbox, tells
    * that it lives, and stops it. Absent: the allocation itself is the sandbox's

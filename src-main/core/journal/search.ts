@@ -357,10 +357,20 @@ class JournalIndex {
   }
 
   private add(slot: Slot): void {
+    // A later line of the same seq completes the entry: it takes that entry's place.
+    const known = this.slotOf(slot.seq);
+    if (known !== undefined) {
+      this.src[known] = slot.src;
+      this.exit[known] = slot.exit;
+      this.at[known] = slot.at;
+      this.off[known] = slot.off;
+      this.len[known] = slot.len;
+      return;
+    }
     const i = this.seq.length;
     if (i > 0 && slot.seq <= (this.seq[i - 1] as number)) this.ordered = false;
     this.order = null;
-    this.bySeq = null;
+    this.bySeq?.set(slot.seq, i);
     this.seq.push(slot.seq);
     this.src.push(slot.src);
     this.exit.push(slot.exit);

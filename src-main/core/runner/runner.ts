@@ -4,6 +4,7 @@
  * counted) so a chatty command can neither exhaust memory nor be killed for
  * talking too much. Secrets reach the child through `env`, never argv.
  */
+import { constants } from 'node:os';
 import { execa, execaSync } from 'execa';
 
 export interface RunOptions {
@@ -36,8 +37,35 @@ export interface RunResult {
   spawnError?: string;
 }
 
+export interface StartOptions extends Omit<RunOptions, 'timeoutMs' | 'maxOutputBytes'> {
+  /** Each chunk of output as it arrives, bytes untouched. */
+  onStdout(chunk: Buffer): void;
+  onStderr(chunk: Buffer): void;
+  /** Give the child a stdin pipe (`started.stdin`); otherwise its stdin is /dev/null. */
+  stdin?: boolean;
+}
+
+export interface Exit {
+  /** The exit code, or null when a signal ended it. */
+  code: number | null;
+  signal: string | null;
+  /** Set when the program could not be started at all. */
+  spawnError?: string;
+}
+
+/** A host process started by {@link Runner.start}, its output flowing to the callbacks. */
+export interface Started {
+  pid: number | undefined;
+  stdin: NodeJS.WritableStream | null;
+  /** Kills the process (its whole group when started with killProcessGroup). */
+  kill(): void;
+  exited: Promise<Exit>;
+}
+
 export interface Runner {
   run(argv: string[], options?: RunOptions): Promise<RunResult>;
+  /** Starts a process whose output is streamed, not collected (exec). */
+  start(argv: string[], options: StartOptions): Started;
 }
 
 const DEFAULT_CAP = 1024 * 1024;
@@ -62,55 +90,63 @@ class CappedBuffer {
 }
 
 export function createExecaRunner(): Runner {
+  const start = (argv: string[], options: StartOptions): Started => {
+    const [file, ...args] = argv;
+    if (!file) throw new Error('runner: empty argv');
+    const stdio: ('ignore' | 'pipe' | Uint8Array)[] = [options.stdin ? 'pipe' : 'ignore', 'pipe', 'pipe'];
+    if (options.fd3) stdio.push(options.fd3);
+    const child = execa(file, args, {
+      env: options.env,
+      extendEnv: options.extendEnv ?? true,
+      cwd: options.cwd,
+      buffer: false,
+      reject: false,
+      stdio: stdio as ['pipe', 'pipe', 'pipe'],
+      detached: options.killProcessGroup ?? false,
+      // Signals are ours to send; execa's own cleanup would race the group kill.
+      cleanup: !options.killProcessGroup,
+    });
+    child.stdout?.on('data', options.onStdout);
+    child.stderr?.on('data', options.onStderr);
+    // A command that exits without reading its input must not turn our late writes into a crash.
+    child.stdin?.on('error', () => undefined);
+    const kill = () => {
+      try {
+        if (options.killProcessGroup && child.pid) process.kill(-child.pid, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    };
+    const exited = child.then((result): Exit => {
+      const spawnError = result.failed && result.exitCode === undefined && !result.isTerminated ? result.originalMessage : undefined;
+      return { code: result.exitCode ?? null, signal: result.signal ?? null, ...(spawnError !== undefined ? { spawnError } : {}) };
+    });
+    return { pid: child.pid, stdin: child.stdin ?? null, kill, exited };
+  };
+
   return {
+    start,
     async run(argv, options = {}) {
-      const [file, ...args] = argv;
-      if (!file) throw new Error('runner: empty argv');
       const cap = options.maxOutputBytes ?? DEFAULT_CAP;
       const out = new CappedBuffer(cap);
       const err = new CappedBuffer(cap);
       const started = performance.now();
       let timedOut = false;
-
-      const child = execa(file, args, {
-        env: options.env,
-        extendEnv: options.extendEnv ?? true,
-        cwd: options.cwd,
-        buffer: false,
-        reject: false,
-        stdio: options.fd3 ? ['ignore', 'pipe', 'pipe', options.fd3] : ['ignore', 'pipe', 'pipe'],
-        detached: options.killProcessGroup ?? false,
-        // Signals are ours to send; execa's own cleanup would race the group kill.
-        cleanup: !options.killProcessGroup,
-      });
-      child.stdout?.on('data', (c: Buffer) => out.push(c));
-      child.stderr?.on('data', (c: Buffer) => err.push(c));
-
+      const child = start(argv, { ...options, onStdout: (c) => out.push(c), onStderr: (c) => err.push(c) });
       let timer: NodeJS.Timeout | undefined;
       if (options.timeoutMs !== undefined) {
         timer = setTimeout(() => {
           timedOut = true;
-          try {
-            if (options.killProcessGroup && child.pid) process.kill(-child.pid, 'SIGKILL');
-            else child.kill('SIGKILL');
-          } catch {
-            // Already gone.
-          }
+          child.kill();
         }, options.timeoutMs);
       }
-      const result = await child;
+      const exit = await child.exited;
       if (timer) clearTimeout(timer);
       const durationMs = performance.now() - started;
-      const spawnError =
-        result.failed && result.exitCode === undefined && !result.isTerminated ? result.originalMessage : undefined;
-      let exitCode: number;
-      if (timedOut) exitCode = 124;
-      else if (spawnError !== undefined) exitCode = 127;
-      else if (result.exitCode !== undefined) exitCode = result.exitCode;
-      else exitCode = 128 + signalNumber(result.signal);
       return {
         argv,
-        exitCode,
+        exitCode: timedOut ? 124 : exitCodeOf(exit),
         stdout: out.text(),
         stderr: err.text(),
         stdoutBytes: out.total,
@@ -119,15 +155,21 @@ export function createExecaRunner(): Runner {
         stderrTruncated: err.total > err.kept,
         durationMs,
         timedOut,
-        ...(spawnError !== undefined ? { spawnError } : {}),
+        ...(exit.spawnError !== undefined ? { spawnError: exit.spawnError } : {}),
       };
     },
   };
 }
 
+/** An exit as a shell reports it: the code, 128 + the signal's number, or 127 when it never started. */
+export function exitCodeOf(exit: Exit): number {
+  if (exit.spawnError !== undefined) return 127;
+  if (exit.code !== null) return exit.code;
+  return 128 + signalNumber(exit.signal ?? undefined);
+}
+
 function signalNumber(signal: string | undefined): number {
-  const table: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGQUIT: 3, SIGKILL: 9, SIGTERM: 15, SIGPIPE: 13 };
-  return signal ? (table[signal] ?? 0) : 0;
+  return signal ? (constants.signals[signal as NodeJS.Signals] ?? 0) : 0;
 }
 
 /**

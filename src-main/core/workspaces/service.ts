@@ -3,9 +3,8 @@
  * and the CLI all drive. It owns lifecycle, exec, journaling, redaction,
  * reconciliation against the backends, and TTL reaping.
  */
-import { randomBytes, randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { mkdirSync } from 'node:fs';
-import { isAbsolute, posix } from 'node:path';
 import {
   BACKEND_IDS,
   BenchtopError,
@@ -33,7 +32,8 @@ import { readJson } from '../store/atomic';
 import { paths } from '../store/layout';
 import { Registry } from '../store/registry';
 import { SlurmPlacement, type AllocationStatus } from '../slurm/placement';
-import { displayCommand } from './quote';
+import { hasRunning, reapOrphans } from '../watchdog/running';
+import { Executor, type ExecIO } from './exec';
 import { resolveHostPath, resolveProject, validateHostLimits } from './validate';
 
 export interface ServiceEvents {
@@ -48,10 +48,11 @@ export interface ServiceOptions {
   drivers?: Partial<Record<BackendId, Driver>>;
   maxActive?: number;
   now?: () => number;
+  /** Start the data folder's watchdog with the first exec (default); tests of state logic turn it off. */
+  watchdog?: boolean;
 }
 
 const ACTIVE = new Set(['starting', 'running', 'stopping']);
-const OUTPUT_CAP = 1024 * 1024;
 /** A record left in "starting" longer than this by a process that died is failed by reconciliation. */
 const START_GRACE_MS = 5 * 60 * 1000;
 const LIMIT_FIELDS: Record<LimitName, 'cpus' | 'memoryMiB' | 'pids'> = { cpus: 'cpus', memory: 'memoryMiB', pids: 'pids' };
@@ -65,6 +66,8 @@ export class WorkspaceService {
   private readonly listeners = new Set<Partial<ServiceEvents>>();
   private readonly now: () => number;
   private readonly maxActiveOverride: number | undefined;
+  private readonly runner: Runner;
+  private readonly executor: Executor;
 
   constructor(readonly options: ServiceOptions) {
     this.registry = new Registry(options.home);
@@ -85,6 +88,25 @@ export class WorkspaceService {
       host: options.drivers?.host ?? createHostDriver(ctx),
     };
     this.slurm = new SlurmPlacement(ctx.runner, (ws) => this.registry.dir(ws.id));
+    this.runner = ctx.runner;
+    this.executor = new Executor({
+      home: options.home,
+      runner: ctx.runner,
+      now: () => this.now(),
+      driver: (ws) => this.drivers[ws.backend],
+      journal: (ws) => this.journal(ws),
+      secretsOf: (ws) => this.secrets.get(ws.id),
+      redactor: (extra) => this.redactor(extra),
+      prefix: (ws) => (ws.placement.kind === 'slurm' ? this.slurm.prefix(ws) : undefined),
+      announce: (ws, entry) => {
+        for (const l of this.listeners) l.journalAppended?.(ws.id, entry);
+      },
+      reconcile: async (ws) => {
+        await this.refresh([ws]);
+        return this.registry.get(ws.id);
+      },
+      watchdog: options.watchdog ?? true,
+    });
   }
 
   on(listener: Partial<ServiceEvents>): () => void {
@@ -101,9 +123,9 @@ export class WorkspaceService {
     return cfg?.maxActiveWorkspaces ?? 16;
   }
 
-  /** Appends to a workspace's journal and tells listeners (used by terminals). */
+  /** Appends to a workspace's journal and tells listeners (used by terminals). Every field is redacted. */
   async appendJournal(ws: Workspace, entry: NewEntry): Promise<JournalEntry> {
-    const full = await this.journal(ws).append(entry);
+    const full = await this.journal(ws).append(this.redactor().value(entry));
     for (const l of this.listeners) l.journalAppended?.(ws.id, full);
     return full;
   }
@@ -137,10 +159,9 @@ export class WorkspaceService {
       exitCode,
       timedOut: false,
       event,
-      detail: detail === null ? null : this.redactor().text(detail),
+      detail,
     };
-    const full = await this.journal(ws).append(entry);
-    for (const l of this.listeners) l.journalAppended?.(ws.id, full);
+    await this.appendJournal(ws, entry);
   }
 
   /** Read-modify-write of one record under its lock; `mutate` returns null for "no change". */
@@ -371,6 +392,8 @@ export class WorkspaceService {
    * backend family) and reaps expired workspaces. The backend is the truth.
    */
   async refresh(only?: Workspace[]): Promise<void> {
+    // Commands whose owner died and no watchdog ended: end them and complete their entries.
+    if (hasRunning(this.options.home)) await reapOrphans(this.options.home, this.runner, this.now).catch(() => 0);
     const all = only ?? this.registry.list();
     const inSlurm = all.filter((w) => w.placement.kind === 'slurm');
     const records = all.filter((w) => w.placement.kind !== 'slurm');
@@ -533,75 +556,31 @@ export class WorkspaceService {
     if (next && event) await this.lifecycle(next, event, client, detail);
   }
 
-  async exec(input: ExecInput, client: string): Promise<ExecResult> {
-    let ws = this.registry.get(input.workspace);
-    if (ws.expiresAt && Date.parse(ws.expiresAt) <= this.now()) {
-      await this.expire(ws);
-      ws = this.registry.get(ws.id);
+  /** Runs one command (see exec.ts); `io.onOutput` receives its output as it comes. */
+  async exec(input: ExecInput, client: string, io: ExecIO = {}): Promise<ExecResult> {
+    // Reserved before anything awaits: stdin sent right after the request finds it.
+    const execId = this.executor.reserve(input);
+    try {
+      let ws = this.registry.get(input.workspace);
+      if (ws.expiresAt && Date.parse(ws.expiresAt) <= this.now()) {
+        await this.expire(ws);
+        ws = this.registry.get(ws.id);
+      }
+      if (ws.state !== 'running') {
+        throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${ws.state}${ws.reason ? ` (${ws.reason})` : ''}: start it first`);
+      }
+      return await this.executor.run(ws, execId, input, client, io);
+    } finally {
+      this.executor.release(execId);
     }
-    if (ws.state !== 'running') {
-      throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${ws.state}${ws.reason ? ` (${ws.reason})` : ''}: start it first`);
-    }
-    const driver = this.drivers[ws.backend];
-    const argv = input.argv ?? ['sh', '-lc', input.shell as string];
-    const base = driver.defaultCwd(ws);
-    const cwd = input.cwd ? (isAbsolute(input.cwd) ? input.cwd : posix.join(base, input.cwd)) : base;
-    const { plain, secret } = splitSensitive(input.env ?? {});
-    const secretEnv = { ...this.secrets.get(ws.id), ...secret };
-    const redactor = this.redactor(Object.values(secret));
-    const timeoutSec = input.timeoutSec ?? ws.limits.execTimeoutSec;
-    const startedAt = this.nowIso();
-    const r = await driver.exec(ws, {
-      argv,
-      cwd,
-      env: plain,
-      secretEnv,
-      timeoutMs: timeoutSec * 1000,
-      execId: randomUUID(),
-      maxOutputBytes: OUTPUT_CAP,
-      ...(ws.placement.kind === 'slurm' ? { prefix: this.slurm.prefix(ws) } : {}),
-    });
-    if (r.spawnError) throw new BenchtopError('BACKEND_UNAVAILABLE', `${ws.backend}: ${redactor.text(r.spawnError)}`);
-    if ((ws.backend === 'podman' || ws.backend === 'gvisor') && r.exitCode === 125 && /container state improper|no such container|not running/i.test(r.stderr)) {
-      await this.refresh([ws]);
-      const now = this.registry.get(ws.id);
-      throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${now.state}${now.reason ? ` (${now.reason})` : ''}: start it first`);
-    }
-    const stdout = redactor.text(r.stdout);
-    let stderr = redactor.text(r.stderr);
-    if (r.timedOut) stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}benchtop: timed out after ${timeoutSec} s; the command was killed\n`;
-    if (r.cleanupError) stderr += `benchtop: ${redactor.text(r.cleanupError)}\n`;
-    const exitCode = r.timedOut ? 124 : r.exitCode;
-    const entry = await this.journal(ws).append(
-      {
-        workspaceId: ws.id,
-        source: 'exec',
-        command: redactor.text(input.shell ?? displayCommand(argv)),
-        argv: redactor.value(argv),
-        cwd,
-        client,
-        startedAt,
-        durationMs: Math.round(r.durationMs),
-        exitCode,
-        timedOut: r.timedOut,
-        event: null,
-        detail: r.cleanupError ? redactor.text(r.cleanupError) : null,
-      },
-      {
-        stdout: { text: stdout, totalBytes: r.stdoutBytes, truncated: r.stdoutTruncated },
-        stderr: { text: stderr, totalBytes: r.stderrBytes, truncated: r.stderrTruncated },
-      },
-    );
-    for (const l of this.listeners) l.journalAppended?.(ws.id, entry);
-    return {
-      seq: entry.seq,
-      exitCode,
-      stdout,
-      stderr,
-      durationMs: Math.round(r.durationMs),
-      timedOut: r.timedOut,
-      stdoutTruncated: r.stdoutTruncated,
-      stderrTruncated: r.stderrTruncated,
-    };
+  }
+
+  /** Bytes for the stdin of a running exec (`exec.input`). */
+  execInput(execId: string, data: Buffer | null, eof: boolean): Promise<void> {
+    return this.executor.input(execId, data, eof);
+  }
+
+  execCancel(execId: string): void {
+    this.executor.cancel(execId);
   }
 }

@@ -10,7 +10,7 @@ import { BenchtopError, type BackendInfo, type LimitName, type Workspace } from 
 import { backendFailed } from '../errors';
 import { KILL_EXEC_SCRIPT, EXEC_MARKER } from '../podman/argv';
 import { launcherEnv } from '../shell';
-import type { Driver, DriverContext, DriverExecResult, ResolvedImage, SandboxStatus } from '../types';
+import type { Driver, DriverContext, ResolvedImage, SandboxStatus } from '../types';
 import { which } from '../which';
 import {
   buildInstanceExecArgv,
@@ -150,15 +150,16 @@ export function createApptainerDriver(ctx: DriverContext): Driver {
       return out;
     },
 
-    async exec(ws, req): Promise<DriverExecResult> {
+    execLaunch(ws, req) {
       requireBin();
       const name = instanceNameFor(ws.id);
       const argv = buildInstanceExecArgv(name, req.argv, { cwd: req.cwd, env: { ...sessionEnv(apptainerSpecFor(ws, home(ws))), ...req.env, [EXEC_MARKER]: req.execId } });
       // Secrets pass --cleanenv as APPTAINERENV_* in apptainer's own environment: never in argv.
-      const result = await run([...(req.prefix ?? []), ...argv], { env: secretEnvFor(req.secretEnv), timeoutMs: req.timeoutMs, maxOutputBytes: req.maxOutputBytes });
-      if (!result.timedOut) return result;
-      const kill = await run([...(req.prefix ?? []), 'apptainer', 'exec', `instance://${name}`, 'sh', '-c', KILL_EXEC_SCRIPT, 'benchtop-kill', req.execId], { timeoutMs: 15000 });
-      return kill.exitCode === 0 ? result : { ...result, cleanupError: `could not stop the timed-out command inside the instance: ${kill.stderr.trim()}` };
+      return { argv: [...(req.prefix ?? []), ...argv], env: secretEnvFor(req.secretEnv) };
+    },
+
+    killSpec(ws, execId, prefix = []) {
+      return { kind: 'argv', argv: [...prefix, 'apptainer', 'exec', `instance://${instanceNameFor(ws.id)}`, 'sh', '-c', KILL_EXEC_SCRIPT, 'benchtop-kill', execId] };
     },
 
     shellCommand(ws, { sessionId, secretEnv }) {

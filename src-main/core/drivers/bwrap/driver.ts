@@ -8,7 +8,7 @@ import { BenchtopError, type BackendInfo, type Workspace } from '../../../../src
 import { killByEnv, WORKSPACE_MARKER } from '../../host/procscan';
 import { EXEC_MARKER, KILL_EXEC_SCRIPT } from '../podman/argv';
 import { withFd3Launcher } from '../../host/fd3';
-import type { Driver, DriverContext, DriverExecRequest, DriverExecResult, ResolvedImage, SandboxStatus } from '../types';
+import type { Driver, DriverContext, DriverExecRequest, ResolvedImage, SandboxFailure, SandboxStatus } from '../types';
 import {
   buildBwrapArgv,
   groupFile,
@@ -163,7 +163,7 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
       return out;
     },
 
-    async exec(ws, req: DriverExecRequest): Promise<DriverExecResult> {
+    execLaunch(ws, req: DriverExecRequest) {
       // The sandbox probe ran when the workspace started; a missing bwrap still fails clearly.
       const bwrap = bwrapPath();
       if (!bwrap) throw new BenchtopError('BACKEND_UNAVAILABLE', 'bwrap: bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)');
@@ -174,18 +174,22 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
       const prefix = req.prefix ?? [];
       // srun forwards no fd 3: under SLURM the launcher runs on the node and opens it there.
       const remote = prefix.length > 0 && hasSecrets ? withFd3Launcher(argv, markers, secretArgsPayload(req.secretEnv)) : null;
-      const result = await ctx.runner.run([...prefix, ...(remote?.argv ?? argv)], {
+      return {
+        argv: [...prefix, ...(remote?.argv ?? argv)],
         extendEnv: false,
         env: remote?.env ?? markers,
-        timeoutMs: req.timeoutMs,
-        maxOutputBytes: req.maxOutputBytes,
         ...(hasSecrets && !remote ? { fd3: secretArgsPayload(req.secretEnv) } : {}),
-      });
-      if (result.timedOut) {
-        if (prefix.length) await ctx.runner.run([...prefix, 'sh', '-c', KILL_EXEC_SCRIPT, 'benchtop-kill', req.execId], { extendEnv: false, env: { PATH: markers.PATH }, timeoutMs: 15000 });
-        else await killByEnv(`${EXEC_MARKER}=${req.execId}`);
-      }
-      return result;
+      };
+    },
+
+    killSpec(_ws, execId, prefix = []) {
+      // bwrap dies with its parent and takes its whole sandbox with it: ending the marked bwrap is enough.
+      if (prefix.length) return { kind: 'argv', argv: [...prefix, 'sh', '-c', KILL_EXEC_SCRIPT, 'benchtop-kill', execId] };
+      return { kind: 'env', marker: `${EXEC_MARKER}=${execId}` };
+    },
+
+    async diagnose(_ws, _req, { exitCode, stderrTail }) {
+      return bwrapSetupFailure(exitCode, stderrTail);
     },
 
     shellCommand(ws, { sessionId, secretEnv }) {
@@ -205,4 +209,17 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
 
     defaultCwd: () => SANDBOX_PROJECT,
   };
+}
+
+/**
+ * bwrap's own words for a sandbox it could not set up (it exits 1 with one
+ * `bwrap: ` line before the command starts), as opposed to the command's failure.
+ */
+export function bwrapSetupFailure(exitCode: number, stderrTail: string): SandboxFailure | null {
+  if (exitCode !== 1) return null;
+  const last = stderrTail.trimEnd().split('\n').pop() ?? '';
+  if (!last.startsWith('bwrap: ')) return null;
+  const cwd = /^bwrap: Can't chdir to (.*): No such file or directory$/.exec(last);
+  if (cwd) return { reason: `cwd: ${cwd[1]}: no such folder in the sandbox`, field: 'cwd', notRun: true };
+  return { reason: `bubblewrap could not set up the sandbox: ${last.slice('bwrap: '.length)}`, notRun: true };
 }

@@ -3,12 +3,13 @@
  * isolation at all. Only created with an explicit --allow-host, and reported
  * everywhere as "no isolation" (pyro's allow_host_compat).
  */
+import { statSync } from 'node:fs';
 import { BenchtopError, type BackendInfo } from '../../../../src-preload/contract';
 import { killByEnv, WORKSPACE_MARKER } from '../../host/procscan';
 import { EXEC_MARKER } from '../podman/argv';
-import type { Driver, DriverContext, DriverExecResult, ResolvedImage, SandboxStatus } from '../types';
+import type { Driver, DriverContext, ResolvedImage, SandboxStatus } from '../types';
 
-export function createHostDriver(ctx: DriverContext): Driver {
+export function createHostDriver(_ctx: DriverContext): Driver {
   return {
     id: 'host',
     listKey: 'host',
@@ -53,16 +54,19 @@ export function createHostDriver(ctx: DriverContext): Driver {
       return out;
     },
 
-    async exec(ws, req): Promise<DriverExecResult> {
-      const result = await ctx.runner.run(req.argv, {
+    execLaunch(ws, req) {
+      // Nothing else contains a host command: it gets a process group of its own.
+      if (!isDirectory(req.cwd)) throw new BenchtopError('INVALID_INPUT', `cwd: ${req.cwd}: no such folder`, { field: 'cwd' });
+      return {
+        argv: req.argv,
         cwd: req.cwd,
         env: { ...ws.env, ...req.env, ...req.secretEnv, [WORKSPACE_MARKER]: ws.id, [EXEC_MARKER]: req.execId },
-        timeoutMs: req.timeoutMs,
-        maxOutputBytes: req.maxOutputBytes,
         killProcessGroup: true,
-      });
-      if (result.timedOut) await killByEnv(`${EXEC_MARKER}=${req.execId}`);
-      return result;
+      };
+    },
+
+    killSpec(_ws, execId) {
+      return { kind: 'env', marker: `${EXEC_MARKER}=${execId}` };
     },
 
     shellCommand(ws, { sessionId, secretEnv }) {
@@ -80,4 +84,12 @@ export function createHostDriver(ctx: DriverContext): Driver {
 
     defaultCwd: (ws) => ws.project,
   };
+}
+
+function isDirectory(path: string): boolean {
+  try {
+    return statSync(path).isDirectory();
+  } catch {
+    return false;
+  }
 }

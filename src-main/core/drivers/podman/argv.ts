@@ -108,12 +108,14 @@ export interface PodmanExecSpec {
   execId: string;
   argv: string[];
   runtime: PodmanRuntime;
-  interactive?: boolean;
+  /** true: a terminal (`-i -t`); 'stdin': stdin forwarded, no terminal (`-i`). */
+  interactive?: boolean | 'stdin';
 }
 
 export function buildExecArgv(spec: PodmanExecSpec): string[] {
   const argv = [...podmanGlobalArgs(spec.runtime), 'exec'];
-  if (spec.interactive) argv.push('--interactive', '--tty');
+  if (spec.interactive === true) argv.push('--interactive', '--tty');
+  else if (spec.interactive === 'stdin') argv.push('--interactive');
   argv.push('--workdir', spec.cwd);
   argv.push('--env', `${EXEC_MARKER}=${spec.execId}`);
   for (const [k, v] of Object.entries(spec.env)) argv.push('--env', `${k}=${v}`);

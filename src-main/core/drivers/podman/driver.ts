@@ -6,7 +6,8 @@ import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { BenchtopError, type BackendId, type BackendInfo, type LimitName, type Workspace } from '../../../../src-preload/contract';
-import type { Driver, DriverContext, DriverExecRequest, DriverExecResult, ResolvedImage, SandboxStatus } from '../types';
+import type { Driver, DriverContext, DriverExecRequest, ResolvedImage, SandboxStatus, SandboxFailure } from '../types';
+import { runKill } from '../../watchdog/kill';
 import { backendFailed } from '../errors';
 import { podmanHint } from './hints';
 import { launcherEnv, LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
@@ -144,11 +145,6 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
     };
   }
 
-  async function killInside(runtime: PodmanRuntime, name: string, execId: string, prefix: string[] = []): Promise<string | undefined> {
-    const r = await ctx.runner.run([...prefix, podman, ...buildKillExecArgv(runtime, name, execId)], { timeoutMs: 15000 });
-    return r.exitCode === 0 ? undefined : `could not stop the timed-out command inside the container: ${firstLine(r.stderr)}`;
-  }
-
   return {
     id: options.id,
     listKey: 'podman',
@@ -260,18 +256,37 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       return parsePs(r.stdout);
     },
 
-    async exec(ws, req: DriverExecRequest): Promise<DriverExecResult> {
+    execLaunch(ws, req: DriverExecRequest) {
       // A container remembers its OCI runtime: exec needs no `podman info` (~250 ms) to choose one.
       const runtime: PodmanRuntime = { kind: 'default' };
-      const name = containerName(ws);
-      const prefix = req.prefix ?? [];
-      const result = await ctx.runner.run(
-        [...prefix, podman, ...buildExecArgv({ containerName: name, cwd: req.cwd, env: req.env, secretKeys: Object.keys(req.secretEnv), execId: req.execId, argv: req.argv, runtime })],
-        { env: req.secretEnv, timeoutMs: req.timeoutMs, maxOutputBytes: req.maxOutputBytes },
-      );
-      if (!result.timedOut) return result;
-      const cleanupError = await killInside(runtime, name, req.execId, prefix);
-      return cleanupError ? { ...result, cleanupError } : result;
+      const argv = buildExecArgv({
+        containerName: containerName(ws),
+        cwd: req.cwd,
+        env: req.env,
+        secretKeys: Object.keys(req.secretEnv),
+        execId: req.execId,
+        argv: req.argv,
+        runtime,
+        ...(req.stdin ? { interactive: 'stdin' as const } : {}),
+      });
+      // Secret values reach `podman exec --env KEY` through podman's own environment.
+      return { argv: [...(req.prefix ?? []), podman, ...argv], env: req.secretEnv };
+    },
+
+    killSpec(ws, execId, prefix = []) {
+      return { kind: 'argv', argv: [...prefix, podman, ...buildKillExecArgv({ kind: 'default' }, containerName(ws), execId)] };
+    },
+
+    async diagnose(ws, req, { exitCode, stderrTail }) {
+      const own = podmanExecFailure(stderrTail, ws.limits.pids);
+      if (own) return own;
+      // The container going away kills the exec (137) or fails it (125/255): ask podman, only then.
+      if (![125, 126, 127, 137, 255].includes(exitCode)) return null;
+      const r = await ctx.runner.run([...(req.prefix ?? []), podman, 'container', 'inspect', '--format', '{{.State.Status}}', containerName(ws)], { timeoutMs: 15000 });
+      if (r.exitCode !== 0 && /no such (container|object)/i.test(r.stderr)) return { reason: 'the container was removed while the command ran', notRun: false };
+      const state = r.stdout.trim();
+      if (r.exitCode === 0 && state !== 'running') return { reason: `the container stopped (${state}) while the command ran`, notRun: false };
+      return null;
     },
 
     shellCommand(ws, { sessionId, secretEnv }) {
@@ -293,7 +308,7 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
         // Secret values reach `podman exec --env KEY` through podman's own environment.
         env: launcherEnv(secretEnv),
         // Ending the exec client leaves the shell running inside: kill it there too.
-        cleanup: async () => void (await killInside(runtime, name, sessionId)),
+        cleanup: async () => void (await runKill(ctx.runner, { kind: 'argv', argv: [podman, ...buildKillExecArgv(runtime, name, sessionId)] })),
       };
     },
 
@@ -315,4 +330,24 @@ function isDir(p: string): boolean {
 
 function firstLine(s: string): string {
   return s.trim().split('\n')[0] ?? '';
+}
+
+/**
+ * podman's (and runc's) own words for an exec the sandbox could not run, as
+ * opposed to the command's own failure. Only podman's "Error: " lines count:
+ * the command's stderr may say anything.
+ */
+export function podmanExecFailure(stderrTail: string, pidsLimit: number | undefined): SandboxFailure | null {
+  const own = stderrTail.split('\n').filter((l) => l.startsWith('Error: ')).join('\n');
+  if (!own) return null;
+  if (/can only create exec sessions on running containers|no such container/i.test(own)) return { reason: 'the container is not running', notRun: true, notRunning: true };
+  const cwd = /chdir to cwd \("([^"]*)"\)[^\n]*no such file or directory/i.exec(own) ?? /chdir to `([^`]*)`: No such file or directory/i.exec(own);
+  if (cwd) return { reason: `cwd: ${cwd[1]}: no such folder in the sandbox`, field: 'cwd', notRun: true };
+  if (/OCI runtime error[^\n]*(read init-p: connection reset by peer|resource temporarily unavailable)/i.test(own)) {
+    return {
+      reason: `the workspace is at its pids limit${pidsLimit !== undefined ? ` (${pidsLimit})` : ''}: stop something or restart it`,
+      notRun: true,
+    };
+  }
+  return null;
 }

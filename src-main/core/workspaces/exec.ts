@@ -1,0 +1,342 @@
+/**
+ * Exec: one command in a running workspace, built once over every driver.
+ * The driver says which host process runs it (execLaunch) and how to end its
+ * tree from outside (killSpec); everything else happens here:
+ *
+ * - the journal entry is written when the command starts (running) and
+ *   completed when it ends, its output stored as it arrives (capped);
+ * - the command is registered with the watchdog, so it dies with its owner;
+ * - output streams to the caller byte-exact, secrets redacted on the bytes;
+ * - stdin is forwarded when asked for, and is otherwise empty;
+ * - a timeout kills the tree inside the sandbox (exit 124);
+ * - a sandbox failure (no such cwd, pids limit, container removed) is never
+ *   passed off as the command's exit code: the entry says not-run or
+ *   interrupted, with the reason, and the caller gets an error.
+ */
+import { randomUUID } from 'node:crypto';
+import { isAbsolute, posix } from 'node:path';
+import { BenchtopError, type ExecInput, type ExecResult, type JournalEntry, type Workspace } from '../../../src-preload/contract';
+import type { Driver, DriverExecRequest, SandboxFailure } from '../drivers/types';
+import type { Journal, NewEntry } from '../journal/journal';
+import { exitCodeOf, type Exit, type Runner } from '../runner/runner';
+import { createByteRedactor } from '../secrets/redact-bytes';
+import { splitSensitive, type Redactor } from '../secrets/redact';
+import { ensureWatchdog } from '../watchdog/ensure';
+import { runKill } from '../watchdog/kill';
+import { registerRunning, setClient, unregisterRunning } from '../watchdog/running';
+import { displayCommand } from './quote';
+
+/** Bytes of each stream kept in the journal (and in the result); the stream itself is never cut. */
+export const OUTPUT_CAP = 1024 * 1024;
+const STDERR_TAIL = 4096;
+
+export type OutputStream = 'stdout' | 'stderr';
+
+export interface ExecIO {
+  /** Output as it arrives: the command's bytes exactly, secrets redacted. */
+  onOutput?(stream: OutputStream, chunk: Buffer): void;
+}
+
+/** What exec needs of the workspace service. */
+export interface ExecHost {
+  readonly home: string;
+  readonly runner: Runner;
+  now(): number;
+  driver(ws: Workspace): Driver;
+  journal(ws: Workspace): Journal;
+  secretsOf(ws: Workspace): Record<string, string>;
+  redactor(extra?: Iterable<string>): Redactor;
+  /** SLURM placement: the prefix that runs a command inside the allocation. */
+  prefix(ws: Workspace): string[] | undefined;
+  /** Tells listeners that an entry was written or completed. */
+  announce(ws: Workspace, entry: JournalEntry): void;
+  /** The workspace's state as the backend sees it now (after a sandbox failure). */
+  reconcile(ws: Workspace): Promise<Workspace>;
+  /** Whether this process should start the watchdog (tests of state logic turn it off). */
+  readonly watchdog: boolean;
+}
+
+/** A command started by this process that still runs: its stdin and its cancel. */
+interface Live {
+  input(data: Buffer): Promise<void>;
+  end(): void;
+  cancel(): void;
+}
+
+/** Holds what arrives before the process exists, then hands it to the process. */
+class PendingLive implements Live {
+  private queue: Buffer[] = [];
+  private ended = false;
+  private cancelled = false;
+  private target: { stdin: NodeJS.WritableStream | null; cancel(): void } | null = null;
+
+  attach(stdin: NodeJS.WritableStream | null, cancel: () => void): void {
+    this.target = { stdin, cancel };
+    for (const b of this.queue) stdin?.write(b);
+    this.queue = [];
+    if (this.ended) stdin?.end();
+    if (this.cancelled) cancel();
+  }
+  async input(data: Buffer): Promise<void> {
+    if (!this.target) {
+      this.queue.push(data);
+      return;
+    }
+    const stdin = this.target.stdin;
+    if (!stdin) return;
+    // Resolves once written: a caller that awaits each chunk never outruns the command.
+    await new Promise<void>((ok) => void stdin.write(data, () => ok()));
+  }
+  end(): void {
+    this.ended = true;
+    this.target?.stdin?.end();
+  }
+  cancel(): void {
+    this.cancelled = true;
+    this.target?.cancel();
+  }
+}
+
+export class Executor {
+  private readonly live = new Map<string, Live>();
+
+  constructor(private readonly host: ExecHost) {}
+
+  /** Claims an exec id before anything awaits, so input sent right after the request finds it. */
+  reserve(input: ExecInput): string {
+    const execId = input.execId ?? randomUUID();
+    if (this.live.has(execId)) throw new BenchtopError('CONFLICT', `execId: ${execId} is already running`, { field: 'execId' });
+    this.live.set(execId, new PendingLive());
+    return execId;
+  }
+
+  release(execId: string): void {
+    this.live.delete(execId);
+  }
+
+  async input(execId: string, data: Buffer | null, eof: boolean): Promise<void> {
+    const live = this.live.get(execId);
+    if (!live) throw new BenchtopError('NOT_FOUND', `no running exec ${execId}`, { field: 'execId' });
+    if (data?.length) await live.input(data);
+    if (eof) live.end();
+  }
+
+  cancel(execId: string): void {
+    const live = this.live.get(execId);
+    if (!live) throw new BenchtopError('NOT_FOUND', `no running exec ${execId}`, { field: 'execId' });
+    live.cancel();
+  }
+
+  /** Runs a reserved exec in a running workspace. */
+  async run(ws: Workspace, execId: string, input: ExecInput, client: string, io: ExecIO): Promise<ExecResult> {
+    const { host } = this;
+    const driver = host.driver(ws);
+    const argv = input.argv ?? ['sh', '-lc', input.shell as string];
+    const base = driver.defaultCwd(ws);
+    const cwd = input.cwd ? (isAbsolute(input.cwd) ? input.cwd : posix.join(base, input.cwd)) : base;
+    const { plain, secret } = splitSensitive(input.env ?? {});
+    const secretEnv = { ...host.secretsOf(ws), ...secret };
+    const redactor = host.redactor(Object.values(secret));
+    let timeoutMs = (input.timeoutSec ?? ws.limits.execTimeoutSec) * 1000;
+    // The TTL ends the workspace: a command never outlives it, whatever else holds the sandbox.
+    const ttlLeftMs = ws.expiresAt ? Date.parse(ws.expiresAt) - host.now() : Infinity;
+    const byTtl = ttlLeftMs < timeoutMs;
+    if (byTtl) timeoutMs = Math.max(0, ttlLeftMs);
+    const prefix = host.prefix(ws);
+    const req: DriverExecRequest = { argv, cwd, env: plain, secretEnv, execId, stdin: input.stdin === true, ...(prefix ? { prefix } : {}) };
+    const journal = host.journal(ws);
+
+    const entry: NewEntry = {
+      workspaceId: ws.id,
+      source: 'exec',
+      command: input.shell ?? displayCommand(argv),
+      argv,
+      cwd,
+      client,
+      startedAt: new Date(host.now()).toISOString(),
+      durationMs: 0,
+      exitCode: null,
+      timedOut: false,
+      event: null,
+      detail: null,
+    };
+    const begun = await journal.begin(redactor.value(entry));
+    host.announce(ws, begun);
+    const seq = begun.seq;
+    const startedMs = performance.now();
+    const finish = async (patch: Partial<JournalEntry>): Promise<JournalEntry> => {
+      const done = await journal.complete(seq, redactor.value({ durationMs: Math.round(performance.now() - startedMs), ...patch }));
+      host.announce(ws, done);
+      return done;
+    };
+
+    let launch;
+    try {
+      launch = driver.execLaunch(ws, req);
+    } catch (err) {
+      const reason = redactor.text(err instanceof Error ? err.message : String(err));
+      await finish({ status: 'not-run', reason });
+      throw err;
+    }
+    const kill = driver.killSpec(ws, execId, prefix);
+    const running = registerRunning(host.home, { execId, workspaceId: ws.id, seq, startedAt: begun.startedAt, kill });
+    if (host.watchdog) ensureWatchdog(host.home);
+
+    const values = [...Object.values(secretEnv)];
+    const streams = {
+      stdout: new StreamCopy(journal, seq, 'stdout', values, io),
+      stderr: new StreamCopy(journal, seq, 'stderr', values, io),
+    };
+    let timedOut = false;
+    let cancelled = false;
+    let exit: Exit;
+    try {
+      const started = host.runner.start(launch.argv, {
+        env: launch.env,
+        ...(launch.extendEnv !== undefined ? { extendEnv: launch.extendEnv } : {}),
+        ...(launch.cwd ? { cwd: launch.cwd } : {}),
+        ...(launch.fd3 ? { fd3: launch.fd3 } : {}),
+        ...(launch.killProcessGroup ? { killProcessGroup: true } : {}),
+        stdin: req.stdin,
+        onStdout: (c) => streams.stdout.push(c),
+        onStderr: (c) => streams.stderr.push(c),
+      });
+      setClient(host.home, running, started.pid);
+      const live = this.live.get(execId);
+      if (live instanceof PendingLive) {
+        live.attach(started.stdin, () => {
+          cancelled = true;
+          started.kill();
+        });
+      }
+      const timer = setTimeout(() => {
+        timedOut = true;
+        started.kill();
+      }, timeoutMs);
+      exit = await started.exited;
+      clearTimeout(timer);
+    } finally {
+      this.live.delete(execId);
+    }
+
+    // Killing the client (podman exec, srun) leaves the command running inside: end its tree there.
+    const cleanupError = timedOut || cancelled ? await runKill(host.runner, kill) : undefined;
+    if (timedOut) {
+      streams.stderr.note(byTtl ? `benchtop: the workspace's TTL ran out; the command was killed\n` : `benchtop: timed out after ${timeoutMs / 1000} s; the command was killed\n`);
+    }
+    if (cleanupError) streams.stderr.note(`benchtop: could not stop the command inside the sandbox: ${redactor.text(cleanupError)}\n`);
+    streams.stdout.close();
+    streams.stderr.close();
+
+    let failure: SandboxFailure | null = null;
+    if (exit.spawnError !== undefined) failure = spawnFailure(ws, exit.spawnError);
+    else if (!timedOut && !cancelled && exitCodeOf(exit) !== 0 && driver.diagnose) {
+      failure = await driver.diagnose(ws, req, { exitCode: exitCodeOf(exit), stderrTail: streams.stderr.tail() }).catch(() => null);
+    }
+    const exitCode = timedOut ? 124 : exitCodeOf(exit);
+    const outputs = { stdout: streams.stdout.info(), stderr: streams.stderr.info() };
+    try {
+      if (failure) {
+        await finish({ status: failure.notRun ? 'not-run' : 'interrupted', reason: failure.reason, exitCode: null, ...outputs });
+      } else if (cancelled) {
+        await finish({ status: 'interrupted', reason: `cancelled by ${client}; the command was killed`, exitCode: null, ...outputs });
+      } else {
+        await finish({ status: 'completed', exitCode, timedOut, detail: cleanupError ?? null, ...(byTtl && timedOut ? { reason: "the workspace's TTL ran out" } : {}), ...outputs });
+      }
+    } finally {
+      unregisterRunning(host.home, execId);
+    }
+
+    if (failure) {
+      if (failure.notRunning) {
+        const now = await host.reconcile(ws);
+        throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${now.state}${now.reason ? ` (${now.reason})` : ''}: start it first`, { seq });
+      }
+      if (failure.notRun === false) await host.reconcile(ws);
+      throw new BenchtopError(failure.field ? 'INVALID_INPUT' : 'BACKEND_FAILED', failure.reason, { seq, ...(failure.field ? { field: failure.field } : {}) });
+    }
+    if (cancelled) throw new BenchtopError('CANCELLED', `the command was cancelled (journal entry ${seq})`, { seq });
+    return {
+      seq,
+      exitCode,
+      stdout: streams.stdout.text(),
+      stderr: streams.stderr.text(),
+      durationMs: Math.round(performance.now() - startedMs),
+      timedOut,
+      stdoutTruncated: outputs.stdout.truncated,
+      stderrTruncated: outputs.stderr.truncated,
+    };
+  }
+}
+
+/** A program that could not be started at all: the command line, or the backend, is at fault. */
+function spawnFailure(ws: Workspace, spawnError: string): SandboxFailure {
+  if (/E2BIG/.test(spawnError)) return { reason: 'argv: the command line is too long for this system', field: 'argv', notRun: true };
+  return { reason: `${ws.backend}: could not start the command: ${spawnError}`, notRun: true };
+}
+
+/**
+ * One output stream of a running command: redacted on the bytes, stored in
+ * the journal as it arrives (capped), kept for the result (capped), handed
+ * to the caller whole.
+ */
+class StreamCopy {
+  private readonly redact;
+  private readonly sink;
+  private head: Buffer[] = [];
+  private kept = 0;
+  private last: Buffer = Buffer.alloc(0);
+
+  constructor(
+    journal: Journal,
+    seq: number,
+    private readonly stream: OutputStream,
+    secretValues: string[],
+    private readonly io: ExecIO,
+  ) {
+    this.redact = createByteRedactor(secretValues);
+    this.sink = journal.openOutput(seq, stream, OUTPUT_CAP);
+  }
+
+  push(chunk: Buffer): void {
+    this.deliver(this.redact.push(chunk));
+  }
+
+  /** Benchtop's own line on this stream (already redacted). */
+  note(text: string): void {
+    this.deliver(this.redact.flush());
+    this.deliver(Buffer.from(text));
+  }
+
+  private deliver(b: Buffer): void {
+    if (!b.length) return;
+    this.sink.write(b);
+    const room = OUTPUT_CAP - this.kept;
+    if (room > 0) {
+      const part = b.length > room ? b.subarray(0, room) : b;
+      this.head.push(Buffer.from(part));
+      this.kept += part.length;
+    }
+    this.last = Buffer.concat([this.last, b]).subarray(-STDERR_TAIL);
+    this.io.onOutput?.(this.stream, b);
+  }
+
+  close(): void {
+    this.deliver(this.redact.flush());
+    this.sink.close();
+  }
+
+  info() {
+    return this.sink.info();
+  }
+
+  /** The kept head, decoded for display. */
+  text(): string {
+    return Buffer.concat(this.head).toString('utf8');
+  }
+
+  /** The last bytes, decoded: what a driver reads to tell a sandbox failure from the command's. */
+  tail(): string {
+    return this.last.toString('utf8');
+  }
+}
