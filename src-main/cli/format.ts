@@ -93,7 +93,7 @@ export function formatJournal(list: JournalEntry[]): string {
       String(e.seq),
       e.startedAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z'),
       e.source === 'lifecycle' ? `lifecycle:${e.event}` : `${e.source}(${e.client})`,
-      e.exitCode === null ? '-' : e.timedOut ? `${e.exitCode} (timeout)` : String(e.exitCode),
+      exitColumn(e),
       e.source === 'lifecycle' ? '-' : `${e.durationMs}ms`,
       e.source === 'lifecycle' ? (e.detail ?? '') : e.command,
     ]);
@@ -101,15 +101,26 @@ export function formatJournal(list: JournalEntry[]): string {
   return table(rows);
 }
 
+/** The exit code, or what happened instead (running, interrupted, not run). */
+function exitColumn(e: JournalEntry): string {
+  if (e.status === 'running') return 'running';
+  if (e.status === 'interrupted') return 'interrupted';
+  if (e.status === 'not-run') return 'not run';
+  return e.exitCode === null ? '-' : e.timedOut ? `${e.exitCode} (timeout)` : String(e.exitCode);
+}
+
 export function formatEntry(e: JournalEntryWithOutput): string {
   const head = [
-    `seq ${e.seq}  ${e.source}  ${e.startedAt}  exit ${e.exitCode ?? '-'}${e.timedOut ? ' (timed out)' : ''}  ${e.durationMs}ms`,
+    `seq ${e.seq}  ${e.source}  ${e.startedAt}  ${e.status === 'completed' ? `exit ${e.exitCode ?? '-'}` : e.status}${e.timedOut ? ' (timed out)' : ''}  ${e.durationMs}ms`,
     `command: ${e.command}`,
+    e.reason ? `reason: ${e.reason}` : null,
     e.cwd ? `cwd: ${e.cwd}` : null,
     e.detail ? `detail: ${e.detail}` : null,
   ].filter(Boolean);
   const out = [head.join('\n')];
-  if (e.stdout) out.push(`--- stdout (${e.stdout.bytes} bytes${e.stdout.truncated ? ', truncated' : ''}) ---\n${e.stdoutText}`);
-  if (e.stderr && e.stderr.bytes > 0) out.push(`--- stderr (${e.stderr.bytes} bytes${e.stderr.truncated ? ', truncated' : ''}) ---\n${e.stderrText}`);
+  const cut = (o: { bytes: number; storedBytes: number; truncated: boolean }) =>
+    o.truncated ? `, only the first ${o.storedBytes} stored; the rest was streamed, not kept` : '';
+  if (e.stdout) out.push(`--- stdout (${e.stdout.bytes} bytes${cut(e.stdout)}) ---\n${e.stdoutText}`);
+  if (e.stderr && e.stderr.bytes > 0) out.push(`--- stderr (${e.stderr.bytes} bytes${cut(e.stderr)}) ---\n${e.stderrText}`);
   return out.join('\n');
 }

@@ -82,7 +82,11 @@ describeWith('bwrap', 'browser host and CLI sharing one data folder', () => {
     expect(journal.map((e) => e.seq)).toEqual(journal.map((_, i) => i + 1));
     expect(execs.filter((e) => e.client === 'web')).toHaveLength(n);
     expect(execs.filter((e) => e.client === 'cli')).toHaveLength(n);
-    expect(appended.filter((e) => e.client === 'web')).toHaveLength(n);
+    // Each exec is announced twice: when it starts (running) and when it is complete.
+    const web = appended.filter((e) => e.client === 'web');
+    expect(web.filter((e) => e.status === 'running')).toHaveLength(n);
+    expect(web.filter((e) => e.status === 'completed')).toHaveLength(n);
+    expect(new Set(web.map((e) => e.seq)).size).toBe(n);
     ws.close();
   });
 });

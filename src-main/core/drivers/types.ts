@@ -51,6 +51,13 @@ export interface ExecLaunch {
   fd3?: Uint8Array;
   /** Start it in its own process group and kill the group (host commands, which nothing else contains). */
   killProcessGroup?: boolean;
+  /**
+   * How the sandbox's own error lines begin ("Error: " for podman, "bwrap: ").
+   * stderr that holds only such lines is held back from the caller until it is
+   * known whether the command ran: a sandbox failure is then reported as one
+   * line of Benchtop's, not as the sandbox's words (the journal keeps them).
+   */
+  failurePrefix?: string;
 }
 
 /** The sandbox, not the command, failed: the command did not run, or was cut off by the sandbox. */

@@ -185,7 +185,7 @@ export class Executor {
     const values = [...Object.values(secretEnv)];
     const streams = {
       stdout: new StreamCopy(journal, seq, 'stdout', values, io),
-      stderr: new StreamCopy(journal, seq, 'stderr', values, io),
+      stderr: new StreamCopy(journal, seq, 'stderr', values, io, launch.failurePrefix),
     };
     let timedOut = false;
     let cancelled = false;
@@ -198,7 +198,11 @@ export class Executor {
         ...(launch.fd3 ? { fd3: launch.fd3 } : {}),
         ...(launch.killProcessGroup ? { killProcessGroup: true } : {}),
         stdin: req.stdin,
-        onStdout: (c) => streams.stdout.push(c),
+        onStdout: (c) => {
+          // Output on stdout: the command runs, so what it said on stderr is its own.
+          streams.stderr.release(false);
+          streams.stdout.push(c);
+        },
         onStderr: (c) => streams.stderr.push(c),
       });
       setClient(host.home, running, started.pid);
@@ -233,6 +237,8 @@ export class Executor {
     else if (!timedOut && !cancelled && exitCodeOf(exit) !== 0 && driver.diagnose) {
       failure = await driver.diagnose(ws, req, { exitCode: exitCodeOf(exit), stderrTail: streams.stderr.tail() }).catch(() => null);
     }
+    // The sandbox's own words stay in the journal; the caller gets Benchtop's one line instead.
+    streams.stderr.release(failure !== null);
     const exitCode = timedOut ? 124 : exitCodeOf(exit);
     const outputs = { stdout: streams.stdout.info(), stderr: streams.stderr.info() };
     try {
@@ -286,6 +292,9 @@ class StreamCopy {
   private head: Buffer[] = [];
   private kept = 0;
   private last: Buffer = Buffer.alloc(0);
+  /** What the caller has not been given yet, while it may be the sandbox's own failure. */
+  private held: Buffer[] | null;
+  private heldBytes = 0;
 
   constructor(
     journal: Journal,
@@ -293,9 +302,11 @@ class StreamCopy {
     private readonly stream: OutputStream,
     secretValues: string[],
     private readonly io: ExecIO,
+    private readonly failurePrefix?: string,
   ) {
     this.redact = createByteRedactor(secretValues);
     this.sink = journal.openOutput(seq, stream, OUTPUT_CAP);
+    this.held = failurePrefix ? [] : null;
   }
 
   push(chunk: Buffer): void {
@@ -318,7 +329,21 @@ class StreamCopy {
       this.kept += part.length;
     }
     this.last = Buffer.concat([this.last, b]).subarray(-STDERR_TAIL);
+    if (this.held) {
+      this.held.push(Buffer.from(b));
+      this.heldBytes += b.length;
+      if (this.heldBytes > STDERR_TAIL || !onlyLinesStartingWith(Buffer.concat(this.held).toString('utf8'), this.failurePrefix as string)) this.release(false);
+      return;
+    }
     this.io.onOutput?.(this.stream, b);
+  }
+
+  /** Stops holding back: gives the caller what was held, or drops it (the sandbox failed; the journal has it). */
+  release(drop: boolean): void {
+    const held = this.held;
+    if (!held) return;
+    this.held = null;
+    if (!drop) for (const b of held) this.io.onOutput?.(this.stream, b);
   }
 
   close(): void {
@@ -339,4 +364,9 @@ class StreamCopy {
   tail(): string {
     return this.last.toString('utf8');
   }
+}
+
+/** True while every line of text (the last one may be partial) begins as the sandbox's own lines do. */
+function onlyLinesStartingWith(text: string, prefix: string): boolean {
+  return text.split('\n').every((line, i, all) => (i === all.length - 1 && line.length < prefix.length ? prefix.startsWith(line) : line.startsWith(prefix)));
 }

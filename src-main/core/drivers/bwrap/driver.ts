@@ -179,6 +179,7 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
         extendEnv: false,
         env: remote?.env ?? markers,
         ...(hasSecrets && !remote ? { fd3: secretArgsPayload(req.secretEnv) } : {}),
+        failurePrefix: 'bwrap: ',
       };
     },
 

@@ -270,7 +270,7 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
         ...(req.stdin ? { interactive: 'stdin' as const } : {}),
       });
       // Secret values reach `podman exec --env KEY` through podman's own environment.
-      return { argv: [...(req.prefix ?? []), podman, ...argv], env: req.secretEnv };
+      return { argv: [...(req.prefix ?? []), podman, ...argv], env: req.secretEnv, failurePrefix: 'Error: ' };
     },
 
     killSpec(ws, execId, prefix = []) {
