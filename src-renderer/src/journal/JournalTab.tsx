@@ -4,6 +4,10 @@
  * through journal.search (so 100,000 entries cost what one screen costs);
  * filters, full-text search, live updates from journal.appended, a detail
  * pane, and export of the filtered entries as JSONL.
+ *
+ * An exec's entry is announced twice under one seq: when it starts (running)
+ * and when it ends (completed, interrupted or not-run). The second event
+ * updates the row in place; a running row shows its elapsed time, ticking.
  */
 import { useVirtualizer } from '@tanstack/react-virtual';
 import { useCallback, useEffect, useMemo, useRef, useState, type KeyboardEvent } from 'react';
@@ -11,12 +15,15 @@ import type { BenchtopClient } from '../../../src-preload/client';
 import type { JournalEntry, Workspace } from '../../../src-preload/contract';
 import {
   download,
+  entryDurationMs,
   exitBadge,
   fileStamp,
   filtersActive,
   fmtCount,
   fmtDuration,
+  fmtElapsed,
   fmtTime,
+  newerEntry,
   NO_FILTERS,
   searchParams,
   SOURCES,
@@ -24,7 +31,7 @@ import {
   type Filters,
   type JournalSource,
 } from './format';
-import { JournalDetail } from './JournalDetail';
+import { JournalDetail, useTicker } from './JournalDetail';
 import './journal.css';
 
 const PAGE = 200;
@@ -32,6 +39,14 @@ const ROW_H = 26;
 const SEARCH_DEBOUNCE_MS = 250;
 const LIVE_DEBOUNCE_MS = 150;
 const EXPORT_PAGE = 1000;
+/**
+ * While a row shows a running entry, the view is queried again this often: an
+ * entry completed by another process (the CLI, the watchdog after its owner
+ * died) is announced to no one.
+ */
+const RUNNING_REFRESH_MS = 5000;
+/** Versions of entries received as events, kept to overrule older answers of queries in flight. */
+const KEEP_UPDATES = 500;
 
 export function JournalTab({ client, workspace }: { client: BenchtopClient; workspace: Workspace }) {
   const [input, setInput] = useState('');
@@ -53,6 +68,15 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
   const gen = useRef(0);
   const inflight = useRef(new Set<string>());
   const scroller = useRef<HTMLDivElement>(null);
+  /** The newest version of entries announced by journal.appended (seq → entry), this workspace only. */
+  const updates = useRef(new Map<number, JournalEntry>());
+
+  /** A page as the server sent it, with any newer version of its entries received meanwhile as events. */
+  const merged = (entries: JournalEntry[]): JournalEntry[] =>
+    entries.map((e) => {
+      const u = updates.current.get(e.seq);
+      return u ? newerEntry(u, e) : e;
+    });
 
   const virtualizer = useVirtualizer({
     count: total ?? 0,
@@ -62,6 +86,13 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
   });
 
   const entryAt = (i: number): JournalEntry | undefined => pages.current.get(Math.floor(i / PAGE))?.[i % PAGE];
+  const listedEntry = (seq: number): JournalEntry | undefined => {
+    for (const list of pages.current.values()) {
+      const e = list.find((x) => x.seq === seq);
+      if (e) return e;
+    }
+    return updates.current.get(seq);
+  };
 
   /** Runs the query again: from the top (new filters), or keeping the view (live update). */
   const reload = useCallback(
@@ -75,7 +106,7 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
         const results = await Promise.all(list.map((p) => client.call('journal.search', searchParams(wsId, filtersRef.current, p * PAGE, PAGE))));
         if (g !== gen.current) return;
         const next = new Map<number, JournalEntry[]>();
-        list.forEach((p, k) => next.set(p, results[k]?.entries ?? []));
+        list.forEach((p, k) => next.set(p, merged(results[k]?.entries ?? [])));
         const newTotal = Math.max(...results.map((r) => r.total));
         const before = totalRef.current;
         pages.current = next;
@@ -104,6 +135,7 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
     setSelected(null);
     setInput('');
     setFilters(NO_FILTERS);
+    updates.current.clear();
   }, [wsId]);
 
   // The search box, debounced.
@@ -112,11 +144,31 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
     return () => clearTimeout(t);
   }, [input]);
 
-  // Live: refresh when this workspace's journal grows (coalescing bursts).
+  // Live: an entry already listed is updated in place (an exec's entry is announced when it
+  // starts and again when it ends, under one seq); a new one refreshes the view (coalescing bursts).
   useEffect(() => {
     let timer: ReturnType<typeof setTimeout> | null = null;
-    const off = client.on('journal.appended', ({ workspaceId }) => {
-      if (workspaceId !== wsId || timer) return;
+    const off = client.on('journal.appended', ({ workspaceId, entry }) => {
+      if (workspaceId !== wsId) return;
+      const u = updates.current;
+      u.delete(entry.seq);
+      u.set(entry.seq, entry);
+      if (u.size > KEEP_UPDATES) u.delete(u.keys().next().value as number);
+      let listed = false;
+      for (const [p, list] of pages.current) {
+        const k = list.findIndex((x) => x.seq === entry.seq);
+        if (k < 0) continue;
+        const next = list.slice();
+        next[k] = newerEntry(entry, list[k] as JournalEntry);
+        pages.current.set(p, next);
+        listed = true;
+      }
+      if (listed) setVersion((v) => v + 1);
+      // Shown and only its fields changed: done, unless the filters look at what changed
+      // (its exit code; its output, now searchable) and it may now match or no longer match.
+      const f = filtersRef.current;
+      if (listed && f.exit === 'any' && !f.query.trim()) return;
+      if (timer) return;
       timer = setTimeout(() => {
         timer = null;
         void reload('live');
@@ -143,7 +195,7 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
         .then(
           (r) => {
             if (g !== gen.current) return;
-            pages.current.set(p, r.entries);
+            pages.current.set(p, merged(r.entries));
             setVersion((v) => v + 1);
           },
           (err: Error) => g === gen.current && setError(err.message),
@@ -151,6 +203,16 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
         .finally(() => inflight.current.delete(key));
     }
   });
+
+  // A running entry in view: its elapsed time ticks, and the view is refreshed now and then
+  // (in case it ends where no event tells us).
+  const runningInView = items.some((it) => entryAt(it.index)?.status === 'running');
+  const now = useTicker(runningInView);
+  useEffect(() => {
+    if (!runningInView) return;
+    const t = setInterval(() => void reload('live'), RUNNING_REFRESH_MS);
+    return () => clearInterval(t);
+  }, [runningInView, reload]);
 
   const select = useCallback((seq: number) => setSelected(seq), []);
 
@@ -234,7 +296,12 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
         </fieldset>
         <label className="jr-field">
           Exit
-          <select value={filters.exit} onChange={(e) => setFilters((f) => ({ ...f, exit: e.target.value as ExitFilter }))} data-testid="journal-exit">
+          <select
+            value={filters.exit}
+            onChange={(e) => setFilters((f) => ({ ...f, exit: e.target.value as ExitFilter }))}
+            title="By exit code. Entries without one — still running, interrupted, not run, and most lifecycle events — match neither ok nor failed."
+            data-testid="journal-exit"
+          >
             <option value="any">any</option>
             <option value="ok">ok (0)</option>
             <option value="failed">failed / timed out</option>
@@ -284,7 +351,15 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
             <span>Command</span>
           </div>
           <div className="jr-scroll" ref={scroller} tabIndex={0} onKeyDown={onKeyDown} role="listbox" aria-label="Journal entries, newest first" data-testid="journal-list">
-            {total === 0 && <div className="jr-empty">{filtersActive(filters) ? 'No entries match these filters.' : 'Nothing journaled yet: run a command or open a terminal.'}</div>}
+            {total === 0 && (
+              <div className="jr-empty">
+                {!filtersActive(filters)
+                  ? 'Nothing journaled yet: run a command or open a terminal.'
+                  : filters.exit === 'any'
+                    ? 'No entries match these filters.'
+                    : 'No entries match these filters. Entries without an exit code (running, interrupted, not run) match neither ok nor failed.'}
+              </div>
+            )}
             <div style={{ height: virtualizer.getTotalSize(), position: 'relative' }}>
               {items.map((it) => {
                 const e = entryAt(it.index);
@@ -293,16 +368,18 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
                   return <div key={`p${it.index}`} className="jr-row jr-placeholder" style={style} />;
                 }
                 const exit = exitBadge(e);
+                const ended = e.status === 'interrupted' || e.status === 'not-run';
                 return (
                   <div
                     key={e.seq}
-                    className={`jr-row${e.seq === selected ? ' jr-selected' : ''}`}
+                    className={`jr-row jr-status-${e.status}${e.seq === selected ? ' jr-selected' : ''}`}
                     style={style}
                     onClick={() => select(e.seq)}
                     role="option"
                     aria-selected={e.seq === selected}
                     data-testid="journal-row"
                     data-seq={e.seq}
+                    data-status={e.status}
                   >
                     <span className="jr-seq">{e.seq}</span>
                     <span className="jr-time" title={e.startedAt}>
@@ -312,13 +389,22 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
                       <span className={`jr-badge jr-src-${e.source}`}>{e.source}</span>
                     </span>
                     <span>
-                      <span className={`jr-badge jr-exit-${exit.tone}`} title={e.timedOut ? `timed out (exit ${e.exitCode})` : undefined}>
+                      <span className={`jr-badge jr-exit-${exit.tone}`} title={exit.title} data-testid="journal-row-status">
                         {exit.text}
                       </span>
                     </span>
-                    <span className="jr-right jr-muted">{e.source === 'lifecycle' ? '' : fmtDuration(e.durationMs)}</span>
-                    <span className="jr-cmd" title={e.command}>
+                    {e.source === 'lifecycle' ? (
+                      <span />
+                    ) : e.status === 'running' ? (
+                      <span className="jr-right jr-elapsed" title="running for" data-testid="journal-row-elapsed">
+                        {fmtElapsed(entryDurationMs(e, now))}
+                      </span>
+                    ) : (
+                      <span className="jr-right jr-muted">{fmtDuration(e.durationMs)}</span>
+                    )}
+                    <span className="jr-cmd" title={ended && e.reason ? `${e.command}\n${exit.title ?? ''}` : e.command}>
                       {e.source === 'lifecycle' && e.detail ? `${e.command} — ${e.detail}` : e.command}
+                      {ended && e.reason && <span className="jr-reason"> — {e.reason}</span>}
                     </span>
                   </div>
                 );
@@ -331,7 +417,7 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
             <button type="button" className="jr-close" onClick={() => setSelected(null)} aria-label="Close the detail">
               ×
             </button>
-            <JournalDetail client={client} workspace={workspace} seq={selected} onSelect={onRunAgain} />
+            <JournalDetail client={client} workspace={workspace} seq={selected} listed={listedEntry(selected)} onSelect={onRunAgain} />
           </div>
         )}
       </div>

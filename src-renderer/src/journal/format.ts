@@ -45,11 +45,41 @@ export function fmtCount(n: number): string {
   return n.toLocaleString('en-US');
 }
 
-/** The exit badge: text and whether it is a failure. */
-export function exitBadge(e: Pick<JournalEntry, 'exitCode' | 'timedOut' | 'source' | 'event'>): { text: string; tone: 'ok' | 'bad' | 'none' } {
-  if (e.timedOut) return { text: 'timeout', tone: 'bad' };
+export type BadgeTone = 'ok' | 'bad' | 'none' | 'running' | 'interrupted' | 'not-run';
+
+/**
+ * The badge in the Exit column: the exit code (ok or failed), or what happened
+ * instead — still running, interrupted (with why), not run (with why). Only a
+ * completed entry has an exit code of its own.
+ */
+export function exitBadge(e: Pick<JournalEntry, 'exitCode' | 'timedOut' | 'source' | 'event' | 'status' | 'reason'>): { text: string; tone: BadgeTone; title?: string } {
+  if (e.status === 'running') return { text: 'running', tone: 'running', title: 'still running: the output so far is in the detail' };
+  if (e.status === 'interrupted') return { text: 'interrupted', tone: 'interrupted', title: `interrupted${e.reason ? `: ${e.reason}` : ''}` };
+  if (e.status === 'not-run') return { text: 'not run', tone: 'not-run', title: `not run${e.reason ? `: ${e.reason}` : ''}` };
+  if (e.timedOut) return { text: 'timeout', tone: 'bad', title: `timed out (exit ${e.exitCode ?? '—'})${e.reason ? `: ${e.reason}` : ''}` };
   if (e.exitCode === null) return { text: e.source === 'lifecycle' ? (e.event ?? '—') : '—', tone: e.event === 'failed' || e.event === 'died' ? 'bad' : 'none' };
   return { text: String(e.exitCode), tone: e.exitCode === 0 ? 'ok' : 'bad' };
+}
+
+/** How long an entry took, or — while it runs — how long it has been running (`now` in ms; never negative). */
+export function entryDurationMs(e: Pick<JournalEntry, 'status' | 'startedAt' | 'durationMs'>, now: number): number {
+  if (e.status !== 'running') return e.durationMs;
+  const t = Date.parse(e.startedAt);
+  return Number.isNaN(t) ? 0 : Math.max(0, now - t);
+}
+
+/** Elapsed time of a running entry, to the second (it ticks once a second): 7 s, 2 m 05 s. */
+export function fmtElapsed(ms: number): string {
+  return ms < 60_000 ? `${Math.floor(ms / 1000)} s` : fmtDuration(ms);
+}
+
+/**
+ * Keeps the more advanced of two versions of one entry: an entry only moves
+ * from running to an end (completed, interrupted, not-run), never back, so a
+ * late answer to an older query cannot undo an update that arrived as an event.
+ */
+export function newerEntry<T extends Pick<JournalEntry, 'status'>>(a: T, b: T): T {
+  return a.status !== 'running' && b.status === 'running' ? a : b;
 }
 
 /** A `datetime-local` value as ISO; `end` makes it the last millisecond of that minute (an inclusive "to"). */
