@@ -27,7 +27,11 @@ export interface RunningExec {
   clientPid?: number;
   clientStart?: number;
   kill: KillSpec;
+  /** Kills tried so far by a reaper (it retries while the sandbox cannot be reached). */
+  attempts?: number;
 }
+
+const MAX_KILL_ATTEMPTS = 30;
 
 const CLAIM = '.reaping-';
 
@@ -96,7 +100,13 @@ export async function reapOrphans(home: string, runner: Runner, now: () => numbe
     } catch {
       continue; // Another process claimed it first.
     }
-    await runKill(runner, rec.kill).catch(() => undefined);
+    const killError = await runKill(runner, rec.kill).catch((err: unknown) => String(err));
+    if (killError !== undefined && (rec.attempts ?? 0) < MAX_KILL_ATTEMPTS) {
+      // The sandbox could not be reached this time (busy, at its pids limit): try again next round.
+      writeFileAtomic(file, JSON.stringify({ ...rec, attempts: (rec.attempts ?? 0) + 1 }));
+      rmSync(claim, { force: true });
+      continue;
+    }
     if (rec.clientPid !== undefined && rec.clientStart !== undefined && isAlive(rec.clientPid, rec.clientStart)) {
       try {
         process.kill(rec.clientPid, 'SIGKILL');

@@ -220,6 +220,8 @@ export function bwrapSetupFailure(exitCode: number, stderrTail: string): Sandbox
   if (exitCode !== 1) return null;
   const last = stderrTail.trimEnd().split('\n').pop() ?? '';
   if (!last.startsWith('bwrap: ')) return null;
+  // A program that is not there is the command's own failure (podman's 127), not the sandbox's.
+  if (/^bwrap: execvp /.test(last)) return null;
   const cwd = /^bwrap: Can't chdir to (.*): No such file or directory$/.exec(last);
   if (cwd) return { reason: `cwd: ${cwd[1]}: no such folder in the sandbox`, field: 'cwd', notRun: true };
   return { reason: `bubblewrap could not set up the sandbox: ${last.slice('bwrap: '.length)}`, notRun: true };

@@ -7,7 +7,7 @@ import { isAbsolute, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { BenchtopError, type BackendId, type BackendInfo, type LimitName, type Workspace } from '../../../../src-preload/contract';
 import type { Driver, DriverContext, DriverExecRequest, ResolvedImage, SandboxStatus, SandboxFailure } from '../types';
-import { runKill } from '../../watchdog/kill';
+import { runKill, type KillSpec } from '../../watchdog/kill';
 import { backendFailed } from '../errors';
 import { podmanHint } from './hints';
 import { launcherEnv, LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
@@ -25,6 +25,7 @@ import {
   buildStopArgv,
   CONTAINER_PROJECT_DIR,
   containerNameFor,
+  EXEC_MARKER,
   parsePs,
   ulimitsFor,
   type PodmanRunSpec,
@@ -142,6 +143,9 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       rootless,
       ulimits: ulimitsFor(ctx.host),
       runtime,
+      backend: options.id,
+      ...(ctx.home ? { home: ctx.home } : {}),
+      ttlSec: ws.ttlSec,
     };
   }
 
@@ -274,7 +278,11 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
     },
 
     killSpec(ws, execId, prefix = []) {
-      return { kind: 'argv', argv: [...prefix, podman, ...buildKillExecArgv({ kind: 'default' }, containerName(ws), execId)] };
+      const inside: KillSpec = { kind: 'argv', argv: [...prefix, podman, ...buildKillExecArgv({ kind: 'default' }, containerName(ws), execId)] };
+      if (prefix.length) return inside; // On another node: only podman there can reach it.
+      // From the host first: a container at its pids limit cannot start the kill script.
+      // (Processes under gVisor are not visible on the host: the script inside reaches them.)
+      return { kind: 'all', specs: [{ kind: 'env', marker: `${EXEC_MARKER}=${execId}` }, inside] };
     },
 
     async diagnose(ws, req, { exitCode, stderrTail }) {
