@@ -44,6 +44,17 @@ export function formatWorkspaces(list: Workspace[]): string {
 }
 
 export function formatWorkspace(w: Workspace): string {
+  if (w.state === 'broken') {
+    // Only id, state and reason are known for sure: show nothing that may be a filler.
+    const broken: [string, string][] = [
+      ['name', w.name],
+      ['id', w.id],
+      ['state', `broken (${w.reason ?? 'no valid record'})`],
+      ...(w.runtime.containerName ? [['container', w.runtime.containerName] as [string, string]] : []),
+      ['remove with', `benchtop rm ${w.id}`],
+    ];
+    return broken.map(([k, v]) => `${k.padEnd(13)}${v}`).join('\n');
+  }
   const lines: [string, string][] = [
     ['name', w.name],
     ['id', w.id],

@@ -17,7 +17,13 @@ export const workspaceNameSchema = z
 /** A workspace is addressed by its name or its id. */
 export const workspaceRefSchema = z.string().min(1, 'workspace name or id is required').max(128);
 
-export const WORKSPACE_STATES = ['created', 'starting', 'running', 'stopping', 'stopped', 'failed', 'expired'] as const;
+/**
+ * `broken`: Benchtop finds something of a workspace but no valid record of it
+ * (its workspace.json is missing, truncated or invalid, or its folder is gone
+ * while its sandbox is still there). `reason` says what is wrong; `rm` removes
+ * what is left. See {@link workspaceSchema} for which fields it guarantees.
+ */
+export const WORKSPACE_STATES = ['created', 'starting', 'running', 'stopping', 'stopped', 'failed', 'expired', 'broken'] as const;
 export const workspaceStateSchema = z.enum(WORKSPACE_STATES);
 export type WorkspaceState = z.infer<typeof workspaceStateSchema>;
 
@@ -122,6 +128,13 @@ export const apptainerOptionsSchema = z
   })
   .strict();
 
+/**
+ * A workspace. For the state `broken` only `id`, `state` and `reason` are
+ * guaranteed: the other fields hold what could still be read (the damaged
+ * record's valid fields, the container's labels: name, backend, container
+ * name) and neutral values otherwise (name: the id; backend: bwrap when
+ * nothing says which; no limits, env, secrets or TTL).
+ */
 export const workspaceSchema = z.object({
   id: z.string(),
   name: z.string(),

@@ -19,6 +19,8 @@ let journal: Journal;
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'benchtop-jsearch-'));
   ws = join(dir, 'ws');
+  // The workspace's folder exists before its journal is written (a journal never makes it).
+  mkdirSync(ws);
   journal = new Journal(ws);
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));
@@ -244,6 +246,9 @@ describe('journal search', () => {
     expect(journal.search().total).toBe(1);
     rmSync(ws, { recursive: true, force: true });
     expect(journal.search()).toEqual({ entries: [], total: 0 });
+    await expect(run('refused', 'z')).rejects.toMatchObject({ code: 'NOT_FOUND' }); // Never brings the folder back.
+    expect(existsSync(ws)).toBe(false);
+    mkdirSync(ws);
     await run('brand-new-command', 'y');
     expect(journal.search().entries.map((e) => e.command)).toEqual(['brand-new-command']);
   });
@@ -255,6 +260,7 @@ describe('journal search', () => {
       { entry: exec('c', { exitCode: 2 }), output: { stdout: out(''), stderr: { text: 'cut', totalBytes: 10, truncated: true } } },
     ];
     for (const it of items) await journal.append(it.entry, it.output);
+    mkdirSync(join(dir, 'bulk'));
     const other = new Journal(join(dir, 'bulk'));
     await other.appendMany(items);
     for (const f of ['journal.jsonl', 'journal.seq', SEARCH_FILE, 'outputs/1.stdout', 'outputs/1.stderr', 'outputs/3.stderr']) {
@@ -305,6 +311,7 @@ describe('journal.search over RPC', () => {
       limits: { execTimeoutSec: 300 }, unenforcedLimits: [], network: 'full', isolation: 'none', env: {}, secretKeys: [], ttlSec: null,
       expiresAt: null, createdAt: at, updatedAt: at, startedAt: null, stoppedAt: null, placement: { kind: 'local' }, slurm: null, mounts: [], devRepos: [], gpu: false, apptainer: {}, runtime: {},
     };
+    mkdirSync(service.registry.dir(rec.id)); // As create does: the folder first, then the record.
     service.registry.write(rec);
     const j = new Journal(service.registry.dir(rec.id));
     await j.append(exec('make test'), { stdout: out('ALL PASSED\n'), stderr: out('') });

@@ -1,4 +1,4 @@
-import { appendFileSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { appendFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -9,6 +9,8 @@ let journal: Journal;
 
 beforeEach(() => {
   dir = mkdtempSync(join(tmpdir(), 'benchtop-journal-'));
+  // The workspace's folder exists before its journal is written (a journal never makes it).
+  mkdirSync(join(dir, 'ws'));
   journal = new Journal(join(dir, 'ws'));
 });
 afterEach(() => rmSync(dir, { recursive: true, force: true }));

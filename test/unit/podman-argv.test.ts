@@ -124,6 +124,25 @@ describe('buildRunArgv', () => {
     expect(argv.indexOf('--runtime')).toBeLessThan(argv.indexOf('run'));
   });
 
+  it('a TTL makes the main process end at expiry (sleep TTL); none keeps it forever', () => {
+    expect(buildRunArgv(spec({ ttlSec: 60 })).slice(-2)).toEqual(['sleep', '60']);
+    expect(buildRunArgv(spec({ ttlSec: 30 * 24 * 3600, imageKind: 'rootfs', image: '/srv/rootfs' })).slice(-4)).toEqual(['--rootfs', '/srv/rootfs:O', 'sleep', '2592000']);
+    expect(buildRunArgv(spec({ ttlSec: null })).slice(-2)).toEqual(['sleep', 'infinity']);
+    expect(buildRunArgv(spec()).slice(-2)).toEqual(['sleep', 'infinity']);
+    // The main process stays behind --init, so stop is immediate and the TTL's end is exit code 0.
+    const argv = buildRunArgv(spec({ ttlSec: 120 }));
+    expect(argv.indexOf('--init')).toBeGreaterThan(-1);
+    expect(argv.indexOf('--init')).toBeLessThan(argv.indexOf('sleep'));
+  });
+
+  it('labels the backend and the data folder, right after the id and name labels', () => {
+    const argv = buildRunArgv(spec({ backend: 'gvisor', home: '/root/.local/share/benchtop', runtime: { kind: 'gvisor', runsc: '/usr/bin/runsc' } }));
+    const at = argv.indexOf('benchtop.name=dev');
+    expect(argv.slice(at + 1, at + 5)).toEqual(['--label', 'benchtop.backend=gvisor', '--label', 'benchtop.home=/root/.local/share/benchtop']);
+    expect(argv.filter((a) => a === '--label')).toHaveLength(4);
+    expect(buildRunArgv(spec()).filter((a) => a === '--label')).toHaveLength(2);
+  });
+
   it('named runtime is a global flag', () => {
     const argv = buildRunArgv(spec({ runtime: { kind: 'named', runtime: 'crun' } }));
     expect(argv.slice(0, 3)).toEqual(['--runtime', 'crun', 'run']);
@@ -235,9 +254,29 @@ describe('parsePs', () => {
     ]);
     const m = parsePs(json);
     expect([...m.keys()].sort()).toEqual(['aaa', 'bbb', 'ccc']);
-    expect(m.get('aaa')).toEqual({ running: true, description: 'running', exitCode: null });
-    expect(m.get('bbb')).toEqual({ running: false, description: 'container exited (exit code 137)', exitCode: 137 });
-    expect(m.get('ccc')).toEqual({ running: false, description: 'container created', exitCode: null });
+    expect(m.get('aaa')).toEqual({ running: true, description: 'running', exitCode: null, sandbox: {} });
+    expect(m.get('bbb')).toEqual({ running: false, description: 'container exited (exit code 137)', exitCode: 137, sandbox: {} });
+    expect(m.get('ccc')).toEqual({ running: false, description: 'container created', exitCode: null, sandbox: {} });
+  });
+
+  it('keeps what a container says of itself: name, labels, creation time, image', () => {
+    const json = JSON.stringify([
+      {
+        Id: '1',
+        Names: ['benchtop-aaa'],
+        State: 'exited',
+        ExitCode: 0,
+        Created: 1700000000,
+        Image: 'localhost/benchtop-test:latest',
+        Labels: { 'benchtop.workspace': 'aaa', 'benchtop.name': 'dev', 'benchtop.backend': 'gvisor', 'benchtop.home': '/data/bt' },
+      },
+    ]);
+    expect(parsePs(json).get('aaa')).toEqual({
+      running: false,
+      description: 'container exited (exit code 0)',
+      exitCode: 0,
+      sandbox: { container: 'benchtop-aaa', name: 'dev', backend: 'gvisor', home: '/data/bt', createdAt: '2023-11-14T22:13:20.000Z', image: 'localhost/benchtop-test:latest' },
+    });
   });
 
   it('empty output (blank or []) is an empty map', () => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -402,5 +402,129 @@ describe('WorkspaceService: remove', () => {
     expect(podman.removed).toEqual([ws.id]);
     expect(svc.registry.find('dev')).toBeNull();
     expect(readFileSync(svc.secrets.location, 'utf8')).not.toContain('gone-after-remove');
+  });
+});
+
+describe('WorkspaceService: broken workspaces', () => {
+  const recordOf = (svc: WorkspaceService, id: string) => join(svc.registry.dir(id), 'workspace.json');
+
+  it('a truncated, an empty, an invalid and a missing record each show as broken, with the reason and what was salvaged', async () => {
+    const svc = service();
+    const cut = await svc.create({ name: 'cut', backend: 'bwrap' }, 'test');
+    const empty = await svc.create({ name: 'empty', backend: 'bwrap' }, 'test');
+    const bad = await svc.create({ name: 'bad', backend: 'host', allowHost: true }, 'test');
+    const gone = await svc.create({ name: 'gone', backend: 'bwrap' }, 'test');
+    const fine = await svc.create({ name: 'fine', backend: 'bwrap' }, 'test');
+    const text = readFileSync(recordOf(svc, cut.id), 'utf8');
+    writeFileSync(recordOf(svc, cut.id), text.slice(0, 200));
+    writeFileSync(recordOf(svc, empty.id), '');
+    const rec = JSON.parse(readFileSync(recordOf(svc, bad.id), 'utf8'));
+    rec.workspace.limits = 'lots';
+    writeFileSync(recordOf(svc, bad.id), JSON.stringify(rec));
+    rmSync(recordOf(svc, gone.id));
+    const list = await svc.list();
+    const by = (id: string) => list.find((w) => w.id === id);
+    expect(list).toHaveLength(5);
+    expect(by(fine.id)).toMatchObject({ state: 'running', name: 'fine' });
+    expect(by(cut.id)).toMatchObject({ state: 'broken', name: 'cut', backend: 'bwrap' });
+    expect(by(cut.id)?.reason).toMatch(/workspace\.json is truncated or not JSON/);
+    expect(by(empty.id)).toMatchObject({ state: 'broken', name: empty.id });
+    expect(by(empty.id)?.reason).toMatch(/workspace\.json is empty$/);
+    // An invalid record keeps its valid fields (the name, the host backend and its "no isolation").
+    expect(by(bad.id)).toMatchObject({ state: 'broken', name: 'bad', backend: 'host', isolation: 'none' });
+    expect(by(bad.id)?.reason).toMatch(/workspace\.json is invalid \(limits: /);
+    expect(by(gone.id)).toMatchObject({ state: 'broken', name: gone.id });
+    expect(by(gone.id)?.reason).toMatch(/workspace\.json is missing$/);
+    // status finds it by the salvaged name; start refuses and says how to remove it.
+    expect(await svc.get('cut')).toMatchObject({ id: cut.id, state: 'broken' });
+    const err = await failure(svc.start('cut', 'test'));
+    expect(err.code).toBe('CONFLICT');
+    expect(err.message).toContain(`benchtop rm ${cut.id}`);
+  });
+
+  it('rm removes a broken workspace: its sandbox, folder, locks and secrets', async () => {
+    const svc = service();
+    const ws = await svc.create({ name: 'dev', backend: 'podman', secrets: { TOKEN: 'broken-secret-1' } }, 'test');
+    writeFileSync(recordOf(svc, ws.id), '{"layoutVersion": 1, "workspace": {"id": "x');
+    expect(existsSync(join(home, 'locks', ws.id))).toBe(true);
+    expect((await svc.list())[0]).toMatchObject({ id: ws.id, name: ws.id, state: 'broken', backend: 'podman' });
+    expect(await svc.remove(ws.id, 'test')).toEqual({ id: ws.id, name: ws.id });
+    expect(podman.removed).toEqual([ws.id]);
+    expect(existsSync(svc.registry.dir(ws.id))).toBe(false);
+    expect(readdirSync(join(home, 'locks'))).toEqual([]);
+    expect(readFileSync(svc.secrets.location, 'utf8')).not.toContain('broken-secret-1');
+    expect(await svc.list()).toEqual([]);
+    expect((await failure(svc.remove(ws.id, 'test'))).code).toBe('NOT_FOUND');
+  });
+
+  it("a container of this data folder whose folder is gone is broken; another folder's is not ours", async () => {
+    const svc = service();
+    podman.sandboxes.set('0123456789ab', { running: true, description: 'running', sandbox: { home, container: 'benchtop-0123456789ab', name: 'ghost', backend: 'gvisor' } });
+    podman.sandboxes.set('ba9876543210', { running: true, description: 'running', sandbox: { home: '/elsewhere', container: 'benchtop-ba9876543210', name: 'theirs' } });
+    podman.sandboxes.set('aaaaaaaaaaaa', { running: true, description: 'running' }); // No home label (an older container): not claimed.
+    const list = await svc.list();
+    expect(list.map((w) => w.id)).toEqual(['0123456789ab']);
+    expect(list[0]).toMatchObject({ name: 'ghost', backend: 'gvisor', state: 'broken', runtime: { containerName: 'benchtop-0123456789ab' } });
+    expect(list[0]?.reason).toMatch(/its folder .*0123456789ab is gone, but its container benchtop-0123456789ab is still there \(running\)/);
+    await svc.remove('ghost', 'test');
+    expect(podman.removed).toEqual(['0123456789ab']);
+    expect(existsSync(svc.registry.dir('0123456789ab'))).toBe(false);
+    expect((await svc.list()).map((w) => w.id)).toEqual([]);
+  });
+
+  it('rm of a workspace removes its lock file; a lock file alone is no workspace, and rm tidies it', async () => {
+    const svc = service();
+    const ws = await svc.create({ name: 'dev', backend: 'bwrap' }, 'test');
+    expect(existsSync(join(home, 'locks', ws.id))).toBe(true);
+    await svc.remove('dev', 'test');
+    expect(readdirSync(join(home, 'locks'))).toEqual([]);
+    writeFileSync(join(home, 'locks', 'feedfacecafe'), '');
+    expect(await svc.list()).toEqual([]);
+    expect((await failure(svc.remove('feedfacecafe', 'test'))).code).toBe('NOT_FOUND');
+    expect(readdirSync(join(home, 'locks'))).toEqual([]);
+  });
+
+  it('no write brings back the folder of a removed workspace: not the journal, not the record', async () => {
+    const svc = service();
+    const ws = await svc.create({ name: 'dev', backend: 'bwrap' }, 'test');
+    const journal = svc.journal(ws);
+    await svc.remove('dev', 'test');
+    const entry = svc.journal(ws).list()[0];
+    expect(entry).toBeUndefined();
+    const late = { workspaceId: ws.id, source: 'lifecycle' as const, command: 'late', argv: null, cwd: null, client: 'test', startedAt: ws.createdAt, durationMs: 0, exitCode: null, timedOut: false, event: 'late', detail: null };
+    expect((await failure(journal.append(late))).code).toBe('NOT_FOUND');
+    expect((await failure(journal.complete(1, { exitCode: 0 }))).code).toBe('NOT_FOUND');
+    expect(() => svc.registry.write(ws)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
+    expect(existsSync(svc.registry.dir(ws.id))).toBe(false);
+    expect(readdirSync(join(home, 'workspaces'))).toEqual([]);
+  });
+});
+
+describe('WorkspaceService: a TTL the sandbox enforces itself', () => {
+  it('a container whose main process ran out (exit 0) just before the expiry is expired, not died', async () => {
+    const svc = service();
+    const ws = await svc.create({ name: 'short', backend: 'podman', ttlSec: 60 }, 'test');
+    clock += 59_500; // Its `sleep 60` started a moment before the record's start.
+    podman.sandboxes.set(ws.id, { running: false, description: 'container exited (exit code 0)', exitCode: 0 });
+    const after = await svc.get('short');
+    expect(after).toMatchObject({ state: 'expired', reason: 'TTL of 60 s elapsed', expiresAt: null });
+    expect(svc.journal(ws).list().map((e) => e.event)).toEqual(['created', 'started', 'expired']);
+  });
+
+  it('one killed before its expiry (exit 137) died, with the reason', async () => {
+    const svc = service();
+    const ws = await svc.create({ name: 'short', backend: 'podman', ttlSec: 60 }, 'test');
+    clock += 10_000;
+    podman.sandboxes.set(ws.id, { running: false, description: 'container exited (exit code 137)', exitCode: 137 });
+    expect(await svc.get('short')).toMatchObject({ state: 'stopped', reason: 'container exited (exit code 137) outside Benchtop' });
+  });
+
+  it('an exited container found after the expiry is expired', async () => {
+    const svc = service();
+    const ws = await svc.create({ name: 'short', backend: 'gvisor', ttlSec: 60 }, 'test');
+    clock += 70_000;
+    gvisor.sandboxes.set(ws.id, { running: false, description: 'container exited (exit code 0)', exitCode: 0 });
+    expect(await svc.get('short')).toMatchObject({ state: 'expired', reason: 'TTL of 60 s elapsed' });
+    expect(gvisor.removed).toEqual([ws.id]);
   });
 });

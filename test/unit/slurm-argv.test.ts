@@ -12,6 +12,9 @@ import {
   FAILED_MARKER,
   READY_MARKER,
   SLURM_TIME_RE,
+  allocationTime,
+  formatSlurmMinutes,
+  slurmTimeSeconds,
   SQUEUE_FORMAT,
   STOPPED_MARKER,
   buildAllocationScript,
@@ -446,5 +449,49 @@ describe('scancel and time limits', () => {
 
   it('SLURM_TIME_RE rejects the rest', () => {
     for (const t of ['abc', '1:2:3:4', '-1', '', '10:0', '1-', '00:10:00 ', '1;reboot', '00:10:00\n']) expect(SLURM_TIME_RE.test(t)).toBe(false);
+  });
+});
+
+describe('the allocation time under a TTL', () => {
+  it('slurmTimeSeconds reads every form sbatch reads', () => {
+    const cases: [string, number][] = [
+      ['30', 30 * 60],
+      ['10:00', 10 * 60],
+      ['1:30', 90],
+      ['8:00:00', 8 * 3600],
+      ['00:10:00', 600],
+      ['1-00:00:00', 86400],
+      ['2-12', 2 * 86400 + 12 * 3600],
+      ['1-02:03', 86400 + 2 * 3600 + 3 * 60],
+      ['1-02:03:04', 86400 + 2 * 3600 + 3 * 60 + 4],
+      ['0', 0],
+    ];
+    for (const [t, s] of cases) expect(slurmTimeSeconds(t), t).toBe(s);
+    for (const t of ['abc', '', '1:2:3:4', '-1']) expect(slurmTimeSeconds(t), t).toBeNull();
+  });
+
+  it('formatSlurmMinutes: HH:MM:SS, D-HH:MM:SS from a day on', () => {
+    expect(formatSlurmMinutes(1)).toBe('00:01:00');
+    expect(formatSlurmMinutes(61)).toBe('01:01:00');
+    expect(formatSlurmMinutes(1440)).toBe('1-00:00:00');
+    expect(formatSlurmMinutes(30 * 1440)).toBe('30-00:00:00');
+  });
+
+  it('the TTL rounded up to whole minutes, unless the user asked for less', () => {
+    expect(allocationTime(undefined, 60)).toEqual({ time: '00:01:00', byTtl: true });
+    expect(allocationTime(undefined, 61)).toEqual({ time: '00:02:00', byTtl: true });
+    expect(allocationTime(undefined, 3600)).toEqual({ time: '01:00:00', byTtl: true });
+    expect(allocationTime(undefined, 30 * 24 * 3600)).toEqual({ time: '30-00:00:00', byTtl: true });
+    // A longer --time is cut to the TTL; a shorter (or equal) one is kept as given.
+    expect(allocationTime('01:00:00', 120)).toEqual({ time: '00:02:00', byTtl: true });
+    expect(allocationTime('00:05:00', 3600)).toEqual({ time: '00:05:00', byTtl: false });
+    expect(allocationTime('2', 120)).toEqual({ time: '2', byTtl: false });
+    // 0 is "no limit" to SLURM: the TTL applies.
+    expect(allocationTime('0', 300)).toEqual({ time: '00:05:00', byTtl: true });
+    // No TTL: the user's time as given, or none.
+    expect(allocationTime('00:10:00', null)).toEqual({ time: '00:10:00', byTtl: false });
+    expect(allocationTime(undefined, undefined)).toEqual({ time: undefined, byTtl: false });
+    // Every result is a time sbatch accepts.
+    for (const ttl of [60, 61, 119, 3599, 86399, 86400, 86401]) expect(SLURM_TIME_RE.test(allocationTime(undefined, ttl).time!), String(ttl)).toBe(true);
   });
 });

@@ -13,6 +13,8 @@ export interface DriverContext {
   host: HostInfo;
   /** The workspace's own folder on the host (record, journal, home, files). */
   workspaceDir(ws: Workspace): string;
+  /** The data folder: labelled on sandboxes that can carry labels, so one whose record is lost is still ours. */
+  home?: string;
 }
 
 /** What the backend says about one of its sandboxes, from its single list call. */
@@ -21,6 +23,11 @@ export interface SandboxStatus {
   /** Backend's own words (e.g. "exited (137)"), used as the reason when it died. */
   description: string;
   exitCode?: number | null;
+  /**
+   * What the sandbox says of itself (podman: container name and labels), so
+   * a workspace whose record is lost can still be shown and removed.
+   */
+  sandbox?: { container?: string; name?: string; backend?: string; home?: string; createdAt?: string; image?: string };
 }
 
 export interface DriverExecRequest {

@@ -45,7 +45,7 @@ export class Journal {
   /** Appends several entries under one lock, with consecutive seqs; the files are exactly what one append each would write. */
   async appendMany(items: readonly NewEntryWithOutput[]): Promise<JournalEntry[]> {
     if (!items.length) return [];
-    mkdirSync(this.dir, { recursive: true });
+    if (!existsSync(this.dir)) throw new BenchtopError('NOT_FOUND', `the workspace's folder ${this.dir} is gone (it was removed): nothing is written there`, { dir: this.dir });
     return withLock(paths.journal(this.dir), () => {
       const seqFile = paths.journalSeq(this.dir);
       const first = (existsSync(seqFile) ? Number(readFileSync(seqFile, 'utf8')) || 0 : 0) + 1;

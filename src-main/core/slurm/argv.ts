@@ -116,5 +116,43 @@ export function buildScancelArgv(jobId: string): string[] {
 
 export const SLURM_TIME_RE = /^(\d+-)?\d{1,2}(:\d{2}){0,2}$/;
 
+/**
+ * A SLURM time limit in seconds: M, M:S, H:M:S, D-H, D-H:M or D-H:M:S (as
+ * sbatch reads them); null when it is not one.
+ */
+export function slurmTimeSeconds(time: string): number | null {
+  const m = /^(?:(\d+)-)?(\d+)(?::(\d+))?(?::(\d+))?$/.exec(time);
+  if (!m) return null;
+  const [, d, a, b, c] = m;
+  const n = (v: string | undefined) => (v === undefined ? 0 : Number(v));
+  if (d !== undefined) return ((n(d) * 24 + n(a)) * 60 + n(b)) * 60 + n(c);
+  if (c !== undefined) return (n(a) * 60 + n(b)) * 60 + n(c);
+  if (b !== undefined) return n(a) * 60 + n(b);
+  return n(a) * 60;
+}
+
+/** Whole minutes as a SLURM time, D-HH:MM:SS past a day, else HH:MM:SS. */
+export function formatSlurmMinutes(minutes: number): string {
+  const d = Math.floor(minutes / 1440);
+  const h = Math.floor((minutes % 1440) / 60);
+  const m = minutes % 60;
+  const hms = `${String(h).padStart(2, '0')}:${String(m).padStart(2, '0')}:00`;
+  return d > 0 ? `${d}-${hms}` : hms;
+}
+
+/**
+ * The allocation's --time for a workspace with a TTL: the TTL rounded up to
+ * whole minutes (SLURM's own granularity), or the user's --time when that is
+ * shorter. `byTtl` says the TTL is what ends the job (its TIMEOUT is then the
+ * TTL running out). Without a TTL the user's time is kept as given.
+ */
+export function allocationTime(time: string | undefined, ttlSec: number | null | undefined): { time: string | undefined; byTtl: boolean } {
+  if (!ttlSec) return { time, byTtl: false };
+  const ttlMinutes = Math.max(1, Math.ceil(ttlSec / 60));
+  const asked = time === undefined ? null : slurmTimeSeconds(time);
+  if (asked !== null && asked > 0 && asked <= ttlMinutes * 60) return { time, byTtl: false };
+  return { time: formatSlurmMinutes(ttlMinutes), byTtl: true };
+}
+
 /** Job states after which the allocation is gone (COMPLETING: it is being torn down). */
 export const ENDED_STATES = new Set(['COMPLETING', 'CANCELLED', 'COMPLETED', 'FAILED', 'TIMEOUT', 'NODE_FAIL', 'PREEMPTED', 'BOOT_FAIL', 'DEADLINE', 'OUT_OF_MEMORY', 'REVOKED', 'SPECIAL_EXIT']);

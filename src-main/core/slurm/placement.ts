@@ -13,6 +13,7 @@ import type { Driver } from '../drivers/types';
 import { which } from '../drivers/which';
 import type { Runner } from '../runner/runner';
 import {
+  allocationTime,
   buildAllocationScript,
   buildScancelArgv,
   buildSbatchArgv,
@@ -63,7 +64,10 @@ export class SlurmPlacement {
     const script = join(dir, 'allocation.sh');
     writeFileSync(script, buildAllocationScript({ workspaceId: ws.id, name: ws.name, plan: driver.allocationPlan?.(ws) ?? {} }));
     chmodSync(script, 0o755);
-    const { kind: _kind, ...req } = ws.placement;
+    const { kind: _kind, ...asked } = ws.placement;
+    // The TTL holds without Benchtop: the allocation ends no later than it (rounded up to a minute).
+    const { time } = allocationTime(asked.time, ws.ttlSec);
+    const req = { ...asked, ...(time !== undefined ? { time } : {}) };
     const r = await this.runner.run(buildSbatchArgv(req, { jobName: `benchtop-${ws.name}`, output: join(dir, 'job-%j.out'), chdir: dir, script }), { timeoutMs: 60000 });
     if (r.exitCode !== 0) throw backendFailed('slurm: sbatch refused the allocation', r);
     const jobId = r.stdout.trim().split(';')[0] ?? '';
@@ -109,6 +113,21 @@ export class SlurmPlacement {
     if (!ws.slurm?.jobId) return;
     const r = await this.runner.run(buildScancelArgv(ws.slurm.jobId), { timeoutMs: 30000 });
     if (r.exitCode !== 0 && !/invalid job id|already completing|completed/i.test(r.stderr)) throw backendFailed('slurm: scancel failed', r);
+  }
+
+  /**
+   * Cancels the job of a workspace whose record is damaged, only when squeue
+   * still shows it as Benchtop's (job name benchtop-NAME): an id read from a
+   * damaged record may by now belong to someone else's job.
+   */
+  async cancelIfOurs(ws: Workspace): Promise<void> {
+    const jobId = ws.slurm?.jobId;
+    if (!jobId || !this.available().ok) return;
+    const r = await this.runner.run(buildSqueueArgv(), { timeoutMs: 30000 });
+    if (r.exitCode !== 0) throw backendFailed('slurm: squeue failed', r);
+    const job = parseSqueue(r.stdout).get(jobId);
+    if (!job || ENDED_STATES.has(job.state) || job.name !== `benchtop-${ws.name}`) return;
+    await this.cancel(ws);
   }
 
   /** Waits until the job is gone from the queue or has ended (a cancelled job passes through COMPLETING). */

@@ -25,6 +25,7 @@ export function defaultDataHome(env: NodeJS.ProcessEnv = process.env): string {
 export const paths = {
   layoutFile: (home: string) => join(home, 'layout.json'),
   registryLock: (home: string) => join(home, 'registry.lock'),
+  locksDir: (home: string) => join(home, 'locks'),
   workspaceLock: (home: string, id: string) => join(home, 'locks', id),
   workspacesDir: (home: string) => join(home, 'workspaces'),
   workspaceDir: (home: string, id: string) => join(home, 'workspaces', id),

@@ -4,7 +4,7 @@
  * reconciliation against the backends, and TTL reaping.
  */
 import { randomBytes } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
 import {
   BACKEND_IDS,
   BenchtopError,
@@ -30,7 +30,8 @@ import { createRedactor, splitSensitive, type Redactor } from '../secrets/redact
 import { createSecretStore, type SecretStore } from '../secrets/store';
 import { readJson } from '../store/atomic';
 import { paths } from '../store/layout';
-import { Registry } from '../store/registry';
+import { Registry, type DamagedRecord } from '../store/registry';
+import { allocationTime } from '../slurm/argv';
 import { SlurmPlacement, type AllocationStatus } from '../slurm/placement';
 import { hasRunning, reapOrphans } from '../watchdog/running';
 import { Executor, type ExecIO } from './exec';
@@ -39,6 +40,15 @@ import { resolveHostPath, resolveProject, validateHostLimits } from './validate'
 export interface ServiceEvents {
   workspaceChanged(ws: Workspace, removed: boolean): void;
   journalAppended(workspaceId: string, entry: JournalEntry): void;
+}
+
+/** A workspace without a valid record (state broken), and what is known of its sandbox. */
+interface Broken {
+  ws: Workspace;
+  /** podman listed a container of it. */
+  container: boolean;
+  /** Its backend was read from the record or the container, not guessed. */
+  backendKnown: boolean;
 }
 
 export interface ServiceOptions {
@@ -53,6 +63,14 @@ export interface ServiceOptions {
 }
 
 const ACTIVE = new Set(['starting', 'running', 'stopping']);
+/**
+ * A SLURM allocation that ends this close to its workspace's expiry ended by
+ * the TTL: SLURM counts whole minutes from the job's start (before the
+ * sandbox was ready), and the allocation notices within seconds a sandbox
+ * whose own TTL ran out.
+ */
+const TTL_END_GRACE_MS = 30 * 1000;
+const ISOLATION_OF: Record<BackendId, Workspace['isolation']> = { podman: 'container', gvisor: 'gvisor', bwrap: 'namespaces', apptainer: 'container', host: 'none' };
 /** A record left in "starting" longer than this by a process that died is failed by reconciliation. */
 const START_GRACE_MS = 5 * 60 * 1000;
 const LIMIT_FIELDS: Record<LimitName, 'cpus' | 'memoryMiB' | 'pids'> = { cpus: 'cpus', memory: 'memoryMiB', pids: 'pids' };
@@ -79,6 +97,7 @@ export class WorkspaceService {
       runner: options.runner ?? createExecaRunner(),
       host: this.host,
       workspaceDir: (ws) => this.registry.dir(ws.id),
+      home: options.home,
     };
     this.drivers = {
       podman: options.drivers?.podman ?? createPodmanDriver(ctx, { id: 'podman' }),
@@ -161,7 +180,13 @@ export class WorkspaceService {
       event,
       detail,
     };
-    await this.appendJournal(ws, entry);
+    try {
+      await this.appendJournal(ws, entry);
+    } catch (err) {
+      // Removed meanwhile (by another process): its journal went with it, and is not brought back.
+      if (err instanceof BenchtopError && err.code === 'NOT_FOUND' && !existsSync(this.registry.dir(ws.id))) return;
+      throw err;
+    }
   }
 
   /** Read-modify-write of one record under its lock; `mutate` returns null for "no change". */
@@ -360,7 +385,8 @@ export class WorkspaceService {
   }
 
   async remove(ref: string, client: string): Promise<{ id: string; name: string }> {
-    const ws = this.registry.get(ref);
+    const ws = this.registry.find(ref);
+    if (!ws) return this.removeBroken(ref, client);
     try {
       if (ws.placement.kind === 'slurm') await this.slurm.cancel(ws);
       else await this.drivers[ws.backend].remove(ws);
@@ -370,21 +396,152 @@ export class WorkspaceService {
     }
     await this.registry.withRegistryLock(async () => {
       await this.registry.withWorkspaceLock(ws.id, () => this.registry.remove(ws.id));
+      this.registry.removeLocks(ws.id);
       await this.secrets.delete(ws.id);
     });
     this.emitChanged({ ...ws, state: 'stopped', reason: `removed by ${client}` }, true);
     return { id: ws.id, name: ws.name };
   }
 
+  /**
+   * Removes a broken workspace (see {@link broken}): its sandbox, as far as
+   * anything says which (the container found by its label, the backend and
+   * SLURM job salvaged from the record, else every backend that keys its
+   * sandboxes by the workspace id), then its folder, locks and secrets.
+   */
+  private async removeBroken(ref: string, client: string): Promise<{ id: string; name: string }> {
+    const all = this.brokenNow(await this.podmanStatuses());
+    const named = all.filter((b) => b.ws.name === ref);
+    const hit = all.find((b) => b.ws.id === ref) ?? named[0];
+    if (!hit) {
+      this.registry.removeLocks(); // Locks of workspaces already gone are not workspaces: just tidy them.
+      throw new BenchtopError('NOT_FOUND', `no workspace named "${ref}"`, { workspace: ref });
+    }
+    if (named.length > 1 && hit.ws.id !== ref) {
+      throw new BenchtopError('CONFLICT', `${named.length} broken workspaces are named "${ref}" (${named.map((b) => b.ws.id).join(', ')}): remove them by id`, { workspace: ref });
+    }
+    const { ws } = hit;
+    const known = hit.backendKnown ? [ws.backend] : (['bwrap', 'host', 'apptainer'] as const);
+    const drivers = new Set<Driver>(known.filter((b) => b !== 'podman' && b !== 'gvisor').map((b) => this.drivers[b]));
+    // Any podman container of this workspace goes through the podman driver (podman knows its runtime).
+    if (hit.container || ws.backend === 'podman' || ws.backend === 'gvisor') drivers.add(this.drivers.podman);
+    for (const d of drivers) {
+      try {
+        await d.remove(ws);
+      } catch (err) {
+        // An uninstalled backend holds nothing; a container that would not go keeps the folder, for another try.
+        if (!(err instanceof BenchtopError && err.code === 'BACKEND_UNAVAILABLE')) throw err;
+      }
+    }
+    if (ws.slurm?.jobId) await this.slurm.cancelIfOurs(ws).catch(() => undefined);
+    await this.registry.withRegistryLock(async () => {
+      await this.registry.withWorkspaceLock(ws.id, () => {
+        if (this.registry.read(ws.id)) throw new BenchtopError('CONFLICT', `workspace "${ref}" has a valid record again: not removed`, { workspace: ref });
+        this.registry.remove(ws.id);
+      });
+      this.registry.removeLocks(ws.id);
+      await this.secrets.delete(ws.id);
+    });
+    this.registry.removeLocks();
+    this.emitChanged({ ...ws, reason: `removed by ${client}` }, true);
+    return { id: ws.id, name: ws.name };
+  }
+
+  /** What the podman driver lists (one call); empty when podman is missing or cannot list right now. */
+  private async podmanStatuses(): Promise<Map<string, SandboxStatus>> {
+    try {
+      return await this.drivers.podman.list([]);
+    } catch {
+      return new Map();
+    }
+  }
+
+  /**
+   * Workspaces Benchtop finds something of but no valid record: a folder whose
+   * workspace.json is missing, truncated or invalid, and a podman container of
+   * this data folder (its `benchtop.home` label) whose folder is gone. A lock
+   * file alone is not a workspace. Read without the registry lock; see
+   * {@link broken} for the confirmed list.
+   */
+  private brokenNow(containers: Map<string, SandboxStatus>, damaged = this.registry.damaged()): Broken[] {
+    const out: Broken[] = [];
+    for (const d of damaged) {
+      const s = containers.get(d.id);
+      const reason = s ? `${d.reason}; its ${containerOf(s)} is ${s.running ? 'running' : 'stopped'}` : d.reason;
+      out.push(this.brokenWorkspace(d.id, reason, d.salvage, d.changedAt, s));
+    }
+    for (const [id, s] of containers) {
+      if (s.sandbox?.home !== this.options.home || this.registry.inspect(id).kind !== 'none') continue;
+      out.push(this.brokenWorkspace(id, `its folder ${this.registry.dir(id)} is gone, but its ${containerOf(s)} is still there (${s.description})`, {}, null, s));
+    }
+    return out;
+  }
+
+  /** The broken workspaces, confirmed under the registry lock (create and remove hold it while a folder has no record). */
+  private async broken(containers: Map<string, SandboxStatus>, damaged?: DamagedRecord[]): Promise<Workspace[]> {
+    const seen = this.brokenNow(containers, damaged);
+    if (seen.length === 0) return [];
+    return this.registry.withRegistryLock(async () => {
+      // A container seen before a removal finished may be gone now: ask again only when one counted.
+      const again = seen.some((b) => b.container && this.registry.inspect(b.ws.id).kind === 'none') ? await this.podmanStatuses() : containers;
+      return this.brokenNow(again).map((b) => b.ws);
+    });
+  }
+
+  private brokenWorkspace(id: string, reason: string, salvage: Partial<Workspace>, changedAt: string | null, s: SandboxStatus | undefined): Broken {
+    const labelled = s?.sandbox?.backend === 'gvisor' ? 'gvisor' : s ? 'podman' : undefined;
+    const backend: BackendId = salvage.backend ?? labelled ?? 'bwrap';
+    const at = salvage.createdAt ?? s?.sandbox?.createdAt ?? changedAt ?? this.nowIso();
+    const ws: Workspace = {
+      image: s?.sandbox?.image ?? null,
+      imageKind: 'image',
+      project: '',
+      limits: { execTimeoutSec: LIMIT_RANGES.execTimeoutSec.default },
+      unenforcedLimits: [],
+      network: 'none',
+      env: {},
+      secretKeys: [],
+      ttlSec: null,
+      expiresAt: null,
+      updatedAt: at,
+      startedAt: null,
+      stoppedAt: null,
+      placement: { kind: 'local' },
+      slurm: null,
+      mounts: [],
+      devRepos: [],
+      gpu: false,
+      apptainer: {},
+      ...salvage,
+      runtime: { ...salvage.runtime, ...(s?.sandbox?.container ? { containerName: s.sandbox.container } : {}) },
+      id,
+      name: salvage.name ?? s?.sandbox?.name ?? id,
+      backend,
+      isolation: salvage.isolation ?? ISOLATION_OF[backend],
+      state: 'broken',
+      reason,
+      createdAt: at,
+    };
+    return { ws, container: s !== undefined, backendKnown: salvage.backend !== undefined || s !== undefined };
+  }
+
   async get(ref: string): Promise<Workspace> {
-    const ws = this.registry.get(ref);
+    const ws = this.registry.find(ref);
+    if (!ws) {
+      const broken = (await this.broken(await this.podmanStatuses())).filter((b) => b.id === ref || b.name === ref);
+      if (broken[0]) return broken.find((b) => b.id === ref) ?? broken[0];
+      return this.registry.get(ref); // Throws NOT_FOUND.
+    }
     await this.refresh([ws]);
     return this.registry.get(ws.id);
   }
 
+  /** Every workspace, reconciled, and the broken ones (state `broken`, with the reason). */
   async list(): Promise<Workspace[]> {
-    await this.refresh();
-    return this.registry.list();
+    const containers = await this.reconcile(undefined, true);
+    const { records, damaged } = this.registry.scan();
+    const broken = await this.broken(containers, damaged);
+    return [...records, ...broken].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
   }
 
   /**
@@ -392,6 +549,15 @@ export class WorkspaceService {
    * backend family) and reaps expired workspaces. The backend is the truth.
    */
   async refresh(only?: Workspace[]): Promise<void> {
+    await this.reconcile(only, false);
+  }
+
+  /**
+   * refresh(); returns what podman listed (every Benchtop container, for
+   * broken workspaces). With `everyContainer` podman is listed even when no
+   * record is a podman one.
+   */
+  private async reconcile(only: Workspace[] | undefined, everyContainer: boolean): Promise<Map<string, SandboxStatus>> {
     // Commands whose owner died and no watchdog ended: end them and complete their entries.
     if (hasRunning(this.options.home)) await reapOrphans(this.options.home, this.runner, this.now).catch(() => 0);
     const all = only ?? this.registry.list();
@@ -405,11 +571,15 @@ export class WorkspaceService {
       group.list.push(ws);
       byKey.set(d.listKey, group);
     }
+    if (everyContainer && !byKey.has(this.drivers.podman.listKey)) byKey.set(this.drivers.podman.listKey, { driver: this.drivers.podman, list: [] });
     const statuses = new Map<string, SandboxStatus>();
+    let containers = new Map<string, SandboxStatus>();
     await Promise.all(
       [...byKey.values()].map(async ({ driver, list }) => {
         try {
-          for (const [id, s] of await driver.list(list)) statuses.set(id, s);
+          const listed = await driver.list(list);
+          if (driver.listKey === this.drivers.podman.listKey) containers = listed;
+          for (const [id, s] of listed) statuses.set(id, s);
         } catch {
           // A backend that cannot list right now changes nothing this round.
           for (const ws of list) statuses.set(ws.id, { running: ACTIVE.has(ws.state), description: 'unknown' });
@@ -417,15 +587,19 @@ export class WorkspaceService {
       }),
     );
     for (const ws of records) await this.reconcileOne(ws, statuses.get(ws.id));
+    return containers;
   }
 
   private async reconcileOne(ws: Workspace, status: SandboxStatus | undefined): Promise<void> {
     const now = this.now();
-    if (ws.expiresAt && ACTIVE.has(ws.state) && Date.parse(ws.expiresAt) <= now) {
+    const persistent = ws.backend === 'podman' || ws.backend === 'gvisor';
+    // A container's main process ends with 0 only when its TTL ran out (`sleep TTL`; stop and kill give 143/137):
+    // it may do so a moment before the record's expiry, and then it expired, it did not die.
+    const ranOut = persistent && ws.state === 'running' && status !== undefined && !status.running && status.exitCode === 0;
+    if (ws.expiresAt && ACTIVE.has(ws.state) && (Date.parse(ws.expiresAt) <= now || ranOut)) {
       await this.expire(ws);
       return;
     }
-    const persistent = ws.backend === 'podman' || ws.backend === 'gvisor';
     let event: string | null = null;
     let detail: string | null = null;
     const next = await this.update(
@@ -464,6 +638,17 @@ export class WorkspaceService {
     const detail = `TTL of ${ws.ttlSec} s elapsed`;
     const next = await this.update(ws.id, (w) => (ACTIVE.has(w.state) ? { ...w, state: 'expired', reason: detail, stoppedAt: this.nowIso(), expiresAt: null } : null));
     if (next) await this.lifecycle(next, 'expired', 'reaper', detail);
+  }
+
+  /**
+   * Whether a SLURM allocation that ended was ended by the workspace's TTL:
+   * its --time was the TTL and it timed out, or it ended (a sandbox that ran
+   * out of time stops the allocation within seconds) close to the expiry.
+   */
+  private endedByTtl(w: Workspace, status: AllocationStatus): boolean {
+    if (!w.ttlSec || !w.expiresAt || w.placement.kind !== 'slurm') return false;
+    if (status.job?.state === 'TIMEOUT' && allocationTime(w.placement.time, w.ttlSec).byTtl) return true;
+    return Date.parse(w.expiresAt) - this.now() <= TTL_END_GRACE_MS;
   }
 
   /** Submits the allocation and waits (up to BENCHTOP_SLURM_WAIT seconds, default 600) for the ready marker. */
@@ -530,6 +715,11 @@ export class WorkspaceService {
         }
         if (SlurmPlacement.ended(status)) {
           if (w.state === 'stopping') return same ? null : { ...w, slurm: job };
+          if (this.endedByTtl(w, status)) {
+            event = 'expired';
+            detail = `TTL of ${w.ttlSec} s elapsed`;
+            return { ...w, state: 'expired', reason: detail, stoppedAt: this.nowIso(), expiresAt: null, slurm: job };
+          }
           event = 'died';
           detail = status.job ? `SLURM job ${jobId} ended: ${status.job.state}${status.job.reason ? ` (${status.job.reason})` : ''}` : `SLURM job ${jobId} is gone (cancelled or ended outside Benchtop)`;
           if (!status.ready && status.tail) detail += ` — ${status.tail}`;
@@ -583,4 +773,8 @@ export class WorkspaceService {
   execCancel(execId: string): void {
     this.executor.cancel(execId);
   }
+}
+
+function containerOf(s: SandboxStatus): string {
+  return s.sandbox?.container ? `container ${s.sandbox.container}` : 'container';
 }

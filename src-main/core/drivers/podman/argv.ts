@@ -6,6 +6,10 @@ import type { NetworkMode } from '../../../../src-preload/contract';
 
 export const WORKSPACE_LABEL = 'benchtop.workspace';
 export const NAME_LABEL = 'benchtop.name';
+/** Which backend made the container (podman or gvisor): says it when the record is lost. */
+export const BACKEND_LABEL = 'benchtop.backend';
+/** The data folder whose workspace it is: a container whose record is gone is claimed by that folder only. */
+export const HOME_LABEL = 'benchtop.home';
 export const CONTAINER_PROJECT_DIR = '/workspace';
 /** Env var that marks every process of one exec, so a timeout can find them inside. */
 export const EXEC_MARKER = 'BENCHTOP_EXEC';
@@ -70,12 +74,24 @@ export interface PodmanRunSpec {
   rootless: boolean;
   ulimits: Ulimits;
   runtime: PodmanRuntime;
+  /** Labelled on the container (the driver always gives them). */
+  backend?: 'podman' | 'gvisor';
+  home?: string;
+  /**
+   * The workspace's TTL: the container's main process lives that long and
+   * then ends, with exit code 0, taking the container with it, whether or not
+   * any Benchtop process runs. `podman start` runs it again from the start,
+   * as a start sets a new expiry.
+   */
+  ttlSec?: number | null;
 }
 
 export function buildRunArgv(spec: PodmanRunSpec): string[] {
   const argv = [...podmanGlobalArgs(spec.runtime), 'run', '--detach'];
   argv.push('--name', spec.containerName);
   argv.push('--label', `${WORKSPACE_LABEL}=${spec.workspaceId}`, '--label', `${NAME_LABEL}=${spec.name}`);
+  if (spec.backend) argv.push('--label', `${BACKEND_LABEL}=${spec.backend}`);
+  if (spec.home) argv.push('--label', `${HOME_LABEL}=${spec.home}`);
   argv.push('--hostname', spec.name);
   // A real init makes `podman stop` immediate (sleep as PID 1 ignores SIGTERM).
   argv.push('--init');
@@ -95,7 +111,7 @@ export function buildRunArgv(spec: PodmanRunSpec): string[] {
   // `:O` mounts the rootfs as an overlay, so the directory itself is never written.
   if (spec.imageKind === 'rootfs') argv.push('--rootfs', `${spec.image}:O`);
   else argv.push(spec.image);
-  argv.push('sleep', 'infinity');
+  argv.push('sleep', spec.ttlSec ? String(spec.ttlSec) : 'infinity');
   return argv;
 }
 
@@ -189,11 +205,22 @@ export interface PsEntry {
   ExitCode?: number;
   Exited?: boolean;
   Labels?: Record<string, string> | null;
+  /** Unix seconds. */
+  Created?: number;
+  Image?: string;
+}
+
+export interface PsStatus {
+  running: boolean;
+  description: string;
+  exitCode: number | null;
+  /** What the container says of itself (its name and labels), for a workspace whose record is lost. */
+  sandbox: { container?: string; name?: string; backend?: string; home?: string; createdAt?: string; image?: string };
 }
 
 /** Parses `podman ps --format json` into status by workspace id. */
-export function parsePs(json: string): Map<string, { running: boolean; description: string; exitCode: number | null }> {
-  const out = new Map<string, { running: boolean; description: string; exitCode: number | null }>();
+export function parsePs(json: string): Map<string, PsStatus> {
+  const out = new Map<string, PsStatus>();
   const trimmed = json.trim();
   if (!trimmed) return out;
   const entries = JSON.parse(trimmed) as PsEntry[];
@@ -204,7 +231,15 @@ export function parsePs(json: string): Map<string, { running: boolean; descripti
     const running = state === 'running';
     const exitCode = running ? null : (e.ExitCode ?? null);
     const description = running ? 'running' : `container ${state}${exitCode !== null ? ` (exit code ${exitCode})` : ''}`;
-    out.set(id, { running, description, exitCode });
+    const labels = e.Labels ?? {};
+    const sandbox: PsStatus['sandbox'] = {};
+    if (e.Names?.[0]) sandbox.container = e.Names[0];
+    if (labels[NAME_LABEL]) sandbox.name = labels[NAME_LABEL];
+    if (labels[BACKEND_LABEL]) sandbox.backend = labels[BACKEND_LABEL];
+    if (labels[HOME_LABEL]) sandbox.home = labels[HOME_LABEL];
+    if (typeof e.Created === 'number' && e.Created > 0) sandbox.createdAt = new Date(e.Created * 1000).toISOString();
+    if (e.Image) sandbox.image = e.Image;
+    out.set(id, { running, description, exitCode, sandbox });
   }
   return out;
 }
