@@ -63,7 +63,10 @@ class FakeDriver implements Driver {
     this.removed.push(ws.id);
     this.sandboxes.delete(ws.id);
   }
+  listCalls = 0;
   async list(): Promise<Map<string, SandboxStatus>> {
+    this.listCalls++;
+    await new Promise((r) => setTimeout(r, 5));
     return new Map(this.sandboxes);
   }
   execLaunch(_ws: Workspace, req: DriverExecRequest): ExecLaunch {
@@ -390,6 +393,22 @@ describe('WorkspaceService: exec', () => {
     expect(entry?.status).toBe('not-run');
     expect(entry?.exitCode).toBeNull();
     expect(entry?.reason).toContain('could not start');
+  });
+});
+
+describe('WorkspaceService: list', () => {
+  it('a burst of list calls shares backend listings instead of one each, and each sees a listing made after it was asked', async () => {
+    const svc = service();
+    await svc.create({ name: 'dev', backend: 'podman' }, 'test');
+    podman.listCalls = 0;
+    const first = svc.list();
+    const rest = Array.from({ length: 50 }, () => svc.list());
+    // A change made while the first listing runs is seen by the calls made after it.
+    podman.sandboxes.set([...podman.sandboxes.keys()][0] as string, { running: false, description: 'container exited (exit code 137)', exitCode: 137 });
+    await first;
+    const after = await Promise.all(rest);
+    expect(podman.listCalls).toBeLessThanOrEqual(2);
+    for (const list of after) expect(list[0]?.state).toBe('stopped');
   });
 });
 

@@ -536,8 +536,17 @@ export class WorkspaceService {
     return this.registry.get(ws.id);
   }
 
-  /** Every workspace, reconciled, and the broken ones (state `broken`, with the reason). */
-  async list(): Promise<Workspace[]> {
+  /**
+   * Every workspace, reconciled, and the broken ones (state `broken`, with the reason).
+   * Calls that arrive while one runs share ONE next run (a burst of clients costs two backend listings, not one each).
+   */
+  list(): Promise<Workspace[]> {
+    return this.listing.call();
+  }
+
+  private readonly listing = coalesced(() => this.listNow());
+
+  private async listNow(): Promise<Workspace[]> {
     const containers = await this.reconcile(undefined, true);
     const { records, damaged } = this.registry.scan();
     const broken = await this.broken(containers, damaged);
@@ -777,4 +786,28 @@ export class WorkspaceService {
 
 function containerOf(s: SandboxStatus): string {
   return s.sandbox?.container ? `container ${s.sandbox.container}` : 'container';
+}
+
+/**
+ * Runs `fn` at most once at a time: a call made while it runs waits for the
+ * run after it, which every such call shares, so each sees a run that started
+ * after it was made.
+ */
+function coalesced<T>(fn: () => Promise<T>): { call(): Promise<T> } {
+  let running: Promise<T> | null = null;
+  let next: Promise<T> | null = null;
+  const call = (): Promise<T> => {
+    if (!running) {
+      running = fn().finally(() => (running = null));
+      return running;
+    }
+    next ??= running
+      .catch(() => undefined)
+      .then(() => {
+        next = null;
+        return call();
+      });
+    return next;
+  };
+  return { call };
 }
