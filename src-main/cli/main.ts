@@ -194,7 +194,8 @@ async function main(argv: string[]): Promise<number> {
         gpu: values.gpu,
         apptainer: Object.keys(apptainer).length ? apptainer : undefined,
       };
-      const clean = Object.fromEntries(Object.entries(input).filter(([, v]) => v !== undefined)) as unknown as CreateWorkspaceInput;
+      // The CLI creates a missing project folder (its parent must exist) and says so below.
+      const clean = Object.fromEntries(Object.entries({ ...input, createProject: values.project !== undefined ? true : undefined }).filter(([, v]) => v !== undefined)) as unknown as CreateWorkspaceInput;
       // A missing project folder is made only when its parent exists (resolveProjectFolder);
       // say so, on stderr, whether or not the rest of the create succeeds.
       const missingProject = values.project !== undefined && !existsSync(resolve(values.project)) ? resolve(values.project) : undefined;

@@ -178,6 +178,11 @@ export const createWorkspaceInputSchema = z
     backend: backendIdSchema,
     image: z.string().min(1).max(4096).optional(),
     project: z.string().min(1).max(4096).optional(),
+    /**
+     * Create the project folder when it is missing (only its last folder: the parent must exist).
+     * Without it a missing folder is INVALID_INPUT with `details.missing` (the path), so a UI can ask first.
+     */
+    createProject: z.boolean().optional(),
     cpus: z.number().min(LIMIT_RANGES.cpus.min, 'must be at least 0.1').optional(),
     memoryMiB: z.number().int().min(LIMIT_RANGES.memoryMiB.min, 'must be at least 64 MiB').optional(),
     pids: z

@@ -74,6 +74,26 @@ describeWith('chromium', 'the UI in a real browser', () => {
     await page.getByRole('button', { name: 'Cancel' }).click();
   });
 
+  it('asks before creating a project folder that does not exist', async () => {
+    const missing = join(project, 'not-yet');
+    await page.getByTestId('new-workspace').click();
+    await page.getByTestId('backend-bwrap').click();
+    await page.getByTestId('ws-name').fill('e2e-newfolder');
+    await page.getByTestId('ws-project').fill(missing);
+    await page.getByTestId('create-submit').click();
+    await page.getByTestId('confirm-project').waitFor();
+    expect(await page.getByTestId('confirm-project').textContent()).toContain(missing);
+    // Nothing is made before the user says so.
+    expect(existsSync(missing)).toBe(false);
+    await screenshot(page, '15-create-asks-for-folder');
+    await page.getByTestId('create-project-folder').click();
+    await page.getByTestId('workspace-title').filter({ hasText: 'e2e-newfolder' }).waitFor();
+    expect(existsSync(missing)).toBe(true);
+    await page.goto(`${serve.url}#/`);
+    await page.locator('[data-name="e2e-newfolder"]').getByTestId('delete-workspace').click();
+    await page.getByText('No workspaces yet.').waitFor();
+  });
+
   it('creates a bwrap workspace, opens a terminal and echoes', async () => {
     await createWorkspace(page, { name: 'e2e-bwrap', backend: 'bwrap', project });
     await page.getByTestId('tab-terminals').click();

@@ -58,6 +58,14 @@ describe('resolveProject', () => {
     expect(resolveProjectFolder(`${project}/`, home)).toEqual({ path: project, created: false });
   });
 
+  it('without create, a missing folder is an error naming it (so a UI can ask), and nothing is made', () => {
+    const project = join(root, 'p');
+    const err = thrown(() => resolveProjectFolder(project, home, { create: false }));
+    expect(err.code).toBe('INVALID_INPUT');
+    expect(err.details).toMatchObject({ field: 'project', missing: project });
+    expect(existsSync(project)).toBe(false);
+  });
+
   it('canonicalises through a symlinked parent', () => {
     mkdirSync(join(root, 'real'));
     symlinkSync(join(root, 'real'), join(root, 'link'));

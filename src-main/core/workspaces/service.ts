@@ -254,7 +254,7 @@ export class WorkspaceService {
     const image = await driver.resolveImage(input.image);
     const id = randomBytes(6).toString('hex');
     const dir = this.registry.dir(id);
-    const project = input.project ? resolveProject(input.project, this.options.home) : paths.files(dir);
+    const project = input.project ? resolveProject(input.project, this.options.home, { create: input.createProject === true }) : paths.files(dir);
     const { plain: env, secret: envSecrets } = splitSensitive(input.env ?? {});
     const secretValues = { ...envSecrets, ...(input.secrets ?? {}) };
     const at = this.nowIso();

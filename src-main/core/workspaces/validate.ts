@@ -34,7 +34,7 @@ export interface ResolvedProject {
  * records and secrets to the sandbox. Nothing is created when the answer is
  * an error.
  */
-export function resolveProjectFolder(project: string, dataHome: string): ResolvedProject {
+export function resolveProjectFolder(project: string, dataHome: string, opts: { create?: boolean } = { create: true }): ResolvedProject {
   const abs = resolve(project);
   const home = existsSync(dataHome) ? realpathSync(dataHome) : resolve(dataHome);
   const checkPlace = (real: string) => {
@@ -57,6 +57,9 @@ export function resolveProjectFolder(project: string, dataHome: string): Resolve
   // The folder it will be, checked before anything is made.
   const real = join(realpathSync(parent), basename(abs));
   checkPlace(real);
+  if (!opts.create) {
+    throw new BenchtopError('INVALID_INPUT', `project: ${abs} does not exist (it can be created: its parent ${parent} exists)`, { field: 'project', missing: abs });
+  }
   try {
     mkdirSync(real);
   } catch (err) {
@@ -70,8 +73,8 @@ export function resolveProjectFolder(project: string, dataHome: string): Resolve
 }
 
 /** resolveProjectFolder's path alone (what the service asks for today). */
-export function resolveProject(project: string, dataHome: string): string {
-  return resolveProjectFolder(project, dataHome).path;
+export function resolveProject(project: string, dataHome: string, opts: { create?: boolean } = { create: true }): string {
+  return resolveProjectFolder(project, dataHome, opts).path;
 }
 
 /** An existing host path for a mount, canonicalised; never the data folder or anything around it. */

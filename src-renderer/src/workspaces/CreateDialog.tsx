@@ -48,13 +48,16 @@ export function CreateDialog({ client, backends, onClose, onCreated }: Props) {
   const [slurm, setSlurm] = useState({ partition: '', time: '01:00:00', cpus: '', memMiB: '', gres: '' });
   const [hostConfirmed, setHostConfirmed] = useState(false);
   const [error, setError] = useState<{ message: string; field?: string } | null>(null);
+  /** A project folder that does not exist yet: creating it is the user's call. */
+  const [missingProject, setMissingProject] = useState<string | null>(null);
   const [submitting, setSubmitting] = useState(false);
 
   const info = useMemo(() => backends?.find((b) => b.id === backend), [backends, backend]);
   const fieldClass = (f: string) => (error?.field === f ? 'field invalid' : 'field');
 
-  const submit = async (e: FormEvent) => {
+  const submit = async (e: FormEvent, createProject = false) => {
     e.preventDefault();
+    setMissingProject(null);
     const { env, bad } = parseEnv(envText);
     if (bad !== null) return setError({ message: `env: expected KEY=VALUE, got "${bad.split('=')[0]}"`, field: 'env' });
     if (backend === 'host' && !hostConfirmed) return setError({ message: 'allowHost: confirm that this workspace has no isolation', field: 'allowHost' });
@@ -64,6 +67,7 @@ export function CreateDialog({ client, backends, onClose, onCreated }: Props) {
       backend,
       ...(image.trim() ? { image: image.trim() } : {}),
       ...(project.trim() ? { project: project.trim() } : {}),
+      ...(createProject ? { createProject: true } : {}),
       ...(num(cpus) !== undefined ? { cpus: num(cpus) } : {}),
       ...(num(memory) !== undefined ? { memoryMiB: num(memory) } : {}),
       ...(num(pids) !== undefined ? { pids: num(pids) } : {}),
@@ -91,6 +95,7 @@ export function CreateDialog({ client, backends, onClose, onCreated }: Props) {
       onCreated(await client.call('workspaces.create', input));
     } catch (err) {
       const be = err as BenchtopError;
+      if (be.code === 'INVALID_INPUT' && typeof be.details?.missing === 'string') setMissingProject(be.details.missing);
       setError({ message: be.message, field: typeof be.details?.field === 'string' ? be.details.field.split('.')[0] : undefined });
     } finally {
       setSubmitting(false);
@@ -209,6 +214,14 @@ export function CreateDialog({ client, backends, onClose, onCreated }: Props) {
         {error && (
           <p className="error" role="alert" data-testid="create-error">
             {error.message}
+          </p>
+        )}
+        {missingProject && (
+          <p className="confirm-box" data-testid="confirm-project">
+            The folder <code>{missingProject}</code> does not exist.{' '}
+            <button type="button" className="primary" disabled={submitting} onClick={(e) => void submit(e, true)} data-testid="create-project-folder">
+              Create the folder and the workspace
+            </button>
           </p>
         )}
         <footer>
