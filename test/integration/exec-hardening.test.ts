@@ -160,6 +160,20 @@ function sharedExecTests(backend: 'bwrap' | 'podman', createArgs: () => string[]
     expect(Buffer.compare(Buffer.from(stored.stdout as Uint8Array), want)).toBe(0);
   });
 
+  it('a secret inside --cwd is redacted in the journal and in the error line; a short one next to its key', async () => {
+    const secret = 'cwd-s3cret-77';
+    const r = await cli(['exec', name, '--env', `API_TOKEN=${secret}`, '--cwd', `/tmp/${secret}`, '--', 'true'], opts());
+    expect(r.exitCode).toBe(125);
+    expect(r.stderr).not.toContain(secret);
+    expect(r.stderr).toContain('/tmp/<redacted>');
+    const e = await lastEntry(home, name);
+    expect(e.cwd).toBe('/tmp/<redacted>');
+    expect(JSON.stringify(e)).not.toContain(secret);
+    const short = await cli(['exec', name, '--env', 'DB_PASSWORD=ab', '--', 'env'], opts());
+    expect(short.stdout).toContain('DB_PASSWORD=<redacted>');
+    expect(short.stdout).not.toContain('DB_PASSWORD=ab');
+  });
+
   return { home: () => home, name };
 }
 

@@ -7,7 +7,7 @@
  */
 import { REDACTED } from './redact';
 
-/** Values shorter than this are not redacted in output: replacing "1" everywhere would wreck it. */
+/** Values shorter than this are redacted only next to their key: replacing "1" everywhere would wreck output. */
 const MIN_SECRET_BYTES = 3;
 const MARKER = Buffer.from(REDACTED);
 
@@ -17,12 +17,22 @@ export interface ByteRedactor {
   flush(): Buffer;
 }
 
-export function createByteRedactor(secretValues: Iterable<string>): ByteRedactor {
+/**
+ * `secrets`: the secret environment by key. Each value is replaced wherever it
+ * occurs; a value too short for that (`AB`) is still replaced where it is shown
+ * with its key, as `KEY=AB` (the output of `env`, say).
+ */
+export function createByteRedactor(secrets: Record<string, string>): ByteRedactor {
+  const found: { find: Buffer; replace: Buffer }[] = [];
+  for (const [key, value] of Object.entries(secrets)) {
+    const v = Buffer.from(value);
+    if (v.length >= MIN_SECRET_BYTES) found.push({ find: v, replace: MARKER });
+    else if (v.length > 0) found.push({ find: Buffer.from(`${key}=${value}`), replace: Buffer.from(`${key}=${REDACTED}`) });
+  }
   // Longest first, so a secret that contains another is replaced whole.
-  const needles = [...new Set(secretValues)]
-    .map((v) => Buffer.from(v))
-    .filter((b) => b.length >= MIN_SECRET_BYTES)
-    .sort((a, b) => b.length - a.length);
+  const seen = new Set<string>();
+  const rules = found.filter((r) => !seen.has(r.find.toString('latin1')) && seen.add(r.find.toString('latin1'))).sort((a, b) => b.find.length - a.find.length);
+  const needles = rules.map((r) => r.find);
   if (needles.length === 0) return { push: (c) => c, flush: () => Buffer.alloc(0) };
   let held: Buffer = Buffer.alloc(0);
 
@@ -32,17 +42,17 @@ export function createByteRedactor(secretValues: Iterable<string>): ByteRedactor
     let pos = 0;
     for (;;) {
       let at = -1;
-      let len = 0;
-      for (const n of needles) {
-        const i = buf.indexOf(n, pos);
-        if (i >= 0 && (at < 0 || i < at || (i === at && n.length > len))) {
+      let rule = rules[0] as (typeof rules)[number];
+      for (const r of rules) {
+        const i = buf.indexOf(r.find, pos);
+        if (i >= 0 && (at < 0 || i < at || (i === at && r.find.length > rule.find.length))) {
           at = i;
-          len = n.length;
+          rule = r;
         }
       }
       if (at < 0) break;
-      parts.push(buf.subarray(pos, at), MARKER);
-      pos = at + len;
+      parts.push(buf.subarray(pos, at), rule.replace);
+      pos = at + rule.find.length;
     }
     const rest = buf.subarray(pos);
     const keep = final ? 0 : heldLength(rest);

@@ -176,16 +176,15 @@ export class Executor {
     } catch (err) {
       const reason = redactor.text(err instanceof Error ? err.message : String(err));
       await finish({ status: 'not-run', reason });
-      throw err;
+      throw err instanceof BenchtopError ? new BenchtopError(err.code, reason, redactor.value(err.details)) : err;
     }
     const kill = driver.killSpec(ws, execId, prefix);
     const running = registerRunning(host.home, { execId, workspaceId: ws.id, seq, startedAt: begun.startedAt, kill });
     if (host.watchdog) ensureWatchdog(host.home);
 
-    const values = [...Object.values(secretEnv)];
     const streams = {
-      stdout: new StreamCopy(journal, seq, 'stdout', values, io),
-      stderr: new StreamCopy(journal, seq, 'stderr', values, io, launch.failurePrefix),
+      stdout: new StreamCopy(journal, seq, 'stdout', secretEnv, io),
+      stderr: new StreamCopy(journal, seq, 'stderr', secretEnv, io, launch.failurePrefix),
     };
     let timedOut = false;
     let cancelled = false;
@@ -259,7 +258,8 @@ export class Executor {
         throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${now.state}${now.reason ? ` (${now.reason})` : ''}: start it first`, { seq });
       }
       if (failure.notRun === false) await host.reconcile(ws);
-      throw new BenchtopError(failure.field ? 'INVALID_INPUT' : 'BACKEND_FAILED', failure.reason, { seq, ...(failure.field ? { field: failure.field } : {}) });
+      // The reason may hold a path the user typed: it is redacted like everything else shown.
+      throw new BenchtopError(failure.field ? 'INVALID_INPUT' : 'BACKEND_FAILED', redactor.text(failure.reason), { seq, ...(failure.field ? { field: failure.field } : {}) });
     }
     if (cancelled) throw new BenchtopError('CANCELLED', `the command was cancelled (journal entry ${seq})`, { seq });
     return {
@@ -300,11 +300,11 @@ class StreamCopy {
     journal: Journal,
     seq: number,
     private readonly stream: OutputStream,
-    secretValues: string[],
+    secrets: Record<string, string>,
     private readonly io: ExecIO,
     private readonly failurePrefix?: string,
   ) {
-    this.redact = createByteRedactor(secretValues);
+    this.redact = createByteRedactor(secrets);
     this.sink = journal.openOutput(seq, stream, OUTPUT_CAP);
     this.held = failurePrefix ? [] : null;
   }
