@@ -276,3 +276,55 @@ describe('exec hardening on the host backend', () => {
     expect(readdirSync(join(home, 'running'))).toEqual([]);
   });
 });
+
+/** kill -9 of the CLI while `sleep N` runs; `visible` says whether the sleep still runs in the sandbox. */
+async function killOwnerAndExpectCleanup(home: string, name: string, seconds: string, visible: () => Promise<boolean>): Promise<void> {
+  const child = spawnCli(['exec', name, '--', 'sleep', seconds], home);
+  await waitFor(`sleep ${seconds} running`, visible, 30_000);
+  child.kill('SIGKILL');
+  await child;
+  const killedAt = Date.now();
+  await waitFor(`sleep ${seconds} gone`, async () => !(await visible()), 10_000);
+  expect(Date.now() - killedAt).toBeLessThan(10_000);
+  const e = await waitFor('the entry interrupted', async () => {
+    const last = (await cliJson<JournalEntry[]>(['logs', name], { home })).find((x) => x.command === `sleep ${seconds}`);
+    return last?.status === 'interrupted' ? last : null;
+  });
+  expect(e.exitCode).toBeNull();
+}
+
+describeWith('gvisor', 'exec hardening on gVisor', () => {
+  let home: string;
+  beforeAll(async () => {
+    home = tempDir('home');
+    await cliJson<Workspace>(['create', 'gvk', '--backend', 'gvisor', '--image', FIXTURE_IMAGE], { home });
+  });
+  afterAll(async () => {
+    await cli(['rm', 'gvk'], { home });
+    cleanup(home);
+  });
+
+  it('kill -9 of `benchtop exec` ends the command inside the gVisor sandbox (not visible from the host)', async () => {
+    const id = (await cliJson<Workspace>(['status', 'gvk'], { home })).id;
+    const inside = async () => (await execa('podman', ['exec', `benchtop-${id}`, 'ps', '-o', 'args'], { reject: false })).stdout.split('\n').some((l) => l.trim() === 'sleep 35');
+    await killOwnerAndExpectCleanup(home, 'gvk', '35', inside);
+  });
+});
+
+describeWith('slurm', 'exec hardening in a SLURM allocation', () => {
+  let home: string;
+  beforeAll(async () => {
+    home = tempDir('home');
+    await cliJson<Workspace>(['create', 'slk', '--backend', 'bwrap', '--slurm', '--time', '00:05:00'], { home, timeoutMs: 300_000 });
+  }, 300_000);
+  afterAll(async () => {
+    await cli(['rm', 'slk'], { home });
+    cleanup(home);
+  });
+
+  it('kill -9 of `benchtop exec` ends the command on the node (through srun)', async () => {
+    // Single-node cluster: the node's processes are this machine's.
+    const onNode = async () => (await execa('pgrep', ['-f', '^sleep 36$'], { reject: false })).stdout.trim() !== '';
+    await killOwnerAndExpectCleanup(home, 'slk', '36', onNode);
+  });
+});
