@@ -1,7 +1,7 @@
 /** Terminals for real: PTYs into bwrap and podman workspaces over the browser host's WebSocket. */
 import { execa } from 'execa';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Workspace } from '../../src-preload/contract';
+import type { JournalEntry, Workspace } from '../../src-preload/contract';
 import { cli, cliJson, cleanup, tempDir } from '../helpers/cli';
 import { FIXTURE_IMAGE } from '../helpers/fixtures';
 import { describeWith } from '../helpers/runtime';
@@ -126,5 +126,32 @@ describeWith('podman', 'terminals into a podman workspace', () => {
     expect(ps.stdout).not.toMatch(/^sh -l|^-sh/m);
     view.dispose();
     ws.close();
+  });
+
+  it('when the host process is killed (-9), its shells die inside the container within 10 s and their entries say interrupted', async () => {
+    const { client, ws } = await serve.connect();
+    const t = await client.call('terminals.open', { workspace: 'pterm', cols: 80, rows: 24 });
+    const view = new TerminalViewer(client, t.id);
+    await view.type('sleep 301\r');
+    const wsInfo = await cliJson<Workspace>(['status', 'pterm'], { home });
+    const inside = async () => (await execa('podman', ['exec', wsInfo.runtime.containerName!, 'ps', '-o', 'args'])).stdout.includes('sleep 301');
+    for (let i = 0; i < 50 && !(await inside()); i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await inside()).toBe(true);
+    // A terminal's entry is written when it opens.
+    const open = (await cliJson<JournalEntry[]>(['logs', 'pterm'], { home })).find((e) => e.source === 'terminal' && e.status === 'running');
+    expect(open?.recording).toBe(`terminals/${t.id}.cast`);
+    view.dispose();
+    ws.close();
+    await serve.stop('SIGKILL');
+    const killedAt = Date.now();
+    while ((await inside()) && Date.now() - killedAt < 10_000) await new Promise((r) => setTimeout(r, 250));
+    expect(await inside()).toBe(false);
+    let entry: JournalEntry | undefined;
+    for (let i = 0; i < 40 && entry?.status !== 'interrupted'; i++) {
+      entry = (await cliJson<JournalEntry[]>(['logs', 'pterm'], { home })).find((e) => e.seq === open?.seq);
+      if (entry?.status !== 'interrupted') await new Promise((r) => setTimeout(r, 250));
+    }
+    expect(entry).toMatchObject({ status: 'interrupted', exitCode: null });
+    serve = await startServe(home);
   });
 });

@@ -97,9 +97,9 @@ export class Journal {
    * output files that {@link openOutput} fills while it runs, so a command whose
    * process is killed still leaves its entry and its output so far.
    */
-  async begin(entry: NewEntry): Promise<JournalEntry> {
+  async begin(entry: NewEntry, opts: { output: boolean } = { output: true }): Promise<JournalEntry> {
     const empty: StoredOutput = { text: '', totalBytes: 0, truncated: false };
-    return this.append({ ...entry, status: 'running', reason: null }, { stdout: empty, stderr: empty });
+    return this.append({ ...entry, status: 'running', reason: null }, opts.output ? { stdout: empty, stderr: empty } : undefined);
   }
 
   /** Appends to a running entry's stored output, keeping the first `cap` bytes and counting the rest. */

@@ -54,6 +54,8 @@ interface Session {
   lastDataMs: number;
   finished: Promise<void>;
   client: string;
+  /** Its journal entry, written when it started. */
+  seq: number;
 }
 
 export class TerminalService {
@@ -132,10 +134,38 @@ export class TerminalService {
     const base = this.workspaces.driver(ws.backend).shellCommand(ws, { sessionId: id, secretEnv });
     // SLURM placement: the shell runs inside the allocation, through `srun --pty --overlap`.
     const source: TerminalSource = ws.placement.kind === 'slurm' && base.kind === 'argv' ? { ...base, prefix: this.workspaces.slurm.prefix(ws, true) } : base;
-    const pty = await startPty(source, opts.cols, opts.rows);
     const count = [...this.sessions.values()].filter((s) => s.ws.id === ws.id).length;
     const title = opts.title ?? `shell ${count + 1}`;
     const startedMs = Date.now();
+    // Journaled when it starts, so a session whose host dies is still there (completed as interrupted by the watchdog).
+    const kill = this.workspaces.driver(ws.backend).killSpec(ws, id, ws.placement.kind === 'slurm' ? this.workspaces.slurm.prefix(ws) : undefined);
+    const entry = await this.workspaces.beginRunning(
+      ws,
+      {
+        workspaceId: ws.id,
+        source: 'terminal',
+        command: title,
+        argv: null,
+        cwd: this.workspaces.driver(ws.backend).defaultCwd(ws),
+        client: opts.client,
+        startedAt: new Date(startedMs).toISOString(),
+        durationMs: 0,
+        exitCode: null,
+        timedOut: false,
+        event: null,
+        detail: null,
+        recording: `terminals/${id}.cast`,
+      },
+      id,
+      kill,
+    );
+    let pty: PtyProcess;
+    try {
+      pty = await startPty(source, opts.cols, opts.rows);
+    } catch (err) {
+      await this.workspaces.endRunning(ws, entry.seq, id, { status: 'not-run', reason: err instanceof Error ? err.message : String(err) }).catch(() => undefined);
+      throw err;
+    }
     const info: TerminalInfo = {
       id,
       workspaceId: ws.id,
@@ -166,6 +196,7 @@ export class TerminalService {
       lastDataMs: startedMs,
       finished: new Promise<void>((r) => (finish = r)),
       client: opts.client,
+      seq: entry.seq,
     };
     this.sessions.set(id, session);
     pty.onData((chunk) => {
@@ -190,21 +221,7 @@ export class TerminalService {
     await s.recorder.close();
     await s.source.cleanup?.().catch(() => undefined);
     await this.workspaces
-      .appendJournal(s.ws, {
-        workspaceId: s.ws.id,
-        source: 'terminal',
-        command: s.info.title,
-        argv: null,
-        cwd: this.workspaces.driver(s.ws.backend).defaultCwd(s.ws),
-        client: s.client,
-        startedAt: s.startedAt,
-        durationMs: Date.now() - s.startedMs,
-        exitCode,
-        timedOut: false,
-        event: null,
-        detail: null,
-        recording: `terminals/${s.info.id}.cast`,
-      })
+      .endRunning(s.ws, s.seq, s.info.id, { durationMs: Date.now() - s.startedMs, exitCode, status: 'completed' })
       .catch(() => undefined); // The workspace may have been removed meanwhile.
     this.emitChanged(s);
   }

@@ -141,7 +141,7 @@ async function completeInterrupted(home: string, rec: RunningExec, now: () => nu
     reason: `the process that ran it (pid ${rec.ownerPid}) ended before the command did; the command was killed`,
     durationMs: Math.max(0, now() - Date.parse(rec.startedAt)),
     // What was produced after the owner died was never read: only the stored part is known.
-    stdout: { bytes: out, storedBytes: out, truncated: false },
-    stderr: { bytes: err, storedBytes: err, truncated: false },
+    ...(entry.stdout ? { stdout: { bytes: out, storedBytes: out, truncated: false } } : {}),
+    ...(entry.stderr ? { stderr: { bytes: err, storedBytes: err, truncated: false } } : {}),
   });
 }

@@ -33,7 +33,9 @@ import { paths } from '../store/layout';
 import { Registry, type DamagedRecord } from '../store/registry';
 import { allocationTime } from '../slurm/argv';
 import { SlurmPlacement, type AllocationStatus } from '../slurm/placement';
-import { hasRunning, reapOrphans } from '../watchdog/running';
+import { ensureWatchdog } from '../watchdog/ensure';
+import type { KillSpec } from '../watchdog/kill';
+import { hasRunning, reapOrphans, registerRunning, unregisterRunning } from '../watchdog/running';
 import { Executor, type ExecIO } from './exec';
 import { resolveHostPath, resolveProject, validateHostLimits } from './validate';
 
@@ -142,11 +144,36 @@ export class WorkspaceService {
     return cfg?.maxActiveWorkspaces ?? 16;
   }
 
-  /** Appends to a workspace's journal and tells listeners (used by terminals). Every field is redacted. */
+  /** Appends to a workspace's journal and tells listeners. Every field is redacted. */
   async appendJournal(ws: Workspace, entry: NewEntry): Promise<JournalEntry> {
     const full = await this.journal(ws).append(this.redactor().value(entry));
     for (const l of this.listeners) l.journalAppended?.(ws.id, full);
     return full;
+  }
+
+  /**
+   * Writes the entry of something that starts now (a terminal session) and
+   * registers it with the watchdog, which ends it (`kill`) and completes the
+   * entry as interrupted if this process dies first. Pair with {@link endRunning}.
+   */
+  async beginRunning(ws: Workspace, entry: NewEntry, runningId: string, kill: KillSpec): Promise<JournalEntry> {
+    // A terminal's output is its recording: no stdout/stderr files.
+    const begun = await this.journal(ws).begin(this.redactor().value(entry), { output: false });
+    for (const l of this.listeners) l.journalAppended?.(ws.id, begun);
+    registerRunning(this.options.home, { execId: runningId, workspaceId: ws.id, seq: begun.seq, startedAt: begun.startedAt, kill });
+    if (this.options.watchdog ?? true) ensureWatchdog(this.options.home);
+    return begun;
+  }
+
+  /** Completes an entry begun with {@link beginRunning}. */
+  async endRunning(ws: Workspace, seq: number, runningId: string, patch: Partial<JournalEntry>): Promise<JournalEntry> {
+    try {
+      const done = await this.journal(ws).complete(seq, this.redactor().value(patch));
+      for (const l of this.listeners) l.journalAppended?.(ws.id, done);
+      return done;
+    } finally {
+      unregisterRunning(this.options.home, runningId);
+    }
   }
 
   redactor(extra: Iterable<string> = []): Redactor {
