@@ -14,8 +14,9 @@ export interface ServeProcess {
   stop(signal?: NodeJS.Signals): Promise<void>;
 }
 
-export async function startServe(home: string): Promise<ServeProcess> {
-  const child = execa('node', [CLI, 'serve', '--port', '0'], { env: { BENCHTOP_HOME: home }, reject: false, buffer: false });
+/** Starts `benchtop serve --port 0 ARGS…` and waits for the URL it prints. */
+export async function startServe(home: string, args: string[] = []): Promise<ServeProcess> {
+  const child = execa('node', [CLI, 'serve', '--port', '0', ...args], { env: { BENCHTOP_HOME: home }, reject: false, buffer: false });
   const url = await new Promise<string>((resolve, reject) => {
     let out = '';
     const timer = setTimeout(() => reject(new Error(`serve printed no URL: ${out}`)), 30_000);
@@ -28,6 +29,7 @@ export async function startServe(home: string): Promise<ServeProcess> {
       }
     });
     child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
+    void child.then(() => reject(new Error(`serve exited: ${out}`)));
   });
   const u = new URL(url);
   const token = u.searchParams.get('token') ?? '';

@@ -5,7 +5,7 @@
  * running and a fresh, authorised connection still answers `workspaces.list`.
  * Also the Origin/Host rules that stop DNS rebinding. Bounded in count and time.
  */
-import { execa, type ResultPromise } from 'execa';
+import { execa } from 'execa';
 import { randomBytes } from 'node:crypto';
 import { connect as netConnect } from 'node:net';
 import WebSocket from 'ws';
@@ -15,38 +15,16 @@ import { createClient } from '../../src-preload/client';
 import { createWebSocketTransport, type WebSocketLike } from '../../src-preload/transports/websocket';
 import { cleanup, tempDir } from '../helpers/cli';
 import { CLI } from '../helpers/fixtures';
+import { startServe as startServeProcess, type ServeProcess } from '../helpers/serve';
 
-interface Serve {
-  port: number;
-  token: string;
-  child: ResultPromise;
-}
+type Serve = ServeProcess;
 
-/** Starts `benchtop serve --port 0 ARGS…` and waits for the URL it prints. */
-async function startServe(home: string, args: string[] = []): Promise<Serve> {
-  const child = execa('node', [CLI, 'serve', '--port', '0', ...args], { env: { BENCHTOP_HOME: home }, reject: false, buffer: false });
-  let out = '';
-  child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
-  const url = await new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`serve printed no URL: ${out}`)), 30_000);
-    child.stdout?.on('data', (d: Buffer) => {
-      out += d.toString();
-      const m = /(http:\/\/\S+)\n/.exec(out);
-      if (m) {
-        clearTimeout(timer);
-        resolve(m[1] as string);
-      }
-    });
-    void child.then(() => reject(new Error(`serve exited: ${out}`)));
-  });
-  const u = new URL(url);
-  return { port: Number(u.port), token: u.searchParams.get('token') ?? '', child };
+function startServe(home: string, args: string[] = []): Promise<Serve> {
+  return startServeProcess(home, args);
 }
 
 async function stopServe(s: Serve | undefined): Promise<void> {
-  if (!s) return;
-  s.child.kill('SIGTERM');
-  await s.child;
+  await s?.stop();
 }
 
 function running(s: Serve): boolean {
