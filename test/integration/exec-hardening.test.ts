@@ -213,6 +213,16 @@ describeWith('podman', 'exec hardening on podman', () => {
     expect(e.reason).toMatch(/ended before the command did/);
   });
 
+  it('what a command that ended normally put in the background keeps running (a server, say)', async () => {
+    const id = await containerId();
+    const r = await cli(['exec', w.name, '-c', 'nohup sleep 38 >/dev/null 2>&1 & echo started'], { home: w.home() });
+    expect(r).toMatchObject({ exitCode: 0, stdout: 'started\n' });
+    // Longer than the watchdog's round: it leaves commands that ended alone.
+    await sleep(3000);
+    expect(await sleepsInside(id, 'sleep 38')).toBe(1);
+    await execa('podman', ['exec', `benchtop-${id}`, 'pkill', '-f', 'sleep 38'], { reject: false });
+  });
+
   it('at its pids limit, exec is one line naming the limit, exit 125, not run', async () => {
     const hog = spawnCli(['exec', w.name, '-c', 'for i in $(seq 1 80); do sleep 60 & done; wait'], w.home());
     const id = await containerId();

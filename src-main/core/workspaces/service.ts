@@ -30,12 +30,13 @@ import { createRedactor, splitSensitive, type Redactor } from '../secrets/redact
 import { createSecretStore, type SecretStore } from '../secrets/store';
 import { readJson } from '../store/atomic';
 import { paths } from '../store/layout';
-import { Registry, type DamagedRecord } from '../store/registry';
+import { Registry } from '../store/registry';
 import { allocationTime } from '../slurm/argv';
 import { SlurmPlacement, type AllocationStatus } from '../slurm/placement';
 import { ensureWatchdog } from '../watchdog/ensure';
 import type { KillSpec } from '../watchdog/kill';
 import { hasRunning, reapOrphans, registerRunning, unregisterRunning } from '../watchdog/running';
+import { BrokenRecords } from './broken';
 import { Executor, type ExecIO } from './exec';
 import { resolveHostPath, resolveProject, validateHostLimits } from './validate';
 
@@ -44,14 +45,6 @@ export interface ServiceEvents {
   journalAppended(workspaceId: string, entry: JournalEntry): void;
 }
 
-/** A workspace without a valid record (state broken), and what is known of its sandbox. */
-interface Broken {
-  ws: Workspace;
-  /** podman listed a container of it. */
-  container: boolean;
-  /** Its backend was read from the record or the container, not guessed. */
-  backendKnown: boolean;
-}
 
 export interface ServiceOptions {
   home: string;
@@ -72,7 +65,6 @@ const ACTIVE = new Set(['starting', 'running', 'stopping']);
  * whose own TTL ran out.
  */
 const TTL_END_GRACE_MS = 30 * 1000;
-const ISOLATION_OF: Record<BackendId, Workspace['isolation']> = { podman: 'container', gvisor: 'gvisor', bwrap: 'namespaces', apptainer: 'container', host: 'none' };
 /** A record left in "starting" longer than this by a process that died is failed by reconciliation. */
 const START_GRACE_MS = 5 * 60 * 1000;
 const LIMIT_FIELDS: Record<LimitName, 'cpus' | 'memoryMiB' | 'pids'> = { cpus: 'cpus', memory: 'memoryMiB', pids: 'pids' };
@@ -88,6 +80,7 @@ export class WorkspaceService {
   private readonly maxActiveOverride: number | undefined;
   private readonly runner: Runner;
   private readonly executor: Executor;
+  private readonly brokenRecords: BrokenRecords;
 
   constructor(readonly options: ServiceOptions) {
     this.registry = new Registry(options.home);
@@ -110,6 +103,15 @@ export class WorkspaceService {
     };
     this.slurm = new SlurmPlacement(ctx.runner, (ws) => this.registry.dir(ws.id));
     this.runner = ctx.runner;
+    this.brokenRecords = new BrokenRecords({
+      home: options.home,
+      registry: this.registry,
+      drivers: this.drivers,
+      slurm: this.slurm,
+      secrets: this.secrets,
+      now: () => this.now(),
+      emitChanged: (ws, removed) => this.emitChanged(ws, removed),
+    });
     this.executor = new Executor({
       home: options.home,
       runner: ctx.runner,
@@ -413,7 +415,7 @@ export class WorkspaceService {
 
   async remove(ref: string, client: string): Promise<{ id: string; name: string }> {
     const ws = this.registry.find(ref);
-    if (!ws) return this.removeBroken(ref, client);
+    if (!ws) return this.brokenRecords.remove(ref, client);
     try {
       if (ws.placement.kind === 'slurm') await this.slurm.cancel(ws);
       else await this.drivers[ws.backend].remove(ws);
@@ -430,132 +432,10 @@ export class WorkspaceService {
     return { id: ws.id, name: ws.name };
   }
 
-  /**
-   * Removes a broken workspace (see {@link broken}): its sandbox, as far as
-   * anything says which (the container found by its label, the backend and
-   * SLURM job salvaged from the record, else every backend that keys its
-   * sandboxes by the workspace id), then its folder, locks and secrets.
-   */
-  private async removeBroken(ref: string, client: string): Promise<{ id: string; name: string }> {
-    const all = this.brokenNow(await this.podmanStatuses());
-    const named = all.filter((b) => b.ws.name === ref);
-    const hit = all.find((b) => b.ws.id === ref) ?? named[0];
-    if (!hit) {
-      this.registry.removeLocks(); // Locks of workspaces already gone are not workspaces: just tidy them.
-      throw new BenchtopError('NOT_FOUND', `no workspace named "${ref}"`, { workspace: ref });
-    }
-    if (named.length > 1 && hit.ws.id !== ref) {
-      throw new BenchtopError('CONFLICT', `${named.length} broken workspaces are named "${ref}" (${named.map((b) => b.ws.id).join(', ')}): remove them by id`, { workspace: ref });
-    }
-    const { ws } = hit;
-    const known = hit.backendKnown ? [ws.backend] : (['bwrap', 'host', 'apptainer'] as const);
-    const drivers = new Set<Driver>(known.filter((b) => b !== 'podman' && b !== 'gvisor').map((b) => this.drivers[b]));
-    // Any podman container of this workspace goes through the podman driver (podman knows its runtime).
-    if (hit.container || ws.backend === 'podman' || ws.backend === 'gvisor') drivers.add(this.drivers.podman);
-    for (const d of drivers) {
-      try {
-        await d.remove(ws);
-      } catch (err) {
-        // An uninstalled backend holds nothing; a container that would not go keeps the folder, for another try.
-        if (!(err instanceof BenchtopError && err.code === 'BACKEND_UNAVAILABLE')) throw err;
-      }
-    }
-    if (ws.slurm?.jobId) await this.slurm.cancelIfOurs(ws).catch(() => undefined);
-    await this.registry.withRegistryLock(async () => {
-      await this.registry.withWorkspaceLock(ws.id, () => {
-        if (this.registry.read(ws.id)) throw new BenchtopError('CONFLICT', `workspace "${ref}" has a valid record again: not removed`, { workspace: ref });
-        this.registry.remove(ws.id);
-      });
-      this.registry.removeLocks(ws.id);
-      await this.secrets.delete(ws.id);
-    });
-    this.registry.removeLocks();
-    this.emitChanged({ ...ws, reason: `removed by ${client}` }, true);
-    return { id: ws.id, name: ws.name };
-  }
-
-  /** What the podman driver lists (one call); empty when podman is missing or cannot list right now. */
-  private async podmanStatuses(): Promise<Map<string, SandboxStatus>> {
-    try {
-      return await this.drivers.podman.list([]);
-    } catch {
-      return new Map();
-    }
-  }
-
-  /**
-   * Workspaces Benchtop finds something of but no valid record: a folder whose
-   * workspace.json is missing, truncated or invalid, and a podman container of
-   * this data folder (its `benchtop.home` label) whose folder is gone. A lock
-   * file alone is not a workspace. Read without the registry lock; see
-   * {@link broken} for the confirmed list.
-   */
-  private brokenNow(containers: Map<string, SandboxStatus>, damaged = this.registry.damaged()): Broken[] {
-    const out: Broken[] = [];
-    for (const d of damaged) {
-      const s = containers.get(d.id);
-      const reason = s ? `${d.reason}; its ${containerOf(s)} is ${s.running ? 'running' : 'stopped'}` : d.reason;
-      out.push(this.brokenWorkspace(d.id, reason, d.salvage, d.changedAt, s));
-    }
-    for (const [id, s] of containers) {
-      if (s.sandbox?.home !== this.options.home || this.registry.inspect(id).kind !== 'none') continue;
-      out.push(this.brokenWorkspace(id, `its folder ${this.registry.dir(id)} is gone, but its ${containerOf(s)} is still there (${s.description})`, {}, null, s));
-    }
-    return out;
-  }
-
-  /** The broken workspaces, confirmed under the registry lock (create and remove hold it while a folder has no record). */
-  private async broken(containers: Map<string, SandboxStatus>, damaged?: DamagedRecord[]): Promise<Workspace[]> {
-    const seen = this.brokenNow(containers, damaged);
-    if (seen.length === 0) return [];
-    return this.registry.withRegistryLock(async () => {
-      // A container seen before a removal finished may be gone now: ask again only when one counted.
-      const again = seen.some((b) => b.container && this.registry.inspect(b.ws.id).kind === 'none') ? await this.podmanStatuses() : containers;
-      return this.brokenNow(again).map((b) => b.ws);
-    });
-  }
-
-  private brokenWorkspace(id: string, reason: string, salvage: Partial<Workspace>, changedAt: string | null, s: SandboxStatus | undefined): Broken {
-    const labelled = s?.sandbox?.backend === 'gvisor' ? 'gvisor' : s ? 'podman' : undefined;
-    const backend: BackendId = salvage.backend ?? labelled ?? 'bwrap';
-    const at = salvage.createdAt ?? s?.sandbox?.createdAt ?? changedAt ?? this.nowIso();
-    const ws: Workspace = {
-      image: s?.sandbox?.image ?? null,
-      imageKind: 'image',
-      project: '',
-      limits: { execTimeoutSec: LIMIT_RANGES.execTimeoutSec.default },
-      unenforcedLimits: [],
-      network: 'none',
-      env: {},
-      secretKeys: [],
-      ttlSec: null,
-      expiresAt: null,
-      updatedAt: at,
-      startedAt: null,
-      stoppedAt: null,
-      placement: { kind: 'local' },
-      slurm: null,
-      mounts: [],
-      devRepos: [],
-      gpu: false,
-      apptainer: {},
-      ...salvage,
-      runtime: { ...salvage.runtime, ...(s?.sandbox?.container ? { containerName: s.sandbox.container } : {}) },
-      id,
-      name: salvage.name ?? s?.sandbox?.name ?? id,
-      backend,
-      isolation: salvage.isolation ?? ISOLATION_OF[backend],
-      state: 'broken',
-      reason,
-      createdAt: at,
-    };
-    return { ws, container: s !== undefined, backendKnown: salvage.backend !== undefined || s !== undefined };
-  }
-
   async get(ref: string): Promise<Workspace> {
     const ws = this.registry.find(ref);
     if (!ws) {
-      const broken = (await this.broken(await this.podmanStatuses())).filter((b) => b.id === ref || b.name === ref);
+      const broken = (await this.brokenRecords.list(await this.brokenRecords.containers())).filter((b) => b.id === ref || b.name === ref);
       if (broken[0]) return broken.find((b) => b.id === ref) ?? broken[0];
       return this.registry.get(ref); // Throws NOT_FOUND.
     }
@@ -576,7 +456,7 @@ export class WorkspaceService {
   private async listNow(): Promise<Workspace[]> {
     const containers = await this.reconcile(undefined, true);
     const { records, damaged } = this.registry.scan();
-    const broken = await this.broken(containers, damaged);
+    const broken = await this.brokenRecords.list(containers, damaged);
     return [...records, ...broken].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
   }
 
@@ -811,9 +691,6 @@ export class WorkspaceService {
   }
 }
 
-function containerOf(s: SandboxStatus): string {
-  return s.sandbox?.container ? `container ${s.sandbox.container}` : 'container';
-}
 
 /**
  * Runs `fn` at most once at a time: a call made while it runs waits for the
