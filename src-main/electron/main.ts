@@ -6,6 +6,7 @@ import { app, BrowserWindow, Menu, session, shell } from 'electron';
 import { join } from 'node:path';
 import { defaultDataHome } from '../core/store/layout';
 import { TerminalService } from '../core/terminals/service';
+import { pollDataFolder } from '../core/workspaces/poll';
 import { WorkspaceService } from '../core/workspaces/service';
 import { createServiceRpc } from '../rpc/handlers';
 import { createIpcTransport } from './ipc';
@@ -56,9 +57,10 @@ void app.whenReady().then(() => {
     ]),
   );
   const service = new WorkspaceService({ home: defaultDataHome() });
-  // The backend is the truth: reconcile (and reap expired workspaces) in the background.
-  const timer = setInterval(() => void service.refresh().catch(() => undefined), 2000);
-  app.on('will-quit', () => clearInterval(timer));
+  // The backend is the truth: reconcile (and reap expired workspaces) in the background,
+  // and pass on what other processes change in the data folder.
+  const stopPolling = pollDataFolder(service, 2000);
+  app.on('will-quit', stopPolling);
   // Terminals belong to the app, not to a window: a reloaded or reopened window reattaches.
   const terminals = new TerminalService(service);
   app.on('will-quit', () => void terminals.closeAll());

@@ -17,6 +17,7 @@ import { WebSocketServer, type WebSocket } from 'ws';
 import { createWebSocketTransport } from '../../src-preload/transports/websocket';
 import { packageRoot } from '../core/host/package-root';
 import { TerminalService } from '../core/terminals/service';
+import { pollDataFolder } from '../core/workspaces/poll';
 import { WorkspaceService } from '../core/workspaces/service';
 import { createServiceRpc } from '../rpc/handlers';
 
@@ -259,15 +260,10 @@ export async function serve(options: ServeOptions): Promise<Served> {
   const shownHost = options.host.includes(':') ? `[${options.host}]` : options.host;
   const url = `http://${shownHost}:${port}/?token=${token}`;
 
-  // Reconcile on a timer so a container killed outside, an expired TTL or a
-  // CLI change in the same data folder reaches every client as an event.
-  let refreshing = false;
-  const timer = setInterval(() => {
-    if (refreshing) return;
-    refreshing = true;
-    service.refresh().catch(() => undefined).finally(() => (refreshing = false));
-  }, options.refreshMs ?? 2000);
-  await service.refresh().catch(() => undefined);
+  // What changes in the data folder (the CLI, another window) reaches every client as an event
+  // within a second; the backends are reconciled (a container killed outside, an expired TTL) every 2 s.
+  const stopPolling = pollDataFolder(service, options.refreshMs ?? 2000);
+  await service.poll().catch(() => undefined);
 
   if (!options.quiet) process.stdout.write(`${url}\n`);
   return {
@@ -275,7 +271,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
     token,
     port,
     async close() {
-      clearInterval(timer);
+      stopPolling();
       await terminals.closeAll();
       dispose();
       for (const c of wss.clients) c.terminate();

@@ -38,6 +38,7 @@ import type { KillSpec } from '../watchdog/kill';
 import { hasRunning, reapOrphans, registerRunning, unregisterRunning } from '../watchdog/running';
 import { BrokenRecords } from './broken';
 import { Executor, type ExecIO } from './exec';
+import { FolderTracker } from './watch';
 import { resolveHostPath, resolveProject, validateHostLimits } from './validate';
 
 export interface ServiceEvents {
@@ -121,9 +122,7 @@ export class WorkspaceService {
       secretsOf: (ws) => this.secrets.get(ws.id),
       redactor: (extra) => this.redactor(extra),
       prefix: (ws) => (ws.placement.kind === 'slurm' ? this.slurm.prefix(ws) : undefined),
-      announce: (ws, entry) => {
-        for (const l of this.listeners) l.journalAppended?.(ws.id, entry);
-      },
+      announce: (ws, entry) => this.emitAppended(ws.id, entry),
       reconcile: async (ws) => {
         await this.refresh([ws]);
         return this.registry.get(ws.id);
@@ -149,7 +148,7 @@ export class WorkspaceService {
   /** Appends to a workspace's journal and tells listeners. Every field is redacted. */
   async appendJournal(ws: Workspace, entry: NewEntry): Promise<JournalEntry> {
     const full = await this.journal(ws).append(this.redactor().value(entry));
-    for (const l of this.listeners) l.journalAppended?.(ws.id, full);
+    this.emitAppended(ws.id, full);
     return full;
   }
 
@@ -161,7 +160,7 @@ export class WorkspaceService {
   async beginRunning(ws: Workspace, entry: NewEntry, runningId: string, kill: KillSpec): Promise<JournalEntry> {
     // A terminal's output is its recording: no stdout/stderr files.
     const begun = await this.journal(ws).begin(this.redactor().value(entry), { output: false });
-    for (const l of this.listeners) l.journalAppended?.(ws.id, begun);
+    this.emitAppended(ws.id, begun);
     registerRunning(this.options.home, { execId: runningId, workspaceId: ws.id, seq: begun.seq, startedAt: begun.startedAt, kill });
     if (this.options.watchdog ?? true) ensureWatchdog(this.options.home);
     return begun;
@@ -171,7 +170,7 @@ export class WorkspaceService {
   async endRunning(ws: Workspace, seq: number, runningId: string, patch: Partial<JournalEntry>): Promise<JournalEntry> {
     try {
       const done = await this.journal(ws).complete(seq, this.redactor().value(patch));
-      for (const l of this.listeners) l.journalAppended?.(ws.id, done);
+      this.emitAppended(ws.id, done);
       return done;
     } finally {
       unregisterRunning(this.options.home, runningId);
@@ -183,7 +182,34 @@ export class WorkspaceService {
   }
 
   private emitChanged(ws: Workspace, removed = false): void {
+    this.tracker?.sawOwnChange(ws, removed);
     for (const l of this.listeners) l.workspaceChanged?.(ws, removed);
+  }
+
+  private emitAppended(workspaceId: string, entry: JournalEntry): void {
+    // A poll may have seen the line first: it is announced once.
+    if (this.tracker && !this.tracker.claimEntry(workspaceId, entry)) return;
+    for (const l of this.listeners) l.journalAppended?.(workspaceId, entry);
+  }
+
+  /** Created by the first poll: only a host that polls keeps track. */
+  private tracker: FolderTracker | null = null;
+
+  /**
+   * Reconciles, and announces what changed in the data folder since the last
+   * poll by anyone (another process included): workspaces created, changed or
+   * removed, journal entries written. Hosts with windows call it every ~2 s.
+   */
+  async poll(opts: { reconcile: boolean } = { reconcile: true }): Promise<void> {
+    const first = this.tracker === null;
+    this.tracker ??= new FolderTracker((id) => this.registry.dir(id));
+    // Without reconcile only the records are read (no backend call): cheap enough to do often.
+    const all = opts.reconcile || first ? await this.list() : this.registry.list();
+    const changes = this.tracker.diff(all, opts.reconcile || first);
+    if (first) return;
+    for (const ws of changes.changed) for (const l of this.listeners) l.workspaceChanged?.(ws, false);
+    for (const ws of changes.removed) for (const l of this.listeners) l.workspaceChanged?.({ ...ws, reason: 'removed' }, true);
+    for (const { workspaceId, entry } of changes.appended) for (const l of this.listeners) l.journalAppended?.(workspaceId, entry);
   }
 
   private nowIso(): string {
