@@ -87,6 +87,21 @@ describeWith('bwrap', 'terminals into a bwrap workspace', () => {
     ws.close();
   });
 
+  it('a terminal the user closed is journaled as closed, not failed: no exit code, reason "closed by web", not under exit "failed"', async () => {
+    const { client, ws } = await serve.connect();
+    const t = await client.call('terminals.open', { workspace: 'term', cols: 80, rows: 24, title: 'to close' });
+    const view = new TerminalViewer(client, t.id);
+    await view.type('echo open-then-close\r');
+    await view.waitFor(/[\r\n]open-then-close\r\n/);
+    await client.call('terminals.close', { id: t.id });
+    const entry = (await client.call('journal.list', { workspace: 'term' })).find((e) => e.recording === `terminals/${t.id}.cast`);
+    expect(entry).toMatchObject({ source: 'terminal', status: 'completed', exitCode: null, timedOut: false, reason: expect.stringMatching(/^closed by web/) });
+    const failed = await client.call('journal.search', { workspace: 'term', exit: 'failed' });
+    expect(failed.entries.map((e) => e.seq)).not.toContain(entry!.seq);
+    view.dispose();
+    ws.close();
+  });
+
   it('refuses bad input with INVALID_INPUT naming the field', async () => {
     const { client, ws } = await serve.connect();
     const err = await client.call('terminals.open', { workspace: 'term', cols: 0, rows: 24 }).catch((e: Error & { code: string }) => e);
@@ -153,5 +168,45 @@ describeWith('podman', 'terminals into a podman workspace', () => {
     }
     expect(entry).toMatchObject({ status: 'interrupted', exitCode: null });
     serve = await startServe(home);
+  });
+});
+
+describeWith('slurm', 'terminals into a SLURM allocation', () => {
+  let home: string;
+  let serve: ServeProcess;
+  beforeAll(async () => {
+    home = tempDir('home');
+    await cliJson<Workspace>(['create', 'sterm', '--backend', 'bwrap', '--slurm', '--time', '00:10:00'], { home });
+    serve = await startServe(home);
+  });
+  afterAll(async () => {
+    await serve.stop();
+    await cli(['rm', 'sterm'], { home });
+    cleanup(home);
+  });
+
+  it('opens through srun --pty without "accept failure", even when the window is resized at once, and later resizes reach the shell', async () => {
+    const { client, ws } = await serve.connect();
+    const t = await client.call('terminals.open', { workspace: 'sterm', cols: 100, rows: 30 });
+    const view = new TerminalViewer(client, t.id);
+    // As the UI does: the pane is fitted (and the PTY resized) right after it opens — here again and again
+    // over its first 400 ms, which covers the moment srun waits for its pty connection (a SIGWINCH then
+    // made it print "accept failure" and stop forwarding window sizes).
+    for (let i = 0; i < 40; i++) {
+      await client.call('terminals.resize', { id: t.id, cols: 110 + (i % 2) * 10, rows: 40 });
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    await view.waitFor(/\$ $/, 60_000); // the prompt: the shell in the allocation is up
+    await new Promise((r) => setTimeout(r, 500));
+    await view.type('echo slurm-up; stty size\r');
+    await view.waitFor(/[\r\n]slurm-up\r\n40 120\r\n/, 60_000);
+    await client.call('terminals.resize', { id: t.id, cols: 90, rows: 33 });
+    await new Promise((r) => setTimeout(r, 500));
+    await view.type('stty size\r');
+    await view.waitFor(/[\r\n]33 90\r\n/);
+    expect(view.output).not.toMatch(/accept failure|srun: error/);
+    await client.call('terminals.close', { id: t.id });
+    view.dispose();
+    ws.close();
   });
 });

@@ -26,6 +26,15 @@ const COALESCE_MS = 2;
 const COALESCE_MAX_CHARS = 64 * 1024;
 /** Paused output resumes anyway after this long without acknowledgements. */
 const UNACKED_RESUME_MS = 3000;
+/**
+ * `srun --pty` waits in accept() for the job step's pty connection, and a
+ * SIGWINCH arriving meanwhile makes it print "srun: error: pty: accept
+ * failure: Interrupted system call" and stop forwarding window sizes for good.
+ * So a SLURM terminal is not resized until the step has shown output (then
+ * its pty connection is up), plus this margin; the last size asked for is
+ * applied then.
+ */
+const SRUN_PTY_SETTLE_MS = 150;
 
 export interface TerminalListener {
   data(id: string, data: string): void;
@@ -56,6 +65,11 @@ interface Session {
   client: string;
   /** Its journal entry, written when it started. */
   seq: number;
+  /** Set while resizes must wait (srun --pty not connected yet): the size to apply once they may go through. */
+  heldResize?: { cols: number; rows: number } | null;
+  releaseTimer?: NodeJS.Timeout;
+  /** Who closed it (terminals.close), when a user did. */
+  closedBy?: string;
 }
 
 export class TerminalService {
@@ -197,10 +211,12 @@ export class TerminalService {
       finished: new Promise<void>((r) => (finish = r)),
       client: opts.client,
       seq: entry.seq,
+      heldResize: source.kind === 'argv' && source.prefix?.includes('--pty') ? null : undefined,
     };
     this.sessions.set(id, session);
     pty.onData((chunk) => {
       session.lastDataMs = Date.now();
+      if (session.heldResize !== undefined && !session.releaseTimer) session.releaseTimer = setTimeout(() => this.releaseResize(session), SRUN_PTY_SETTLE_MS);
       this.queueData(session, session.redactor.push(chunk));
       if (session.holdTimer) clearTimeout(session.holdTimer);
       if (session.redactor.holding) session.holdTimer = setTimeout(() => this.queueData(session, session.redactor.flush()), REDACT_HOLD_MS);
@@ -216,12 +232,16 @@ export class TerminalService {
     if (s.holdTimer) clearTimeout(s.holdTimer);
     this.queueData(s, s.redactor.flush());
     this.flushData(s);
+    if (s.releaseTimer) clearTimeout(s.releaseTimer);
     s.info.exitCode = exitCode;
     s.info.running = false;
     await s.recorder.close();
     await s.source.cleanup?.().catch(() => undefined);
+    // A session the user closed ended because they said so: it has no exit code of its own (the
+    // shell's 129 is the hangup Benchtop sent), and it did not fail.
+    const ending = s.closedBy !== undefined ? { exitCode: null, reason: s.closedBy } : { exitCode };
     await this.workspaces
-      .endRunning(s.ws, s.seq, s.info.id, { durationMs: Date.now() - s.startedMs, exitCode, status: 'completed' })
+      .endRunning(s.ws, s.seq, s.info.id, { durationMs: Date.now() - s.startedMs, ...ending, status: 'completed' })
       .catch(() => undefined); // The workspace may have been removed meanwhile.
     this.emitChanged(s);
   }
@@ -249,13 +269,37 @@ export class TerminalService {
     s.pty.write(data);
   }
 
+  /**
+   * Resizes the PTY (the program in it gets SIGWINCH and redraws). Asking for
+   * the size it already has makes the program redraw all the same: a viewer
+   * that reattaches (a reload) does so to get a full-screen program's screen
+   * drawn again at its size.
+   */
   resize(id: string, cols: number, rows: number): void {
     const s = this.get(id);
-    if (!s.info.running || (s.info.cols === cols && s.info.rows === rows)) return;
+    if (!s.info.running) return;
+    const same = s.info.cols === cols && s.info.rows === rows;
     s.info.cols = cols;
     s.info.rows = rows;
+    if (!same) s.recorder.resize(cols, rows);
+    if (s.heldResize !== undefined) {
+      s.heldResize = { cols, rows };
+      return;
+    }
+    if (same) {
+      // The kernel signals only a change of size: step through another one.
+      s.pty.resize(cols, rows > 1 ? rows - 1 : rows + 1);
+    }
     s.pty.resize(cols, rows);
-    s.recorder.resize(cols, rows);
+  }
+
+  /** The srun --pty connection is up: resizes go through now, starting with the last one asked for. */
+  private releaseResize(s: Session): void {
+    const want = s.heldResize;
+    s.heldResize = undefined;
+    s.releaseTimer = undefined;
+    if (!s.info.running || !want) return;
+    s.pty.resize(want.cols, want.rows);
   }
 
   ack(id: string, chars: number): void {
@@ -276,9 +320,11 @@ export class TerminalService {
     return { ...s.info };
   }
 
-  async close(id: string): Promise<void> {
+  /** Ends a session because a user (or the host shutting down) said so: journaled as closed, with `by` as the reason. */
+  async close(id: string, by = `closed by ${this.get(id).client}`): Promise<void> {
     const s = this.get(id);
     if (s.info.running) {
+      s.closedBy ??= by;
       s.pty.kill();
       await Promise.race([s.finished, new Promise((r) => setTimeout(r, 5000))]);
     }
@@ -288,6 +334,6 @@ export class TerminalService {
 
   /** Ends every session (host shutdown). */
   async closeAll(): Promise<void> {
-    await Promise.all([...this.sessions.keys()].map((id) => this.close(id).catch(() => undefined)));
+    await Promise.all([...this.sessions.keys()].map((id) => this.close(id, 'closed: Benchtop shut down').catch(() => undefined)));
   }
 }
