@@ -51,6 +51,35 @@ function exec(command: string): NewEntry {
 
 const out = (text: string, totalBytes = Buffer.byteLength(text), truncated = false) => ({ text, totalBytes, truncated });
 
+describe('Journal: an entry written when it starts, completed when it ends', () => {
+  it('begin, output as it comes (capped), complete: one entry per seq everywhere, the last line winning', async () => {
+    await journal.append(lifecycle('started'));
+    const begun = await journal.begin({ ...exec('make'), exitCode: null });
+    expect(begun).toMatchObject({ seq: 2, status: 'running', exitCode: null });
+    const sink = journal.openOutput(2, 'stdout', 8);
+    sink.write(Buffer.from([0xff, 0x00, 0x41]));
+    // Output so far is readable while it runs, byte for byte.
+    expect(Buffer.from(journal.readOutput(2, 'stdout', 0, 100, 'base64').data, 'base64')).toEqual(Buffer.from([0xff, 0x00, 0x41]));
+    sink.write(Buffer.from('0123456789'));
+    sink.close();
+    expect(sink.info()).toEqual({ bytes: 13, storedBytes: 8, truncated: true });
+    await journal.append(lifecycle('other'));
+    expect(journal.search({ exit: 'failed' }).entries).toEqual([]);
+    const done = await journal.complete(2, { status: 'completed', exitCode: 2, durationMs: 40, stdout: sink.info() });
+    expect(done).toMatchObject({ seq: 2, status: 'completed', exitCode: 2, command: 'make' });
+    const listed = journal.list();
+    expect(listed.map((e) => [e.seq, e.status])).toEqual([
+      [1, 'completed'],
+      [2, 'completed'],
+      [3, 'completed'],
+    ]);
+    expect(journal.get(2).exitCode).toBe(2);
+    expect(journal.search({ exit: 'failed' }).entries.map((e) => e.seq)).toEqual([2]);
+    expect(journal.search({ query: '0123' }).entries.map((e) => e.seq)).toEqual([2]);
+    expect(journal.search({}).total).toBe(3);
+  });
+});
+
 describe('Journal', () => {
   it('an empty journal lists nothing', () => {
     expect(journal.list()).toEqual([]);
