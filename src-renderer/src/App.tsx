@@ -18,7 +18,7 @@ export function App({ client }: { client: BenchtopClient }) {
     <div className="app">
       <aside className="sidebar">
         <h1>Benchtop</h1>
-        <nav>
+        <nav aria-label="Pages">
           <a href="#/" className={route.page !== 'backends' ? 'active' : ''}>
             Workspaces
           </a>
@@ -26,11 +26,13 @@ export function App({ client }: { client: BenchtopClient }) {
             Backends
           </a>
         </nav>
-        <ul className="ws-nav">
+        <ul className="ws-nav" aria-label="Workspaces">
           {(workspaces ?? []).map((w) => (
             <li key={w.id}>
-              <a href={`#/w/${w.id}/overview`} className={current?.id === w.id ? 'active' : ''}>
-                <span className={`dot state-${w.state}`} /> {w.name}
+              <a href={`#/w/${w.id}/overview`} className={current?.id === w.id ? 'active' : ''} aria-current={current?.id === w.id ? 'page' : undefined} title={`${w.name} — ${w.state}${w.reason ? `: ${w.reason}` : ''}`} data-testid="ws-nav-item">
+                <span className={`dot state-${w.state}`} aria-hidden="true" />
+                <span className="ws-nav-name">{w.name}</span>
+                <span className="ws-nav-state">{w.state}</span>
               </a>
             </li>
           ))}

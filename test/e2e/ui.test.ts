@@ -69,7 +69,7 @@ describeWith('chromium', 'the UI in a real browser', () => {
     await page.getByTestId('backend-bwrap').click();
     await page.getByTestId('ws-name').fill('Bad Name');
     await page.getByTestId('create-submit').click();
-    await expect.poll(() => page.getByTestId('create-error').textContent()).toMatch(/^name: must match/);
+    await expect.poll(() => page.getByTestId('create-error').textContent()).toMatch(/^Name: names use lower-case letters/);
     await screenshot(page, '03-create-dialog-invalid');
     await page.getByRole('button', { name: 'Cancel' }).click();
   });

@@ -52,12 +52,27 @@ export function TerminalsTab({ client, workspace }: { client: BenchtopClient; wo
   const current = terminals.find((t) => t.id === activeId) ?? terminals.at(-1) ?? null;
   return (
     <div className="terminals">
-      <div className="term-tabs" role="tablist">
+      <div className="term-tabs" role="group" aria-label="Terminals">
         {terminals.map((t) => (
-          <div key={t.id} className={`term-tab ${current?.id === t.id ? 'active' : ''}`} role="tab" aria-selected={current?.id === t.id} data-testid="terminal-tab">
-            <button className="term-title" onClick={() => setActiveId(t.id)} onDoubleClick={() => rename(t)} title="double-click to rename">
+          <div key={t.id} className={`term-tab ${current?.id === t.id ? 'active' : ''}`} data-testid="terminal-tab">
+            <button
+              className="term-title"
+              aria-current={current?.id === t.id ? 'true' : undefined}
+              onClick={() => setActiveId(t.id)}
+              onDoubleClick={() => rename(t)}
+              onKeyDown={(e) => {
+                if (e.key === 'F2') {
+                  e.preventDefault();
+                  void rename(t);
+                }
+              }}
+              title="F2 or double-click to rename"
+            >
               {t.title}
               {!t.running && <span className="muted"> (exit {t.exitCode})</span>}
+            </button>
+            <button className="term-rename" onClick={() => rename(t)} aria-label={`rename ${t.title}`} title="rename" data-testid="rename-terminal">
+              ✎
             </button>
             <button className="term-close" onClick={() => close(t)} aria-label={`close ${t.title}`}>
               ×

@@ -59,7 +59,9 @@ export function WorkspaceList({ client, workspaces, onOpen, onCreate }: Props) {
               <th>Resources</th>
               <th>Age</th>
               <th>TTL left</th>
-              <th />
+              <th>
+                <span className="sr-only">Actions</span>
+              </th>
             </tr>
           </thead>
           <tbody>
@@ -80,8 +82,8 @@ export function WorkspaceList({ client, workspaces, onOpen, onCreate }: Props) {
                       </div>
                     )}
                   </td>
-                  <td className="mono ellipsis" title={imageLabel(w)}>
-                    {imageLabel(w)}
+                  <td className="mono ellipsis-cell">
+                    <div title={imageLabel(w)}>{imageLabel(w)}</div>
                   </td>
                   <td>
                     <StateBadge ws={w} />
@@ -99,11 +101,15 @@ export function WorkspaceList({ client, workspaces, onOpen, onCreate }: Props) {
                     ) : (
                       <>
                         {active ? (
-                          <button onClick={() => act(w, 'stop')}>Stop</button>
+                          <button onClick={() => act(w, 'stop')} aria-label={`Stop ${w.name}`}>
+                            Stop
+                          </button>
                         ) : (
-                          <button onClick={() => act(w, 'start')}>Start</button>
+                          <button onClick={() => act(w, 'start')} aria-label={`Start ${w.name}`}>
+                            Start
+                          </button>
                         )}
-                        <button className="danger" onClick={() => act(w, 'remove')} data-testid="delete-workspace">
+                        <button className="danger" onClick={() => act(w, 'remove')} aria-label={`Delete ${w.name}`} data-testid="delete-workspace">
                           Delete
                         </button>
                       </>
