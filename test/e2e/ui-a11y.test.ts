@@ -94,6 +94,10 @@ describeWith('chromium', 'the UI for keyboard users, narrow windows and screen r
     const image = existsSync(FIXTURE_ROOTFS) ? { image: FIXTURE_ROOTFS } : {};
     await client.call('workspaces.create', { name: 'behind-the-dialog', backend: 'bwrap', project, ...image });
     await page.locator('[data-name="behind-the-dialog"]').waitFor();
+    // A wider row: limits recorded as not enforced, a TTL, a stopped state with its reason.
+    await client.call('workspaces.create', { name: 'a-second-workspace-with-a-long-name', backend: 'bwrap', cpus: 2, memoryMiB: 512, pids: 256, bestEffortLimits: true, ttlSec: 7200, ...image });
+    await client.call('workspaces.stop', { workspace: 'a-second-workspace-with-a-long-name' });
+    await page.locator('[data-name="a-second-workspace-with-a-long-name"]').getByTestId('state-badge').filter({ hasText: 'stopped' }).waitFor();
   });
 
   it('opens the create dialog as a modal: first field focused, focus kept inside, Escape and the backdrop close it', async () => {
@@ -198,9 +202,17 @@ describeWith('chromium', 'the UI for keyboard users, narrow windows and screen r
     await row.getByRole('button', { name: 'Stop behind-the-dialog' }).waitFor();
     expect(await inViewport(page, '[data-name="behind-the-dialog"] [data-testid="delete-workspace"]')).toBe(true);
     expect(await inViewport(page, '[data-name="behind-the-dialog"] button:has-text("Stop")')).toBe(true);
+    expect(await inViewport(page, '[data-name="a-second-workspace-with-a-long-name"] [data-testid="delete-workspace"]')).toBe(true);
+    expect(await inViewport(page, '[data-name="a-second-workspace-with-a-long-name"] button:has-text("Start")')).toBe(true);
     expect(await page.locator('main').evaluate((m) => m.scrollWidth <= m.clientWidth)).toBe(true);
     await expect.poll(() => page.getByTestId('ws-nav-item').first().textContent()).toMatch(/behind-the-dialog\s*running/);
     await screenshot(page, 'a11y-06-list-1024');
+    await page.getByTestId('new-workspace').click();
+    await page.locator('dialog[open]').waitFor();
+    expect(await inViewport(page, '[data-testid="create-submit"]')).toBe(true);
+    await screenshot(page, 'a11y-06b-create-dialog-1024');
+    await page.keyboard.press('Escape');
+    await page.locator('[data-testid="create-dialog"]').waitFor({ state: 'detached' });
     expect(await axeViolations(page)).toEqual([]);
 
     await page.locator('[data-name="behind-the-dialog"] a.ws-name').click();
