@@ -7,7 +7,7 @@ import { AnsiUp } from 'ansi_up';
 import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { JournalEntry, JournalEntryWithOutput, Workspace } from '../../../src-preload/contract';
-import { copyText, entryDurationMs, exitBadge, fmtBytes, fmtDuration, fmtElapsed, fmtTime, newerEntry, rerunInput } from './format';
+import { closedByUser, copyText, entryDurationMs, exitBadge, fmtBytes, fmtDuration, fmtElapsed, fmtTime, newerEntry, rerunInput } from './format';
 import { RecordingPlayer } from './RecordingPlayer';
 
 /** Characters of an output shown before "Show all" (a stored stream can be 1 MiB). */
@@ -219,7 +219,7 @@ export function JournalDetail({ client, workspace, seq, listed, onSelect }: Prop
         ? 'interrupted'
         : entry.status === 'not-run'
           ? 'not run'
-          : entry.source === 'lifecycle' && entry.exitCode === null
+          : (entry.source === 'lifecycle' || closedByUser(entry)) && entry.exitCode === null
             ? exit.text
             : entry.timedOut
               ? `timed out (exit ${entry.exitCode})`
@@ -247,9 +247,12 @@ export function JournalDetail({ client, workspace, seq, listed, onSelect }: Prop
           {statusText}
         </span>
         <span className="jr-spacer" />
-        <button type="button" onClick={async () => setCopied((await copyText(entry.command)) ? 'ok' : 'failed')} data-testid="journal-copy">
-          {copied === 'ok' ? 'Copied' : copied === 'failed' ? 'Copy failed' : 'Copy command'}
-        </button>
+        {/* A terminal session's "command" is only its tab's name: there is nothing to copy and run. */}
+        {entry.source !== 'terminal' && (
+          <button type="button" onClick={async () => setCopied((await copyText(entry.command)) ? 'ok' : 'failed')} data-testid="journal-copy">
+            {copied === 'ok' ? 'Copied' : copied === 'failed' ? 'Copy failed' : 'Copy command'}
+          </button>
+        )}
         {entry.source === 'exec' && (
           <button type="button" className="jr-primary" onClick={runAgain} disabled={!runnable || rerunning} title={runTitle} data-testid="journal-run-again">
             {rerunning ? 'Running…' : 'Run again'}
@@ -279,7 +282,7 @@ export function JournalDetail({ client, workspace, seq, listed, onSelect }: Prop
         <dd data-testid="journal-detail-duration">{running ? `${fmtElapsed(elapsed)} so far` : fmtDuration(entry.durationMs)}</dd>
         <dt>Exit code</dt>
         <dd data-testid="journal-detail-exit">
-          {entry.exitCode ?? (running ? '— (still running)' : entry.status === 'interrupted' ? 'none (interrupted)' : entry.status === 'not-run' ? 'none (not run)' : '—')}
+          {entry.exitCode ?? (running ? '— (still running)' : entry.status === 'interrupted' ? 'none (interrupted)' : entry.status === 'not-run' ? 'none (not run)' : closedByUser(entry) ? 'none (closed)' : '—')}
           {entry.timedOut && <span className="jr-bad"> (timed out)</span>}
         </dd>
         {entry.cwd && (

@@ -2,6 +2,10 @@
  * Replays a terminal session's asciicast v2 recording (journal.readRecording)
  * with asciinema-player. The player is loaded on first use: it compiles its
  * WebAssembly terminal emulator as soon as its module is evaluated.
+ *
+ * The screen is drawn at a readable size (never scaled down to the panel's
+ * width: a 142-column session would be 4 px text); the panel scrolls, and
+ * "Wide view" gives the replay the whole window.
  */
 import type * as AsciinemaPlayer from 'asciinema-player';
 import 'asciinema-player/dist/bundle/asciinema-player.css';
@@ -27,6 +31,16 @@ function wasmAllowed(): boolean {
 export function RecordingPlayer({ client, workspace, seq }: { client: BenchtopClient; workspace: string; seq: number }) {
   const host = useRef<HTMLDivElement>(null);
   const [state, setState] = useState<{ loading: boolean; error: string | null; bytes: number }>({ loading: true, error: null, bytes: 0 });
+  const [wide, setWide] = useState(false);
+
+  useEffect(() => {
+    if (!wide) return;
+    const onKey = (e: KeyboardEvent) => {
+      if (e.key === 'Escape') setWide(false);
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [wide]);
 
   useEffect(() => {
     let player: AsciinemaPlayer.Player | null = null;
@@ -52,10 +66,11 @@ export function RecordingPlayer({ client, workspace, seq }: { client: BenchtopCl
           if (!live || !host.current) return;
           // Inline data (a DataSource): the cast text itself, parsed as asciicast.
           player = create({ data: cast, parser: 'asciicast' }, host.current, {
-            fit: 'width',
+            // Not fitted to the panel: drawn at this size, the panel scrolls (and "Wide view" gives it room).
+            fit: false,
             idleTimeLimit: 2,
             controls: true,
-            terminalFontSize: '12px',
+            terminalFontSize: '13px',
             preload: true,
             logger: { log: quiet, debug: quiet, info: quiet, warn: quiet, error: fail },
           });
@@ -74,7 +89,14 @@ export function RecordingPlayer({ client, workspace, seq }: { client: BenchtopCl
   }, [client, workspace, seq]);
 
   return (
-    <div className="jr-player" data-testid="journal-player">
+    <div className={`jr-player${wide ? ' jr-player-wide' : ''}`} data-testid="journal-player" data-wide={wide || undefined}>
+      <div className="jr-player-bar">
+        <span className="jr-output-label">recording</span>
+        <span className="jr-spacer" />
+        <button type="button" onClick={() => setWide((w) => !w)} data-testid="journal-player-wide" title={wide ? 'back to the panel (Esc)' : 'replay in the whole window'}>
+          {wide ? 'Close wide view' : 'Wide view'}
+        </button>
+      </div>
       {state.loading && <div className="jr-muted">Loading the recording…</div>}
       {state.error && <div className="jr-error">Recording: {state.error}</div>}
       <div ref={host} className="jr-player-host" />

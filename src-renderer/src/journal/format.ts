@@ -57,8 +57,14 @@ export function exitBadge(e: Pick<JournalEntry, 'exitCode' | 'timedOut' | 'sourc
   if (e.status === 'interrupted') return { text: 'interrupted', tone: 'interrupted', title: `interrupted${e.reason ? `: ${e.reason}` : ''}` };
   if (e.status === 'not-run') return { text: 'not run', tone: 'not-run', title: `not run${e.reason ? `: ${e.reason}` : ''}` };
   if (e.timedOut) return { text: 'timeout', tone: 'bad', title: `timed out (exit ${e.exitCode ?? '—'})${e.reason ? `: ${e.reason}` : ''}` };
+  if (closedByUser(e)) return { text: 'closed', tone: 'none', title: e.reason ?? 'closed' };
   if (e.exitCode === null) return { text: e.source === 'lifecycle' ? (e.event ?? '—') : '—', tone: e.event === 'failed' || e.event === 'died' ? 'bad' : 'none' };
   return { text: String(e.exitCode), tone: e.exitCode === 0 ? 'ok' : 'bad' };
+}
+
+/** A terminal session that ended because a user closed it (or the host shut down): no exit code, not a failure. */
+export function closedByUser(e: Pick<JournalEntry, 'exitCode' | 'source' | 'status' | 'reason'>): boolean {
+  return e.source === 'terminal' && e.status === 'completed' && e.exitCode === null && /^closed\b/.test(e.reason ?? '');
 }
 
 /** How long an entry took, or — while it runs — how long it has been running (`now` in ms; never negative). */

@@ -3,6 +3,13 @@
  * renderer (DOM fallback). Output is acknowledged from xterm's write callback
  * so main can pause a flooding PTY; the screen is restored from main's
  * scrollback when (re)attaching.
+ *
+ * (Re)attaching waits until the pane is shown: it is fitted first and the PTY
+ * resized to that size (a program such as vi redraws at it, even when the size
+ * did not change), then the scrollback is read and replayed at that size.
+ *
+ * Tab goes to the shell (completion) unless Tab trapping is off: Ctrl+M
+ * toggles it, as in VS Code; off, Tab moves the focus out of the terminal.
  */
 import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon } from '@xterm/addon-search';
@@ -11,9 +18,13 @@ import { WebLinksAddon } from '@xterm/addon-web-links';
 import { WebglAddon } from '@xterm/addon-webgl';
 import { Terminal } from '@xterm/xterm';
 import '@xterm/xterm/css/xterm.css';
+import './terminals.css';
 import { useEffect, useRef, useState } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { TerminalInfo } from '../../../src-preload/contract';
+
+/** After Ctrl+Shift+V, how long to wait for the browser's own paste before reading the clipboard instead. */
+const PASTE_FALLBACK_MS = 100;
 
 /** Acks are batched like VS Code's: one message per ~5k characters rendered (or 50 ms). */
 const ACK_BATCH_CHARS = 5000;
@@ -47,6 +58,10 @@ export function TerminalView({ client, terminal, active }: { client: BenchtopCli
   const searchRef = useRef<SearchAddon | null>(null);
   const [searching, setSearching] = useState(false);
   const [query, setQuery] = useState('');
+  /** Off: Tab and Shift+Tab move the focus instead of reaching the shell. */
+  const [trapTab, setTrapTab] = useState(true);
+  const trapTabRef = useRef(true);
+  trapTabRef.current = trapTab;
   const id = terminal.id;
 
   useEffect(() => {
@@ -101,22 +116,54 @@ export function TerminalView({ client, terminal, active }: { client: BenchtopCli
 
     // Events that arrive before attach's answer are already in its scrollback: drop them.
     let attached = false;
+    let sized = false;
+    let replaying = false;
     const offData = client.on('terminal.data', (p) => {
       if (p.id !== id || !attached) return;
       term.write(p.data, () => acked(p.data.length));
     });
-    void client.call('terminals.attach', { id }).then(
-      ({ scrollback }) => {
-        attached = true;
-        if (scrollback) term.write(scrollback);
-        fit.fit();
-      },
-      (e: Error) => term.write(`\r\n\x1b[31m${e.message}\x1b[0m\r\n`),
-    );
+    const visible = () => el.offsetWidth > 0 && el.offsetHeight > 0;
+    // Fit to the pane, resize the PTY to it (the program redraws), then read the scrollback:
+    // a hidden pane (another terminal's tab, another workspace tab) waits until it is shown.
+    const attach = () => {
+      if (sized || !visible()) return;
+      fit.fit();
+      sized = true;
+      const { cols, rows } = term;
+      void client
+        .call('terminals.resize', { id, cols, rows })
+        .catch(() => undefined)
+        .then(() => client.call('terminals.attach', { id }))
+        .then(
+          ({ scrollback }) => {
+            attached = true;
+            if (!scrollback) return;
+            // Replayed output holds the program's old queries (vi asks for the cursor position, the
+            // terminal type…): xterm's answers to them are not input, and would reach the program as keys.
+            replaying = true;
+            term.write(scrollback, () => (replaying = false));
+          },
+          (e: Error) => term.write(`\r\n\x1b[31m${e.message}\x1b[0m\r\n`),
+        );
+    };
 
-    const input = term.onData((data) => void client.call('terminals.write', { id, data }).catch(() => undefined));
-    const resize = term.onResize(({ cols, rows }) => void client.call('terminals.resize', { id, cols, rows }).catch(() => undefined));
+    let pastePending = false;
+    const onPaste = () => (pastePending = false);
+    el.addEventListener('paste', onPaste, true);
+    const input = term.onData((data) => {
+      if (!replaying) void client.call('terminals.write', { id, data }).catch(() => undefined);
+    });
+    const resize = term.onResize(({ cols, rows }) => {
+      if (sized) void client.call('terminals.resize', { id, cols, rows }).catch(() => undefined);
+    });
     term.attachCustomKeyEventHandler((ev) => {
+      if (ev.type === 'keydown' && ev.ctrlKey && !ev.shiftKey && !ev.altKey && !ev.metaKey && ev.key.toLowerCase() === 'm') {
+        ev.preventDefault();
+        setTrapTab((t) => !t);
+        return false;
+      }
+      // Not handled by xterm and not prevented: the browser moves the focus.
+      if (ev.key === 'Tab' && !ev.ctrlKey && !ev.altKey && !ev.metaKey && !trapTabRef.current) return false;
       if (ev.type !== 'keydown' || !ev.ctrlKey || !ev.shiftKey) return true;
       const key = ev.key.toLowerCase();
       if (key === 'c') {
@@ -125,7 +172,15 @@ export function TerminalView({ client, terminal, active }: { client: BenchtopCli
         return false;
       }
       if (key === 'v') {
-        void navigator.clipboard?.readText().then((text) => text && term.paste(text), () => undefined);
+        // The browser pastes (Ctrl+Shift+V is "paste as plain text": a paste event, which xterm turns
+        // into input); pasting here as well did it twice. Only where no paste event follows is the
+        // clipboard read here.
+        pastePending = true;
+        setTimeout(() => {
+          if (!pastePending) return;
+          pastePending = false;
+          void navigator.clipboard?.readText().then((text) => text && term.paste(text), () => undefined);
+        }, PASTE_FALLBACK_MS);
         return false;
       }
       if (key === 'f') {
@@ -135,11 +190,15 @@ export function TerminalView({ client, terminal, active }: { client: BenchtopCli
       return true;
     });
     const observer = new ResizeObserver(() => {
-      if (el.offsetWidth > 0 && el.offsetHeight > 0) fit.fit();
+      if (!visible()) return;
+      if (sized) fit.fit();
+      else attach();
     });
     observer.observe(el);
+    attach();
     return () => {
       observer.disconnect();
+      el.removeEventListener('paste', onPaste, true);
       offData();
       input.dispose();
       resize.dispose();
@@ -151,7 +210,8 @@ export function TerminalView({ client, terminal, active }: { client: BenchtopCli
 
   useEffect(() => {
     if (active) {
-      fitRef.current?.fit();
+      const el = host.current;
+      if (el && el.offsetWidth > 0 && el.offsetHeight > 0) fitRef.current?.fit();
       termRef.current?.focus();
     }
   }, [active]);
@@ -178,6 +238,20 @@ export function TerminalView({ client, terminal, active }: { client: BenchtopCli
         </div>
       )}
       <div className="xterm-host" ref={host} />
+      {!trapTab && terminal.running && (
+        <button
+          type="button"
+          className="terminal-tabmode"
+          data-testid="terminal-tab-mode"
+          title="Tab moves the focus out of the terminal instead of reaching the shell. Ctrl+M (or a click here) sends Tab to the shell again."
+          onClick={() => {
+            setTrapTab(true);
+            termRef.current?.focus();
+          }}
+        >
+          Tab moves focus · Ctrl+M
+        </button>
+      )}
       {!terminal.running && (
         <div className="terminal-exit" data-testid="terminal-exit">
           Shell exited with code {terminal.exitCode}

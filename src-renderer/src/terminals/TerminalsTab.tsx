@@ -4,6 +4,8 @@ import type { BenchtopClient } from '../../../src-preload/client';
 import type { TerminalInfo, Workspace } from '../../../src-preload/contract';
 import { TerminalView } from './TerminalView';
 
+const selectedKey = (workspaceId: string) => `benchtop.terminal.${workspaceId}`;
+
 export function TerminalsTab({ client, workspace }: { client: BenchtopClient; workspace: Workspace }) {
   const [terminals, setTerminals] = useState<TerminalInfo[]>([]);
   const [activeId, setActiveId] = useState<string | null>(null);
@@ -14,7 +16,9 @@ export function TerminalsTab({ client, workspace }: { client: BenchtopClient; wo
     client.call('terminals.list', { workspace: workspace.id }).then((list) => {
       if (!alive) return;
       setTerminals(list);
-      setActiveId((cur) => cur ?? list.at(-1)?.id ?? null);
+      // A reload keeps the terminal that was selected (per browser tab, in sessionStorage).
+      const kept = sessionStorage.getItem(selectedKey(workspace.id));
+      setActiveId((cur) => cur ?? (list.some((t) => t.id === kept) ? kept : list.at(-1)?.id) ?? null);
     }, (e: Error) => setError(e.message));
     const off = client.on('terminal.changed', ({ terminal, closed }) => {
       if (terminal.workspaceId !== workspace.id) return;
@@ -50,6 +54,9 @@ export function TerminalsTab({ client, workspace }: { client: BenchtopClient; wo
   };
 
   const current = terminals.find((t) => t.id === activeId) ?? terminals.at(-1) ?? null;
+  useEffect(() => {
+    if (current) sessionStorage.setItem(selectedKey(workspace.id), current.id);
+  }, [current, workspace.id]);
   return (
     <div className="terminals">
       <div className="term-tabs" role="group" aria-label="Terminals">
