@@ -209,4 +209,23 @@ describeWith('slurm', 'terminals into a SLURM allocation', () => {
     view.dispose();
     ws.close();
   });
+
+  it('once its job is cancelled outside Benchtop, the workspace no longer says how much time it has left', async () => {
+    const { client, ws } = await serve.connect();
+    const before = await client.call('workspaces.get', { workspace: 'sterm' });
+    expect(before.slurm?.timeLeft).toMatch(/\d+:\d\d/);
+    await execa('scancel', [before.slurm!.jobId]);
+    let after = before;
+    for (let i = 0; i < 120 && after.state === 'running'; i++) {
+      await new Promise((r) => setTimeout(r, 250));
+      after = await client.call('workspaces.get', { workspace: 'sterm' });
+    }
+    expect(after.state).toBe('stopped');
+    expect(after.slurm?.timeLeft ?? null).toBeNull();
+    // And it stays so while squeue still lists the ended job.
+    await new Promise((r) => setTimeout(r, 2500));
+    after = await client.call('workspaces.get', { workspace: 'sterm' });
+    expect(after.slurm).toMatchObject({ jobId: before.slurm!.jobId, timeLeft: null });
+    ws.close();
+  });
 });

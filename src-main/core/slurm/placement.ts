@@ -96,8 +96,10 @@ export class SlurmPlacement {
     return out;
   }
 
+  /** What the workspace record keeps of its job. Time left only while the job runs: squeue goes on printing it for an ended (cancelled, completing) job. */
   static jobRecord(jobId: string, job: JobStatus | null, gone = false): SlurmJob {
-    return { jobId, state: job?.state ?? (gone ? 'GONE' : 'SUBMITTED'), node: job?.node ?? null, timeLeft: job?.timeLeft ?? null, reason: job?.reason ?? null };
+    const timeLeft = job && !ENDED_STATES.has(job.state) ? job.timeLeft : null;
+    return { jobId, state: job?.state ?? (gone ? 'GONE' : 'SUBMITTED'), node: job?.node ?? null, timeLeft, reason: job?.reason ?? null };
   }
 
   static ended(status: AllocationStatus): boolean {
