@@ -396,6 +396,19 @@ describe('WorkspaceService: exec', () => {
   });
 });
 
+describe('WorkspaceService: reconcile', () => {
+  it('a status read for an older version of the record changes nothing (a start that finished meanwhile is not a death)', async () => {
+    const svc = service();
+    const ws = await svc.create({ name: 'dev', backend: 'podman' }, 'test');
+    podman.sandboxes.clear();
+    await svc.refresh([{ ...ws, state: 'created', updatedAt: '2000-01-01T00:00:00.000Z' }]);
+    expect(svc.registry.get('dev').state).toBe('running');
+    // Read afresh, the same status is the truth.
+    await svc.refresh();
+    expect(svc.registry.get('dev').state).toBe('stopped');
+  });
+});
+
 describe('WorkspaceService: list', () => {
   it('a burst of list calls shares backend listings instead of one each, and each sees a listing made after it was asked', async () => {
     const svc = service();

@@ -547,6 +547,8 @@ export class WorkspaceService {
     const next = await this.update(
       ws.id,
       (w) => {
+        // The status was read for the record as it was; changed since (a start just finished), it says nothing.
+        if (w.updatedAt !== ws.updatedAt) return null;
         if (w.state === 'running' && !status?.running) {
           event = 'died';
           detail = status ? `${status.description} outside Benchtop` : 'its sandbox is gone (removed outside Benchtop)';
