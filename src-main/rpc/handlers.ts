@@ -45,7 +45,7 @@ export function createHandlers(service: WorkspaceService, terminals: TerminalSer
     'terminals.resize': async (p) => (terminals.resize(p.id, p.cols, p.rows), {}),
     'terminals.ack': async (p) => (terminals.ack(p.id, p.chars), {}),
     'terminals.rename': async (p) => terminals.rename(p.id, p.title),
-    'terminals.close': async (p) => (await terminals.close(p.id), {}),
+    'terminals.close': async (p, ctx) => (await terminals.close(p.id, `closed by ${ctx.client}`), {}),
     'journal.search': async (p) => service.journal(service.registry.get(p.workspace)).search(p),
   };
 }
