@@ -12,21 +12,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BenchtopClient } from '../../src-preload/client';
 import type { Workspace } from '../../src-preload/contract';
 import { cliJson, cleanup, tempDir } from '../helpers/cli';
-import { launchBrowser, screenshot, terminalText } from '../helpers/browser';
+import { launchBrowser, screenshot, waitForTerminal } from '../helpers/browser';
 import { describeWith } from '../helpers/runtime';
 import { startServe, type ServeProcess } from '../helpers/serve';
 import { TerminalViewer } from '../helpers/terminal';
-
-async function waitForTerminal(page: Page, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
-  const start = Date.now();
-  let text = '';
-  while (Date.now() - start < timeoutMs) {
-    text = await terminalText(page);
-    if (pattern.test(text)) return text;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`terminal never showed ${pattern}: ${JSON.stringify(text.slice(-600))}`);
-}
 
 /** The active terminal's size and the lines on its screen (not the scrollback above). */
 function screen(page: Page): Promise<{ rows: number; cols: number; lines: string[] }> {

@@ -7,21 +7,10 @@ import { join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { cleanup, tempDir } from '../helpers/cli';
-import { launchBrowser, screenshot, terminalText } from '../helpers/browser';
+import { launchBrowser, screenshot, waitForTerminal } from '../helpers/browser';
 import { FIXTURE_IMAGE } from '../helpers/fixtures';
 import { describeWith, unavailable } from '../helpers/runtime';
 import { startServe, type ServeProcess } from '../helpers/serve';
-
-async function waitForTerminal(page: Page, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
-  const start = Date.now();
-  let text = '';
-  while (Date.now() - start < timeoutMs) {
-    text = await terminalText(page);
-    if (pattern.test(text)) return text;
-    await page.waitForTimeout(100);
-  }
-  throw new Error(`terminal never showed ${pattern}: ${JSON.stringify(text.slice(-400))}`);
-}
 
 async function createWorkspace(page: Page, fields: { name: string; backend: string; image?: string; project?: string; slurm?: boolean }): Promise<void> {
   await page.getByTestId('new-workspace').click();

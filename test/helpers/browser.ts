@@ -41,3 +41,15 @@ export async function terminalText(page: Page): Promise<string> {
     return lines.join('\n');
   });
 }
+
+/** Waits until the active terminal shows `pattern`; returns its text, or fails with the last of it. */
+export async function waitForTerminal(page: Page, pattern: RegExp, timeoutMs = 20_000): Promise<string> {
+  const start = Date.now();
+  let text = '';
+  while (Date.now() - start < timeoutMs) {
+    text = await terminalText(page);
+    if (pattern.test(text)) return text;
+    await page.waitForTimeout(100);
+  }
+  throw new Error(`terminal never showed ${pattern}: ${JSON.stringify(text.slice(-600))}`);
+}
