@@ -221,25 +221,26 @@ describeWith('podman', 'exec hardening on podman', () => {
     // Longer than the watchdog's round: it leaves commands that ended alone.
     await sleep(3000);
     expect(await sleepsInside(id, 'sleep 38')).toBe(1);
-    await execa('pkill', ['-f', '^sleep 38'], { reject: false });
+    await execa('pkill', ['-f', '^sleep 38$'], { reject: false });
   });
 
   it('at its pids limit, exec is one line naming the limit, exit 125, not run', async () => {
     const id = await containerId();
     try {
       // The hog's shell ends when it cannot fork any more; its sleeps stay (put in the background on purpose).
-      await spawnCli(['exec', w.name, '-c', 'for i in $(seq 1 80); do sleep 60 & done; wait'], w.home());
+      await spawnCli(['exec', w.name, '-c', 'for i in $(seq 1 80); do sleep 61.5 & done; wait'], w.home());
+      // (61.5 s: no other test's process has that command line, so the clean-up below kills only these.)
       // The pid its shell freed (and any other) is taken too, so the limit is reached for sure.
       for (let i = 0; i < 10; i++) {
-        if ((await execa('podman', ['exec', '--detach', `benchtop-${id}`, 'sleep', '60'], { reject: false })).exitCode !== 0) break;
+        if ((await execa('podman', ['exec', '--detach', `benchtop-${id}`, 'sleep', '61.5'], { reject: false })).exitCode !== 0) break;
       }
       const r = await cli(['exec', w.name, '--', 'true'], { home: w.home() });
       expect(r.exitCode).toBe(125);
       expect(r.stderr).toBe('benchtop: the workspace is at its pids limit (64): stop something or restart it [BACKEND_FAILED]\n');
       expect(await lastEntry(w.home(), w.name)).toMatchObject({ status: 'not-run', exitCode: null });
     } finally {
-      await execa('pkill', ['-f', '^sleep 60'], { reject: false });
-      await waitFor('the hog gone', async () => (await sleepsInside(id, 'sleep 60')) === 0);
+      await execa('pkill', ['-f', '^sleep 61\\.5$'], { reject: false });
+      await waitFor('the hog gone', async () => (await sleepsInside(id, 'sleep 61.5')) === 0);
     }
   });
 
