@@ -1,4 +1,4 @@
-/** One workspace: Overview, Terminals, Journal. */
+/** One workspace: Overview, Terminals, Journal, and the command bar on all of them. */
 import { useState } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { Workspace } from '../../../src-preload/contract';
@@ -46,18 +46,15 @@ export function WorkspacePage({ client, workspace: w, tab, onTab, onBack }: Prop
           </button>
         ))}
       </nav>
+      {/* On every tab, mounted across them: a command keeps streaming while you look elsewhere. */}
+      <CommandBar key={w.id} client={client} workspace={w} onOpenJournal={() => onTab('journal')} />
       <div className="tab-body">
         {tab === 'overview' && <Overview workspace={w} />}
         {/* Terminals stay mounted while other tabs show, so their screens keep streaming. */}
         <div style={{ display: tab === 'terminals' ? 'contents' : 'none' }}>
           <TerminalsTab client={client} workspace={w} />
         </div>
-        {tab === 'journal' && (
-          <>
-            <CommandBar client={client} workspace={w} />
-            <JournalTab client={client} workspace={w} />
-          </>
-        )}
+        {tab === 'journal' && <JournalTab client={client} workspace={w} />}
       </div>
     </section>
   );
