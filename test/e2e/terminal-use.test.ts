@@ -137,6 +137,8 @@ describeWith('chromium', 'terminals as a researcher uses them, in a real browser
     await page.keyboard.press('Escape');
     await expect.poll(async () => (await screen(page)).lines[0]).toBe('hello-from-vi');
     await page.keyboard.type(':q!\n');
+    // Typed before vi has gone, the next line would be read by vi: wait for its screen to go.
+    await expect.poll(async () => tildes((await screen(page)).lines), { timeout: 15_000 }).toBe(0);
     await page.keyboard.type('stty size\n');
     await waitForTerminal(page, new RegExp(`^${before.rows} ${before.cols}$`, 'm'));
   });
