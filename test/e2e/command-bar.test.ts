@@ -10,7 +10,7 @@ import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BenchtopClient } from '../../src-preload/client';
 import { cleanup, tempDir } from '../helpers/cli';
-import { launchBrowser, screenshot } from '../helpers/browser';
+import { createBwrapWorkspaceInUi, launchBrowser, screenshot } from '../helpers/browser';
 import { describeWith } from '../helpers/runtime';
 import { startServe, type ServeProcess } from '../helpers/serve';
 
@@ -39,15 +39,7 @@ describeWith('chromium', 'the command bar, in a real browser', () => {
     ({ context, page } = await launchBrowser());
     page.on('dialog', (d) => void d.accept());
     await page.goto(serve.url);
-    await page.getByTestId('new-workspace').click();
-    await page.getByTestId('backend-bwrap').click();
-    await page.getByTestId('ws-name').fill('e2e-cmd');
-    await page.getByTestId('ws-project').fill(project);
-    await page.getByTestId('create-submit').click();
-    await page.getByTestId('workspace-title').filter({ hasText: 'e2e-cmd' }).waitFor();
-    const ws = (await client.call('workspaces.list', {})).find((w) => w.name === 'e2e-cmd');
-    if (!ws) throw new Error('workspace e2e-cmd is not listed');
-    wsId = ws.id;
+    wsId = await createBwrapWorkspaceInUi(page, client, 'e2e-cmd', project);
     // The bar takes commands once the workspace runs.
     await page.locator('[data-testid="command-input"]:enabled').waitFor({ timeout: 20_000 });
   });

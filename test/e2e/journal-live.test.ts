@@ -10,7 +10,7 @@ import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BenchtopClient } from '../../src-preload/client';
 import { cleanup, tempDir } from '../helpers/cli';
-import { launchBrowser, screenshot } from '../helpers/browser';
+import { createBwrapWorkspaceInUi, launchBrowser, screenshot } from '../helpers/browser';
 import { describeWith } from '../helpers/runtime';
 import { startServe, type ServeProcess } from '../helpers/serve';
 
@@ -50,15 +50,7 @@ describeWith('chromium', 'the journal while commands run, in a real browser', ()
     ({ context, page } = await launchBrowser());
     page.on('dialog', (d) => void d.accept());
     await page.goto(serve.url);
-    await page.getByTestId('new-workspace').click();
-    await page.getByTestId('backend-bwrap').click();
-    await page.getByTestId('ws-name').fill('e2e-live');
-    await page.getByTestId('ws-project').fill(project);
-    await page.getByTestId('create-submit').click();
-    await page.getByTestId('workspace-title').filter({ hasText: 'e2e-live' }).waitFor();
-    const ws = (await client.call('workspaces.list', {})).find((w) => w.name === 'e2e-live');
-    if (!ws) throw new Error('workspace e2e-live is not listed');
-    wsId = ws.id;
+    wsId = await createBwrapWorkspaceInUi(page, client, 'e2e-live', project);
     await page.getByTestId('tab-journal').click();
     await page.getByTestId('journal-list').waitFor();
   });

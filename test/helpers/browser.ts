@@ -3,6 +3,7 @@ import { mkdtempSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BenchtopClient } from '../../src-preload/client';
 import { REPO } from './fixtures';
 
 export const CHROMIUM = process.env.BENCHTOP_CHROMIUM ?? '/usr/bin/chromium';
@@ -52,4 +53,17 @@ export async function waitForTerminal(page: Page, pattern: RegExp, timeoutMs = 2
     await page.waitForTimeout(100);
   }
   throw new Error(`terminal never showed ${pattern}: ${JSON.stringify(text.slice(-600))}`);
+}
+
+/** Creates a bwrap workspace through the create dialog (project folder given) and returns its id once listed. */
+export async function createBwrapWorkspaceInUi(page: Page, client: BenchtopClient, name: string, project: string): Promise<string> {
+  await page.getByTestId('new-workspace').click();
+  await page.getByTestId('backend-bwrap').click();
+  await page.getByTestId('ws-name').fill(name);
+  await page.getByTestId('ws-project').fill(project);
+  await page.getByTestId('create-submit').click();
+  await page.getByTestId('workspace-title').filter({ hasText: name }).waitFor();
+  const ws = (await client.call('workspaces.list', {})).find((w) => w.name === name);
+  if (!ws) throw new Error(`workspace ${name} is not listed`);
+  return ws.id;
 }
