@@ -5,10 +5,8 @@
  * passes through untouched. A secret split across two chunks is caught: the
  * tail of a chunk that could begin a secret is held back until the next one.
  */
-import { REDACTED } from './redact';
+import { MIN_SECRET_LENGTH, REDACTED } from './redact';
 
-/** Values shorter than this are redacted only next to their key: replacing "1" everywhere would wreck output. */
-const MIN_SECRET_BYTES = 3;
 const MARKER = Buffer.from(REDACTED);
 
 export interface ByteRedactor {
@@ -26,7 +24,8 @@ export function createByteRedactor(secrets: Record<string, string>): ByteRedacto
   const found: { find: Buffer; replace: Buffer }[] = [];
   for (const [key, value] of Object.entries(secrets)) {
     const v = Buffer.from(value);
-    if (v.length >= MIN_SECRET_BYTES) found.push({ find: v, replace: MARKER });
+    // Shorter values are redacted only next to their key: replacing "1" everywhere would wreck output.
+    if (v.length >= MIN_SECRET_LENGTH) found.push({ find: v, replace: MARKER });
     else if (v.length > 0) found.push({ find: Buffer.from(`${key}=${value}`), replace: Buffer.from(`${key}=${REDACTED}`) });
   }
   // Longest first, so a secret that contains another is replaced whole.

@@ -51,7 +51,7 @@ export interface Redactor {
 }
 
 /** Values shorter than this are not redacted: replacing "1" everywhere would wreck output. */
-const MIN_SECRET_LENGTH = 3;
+export const MIN_SECRET_LENGTH = 3;
 
 /** Known secret values only (longest first, one pass). */
 function valueReplacer(secretValues: Iterable<string>): ((input: string) => string) | null {

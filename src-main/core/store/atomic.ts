@@ -1,5 +1,5 @@
 /** Crash-safe file writes: temp file + fsync + rename, so readers see old or new, never half. */
-import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync, readFileSync } from 'node:fs';
+import { closeSync, fsyncSync, mkdirSync, openSync, renameSync, writeSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { randomBytes } from 'node:crypto';
 
@@ -22,6 +22,17 @@ export function writeFileAtomic(path: string, data: string | Uint8Array, mode = 
   } catch {
     // Some filesystems refuse fsync on directories; the rename is still atomic.
   }
+}
+
+/**
+ * Replaces a file whole (temp + rename), without fsync: readers still see old
+ * or new, never half, but a power cut may lose it. For small state that only
+ * matters while this machine is up (the running-commands records on exec's path).
+ */
+export function replaceFile(path: string, data: string): void {
+  const tmp = `${path}.tmp-${process.pid}-${randomBytes(4).toString('hex')}`;
+  writeFileSync(tmp, data);
+  renameSync(tmp, path);
 }
 
 export function readJson<T>(path: string): T | null {

@@ -4,13 +4,14 @@
  * laptop lid — the watchdog (or the next Benchtop process that looks) ends
  * the command's whole tree inside its sandbox and completes its journal entry
  * as interrupted. The file is written before the command starts and removed
- * when it has ended and been journaled.
+ * when it has ended and been journaled. It is not fsynced: after a power cut
+ * no command is left running to end.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Journal } from '../journal/journal';
 import type { Runner } from '../runner/runner';
-import { writeFileAtomic } from '../store/atomic';
+import { replaceFile } from '../store/atomic';
 import { paths } from '../store/layout';
 import { runKill, type KillSpec } from './kill';
 import { isAlive, processStartTime } from './proc';
@@ -42,7 +43,7 @@ const fileOf = (home: string, execId: string) => join(runningDir(home), `${execI
 export function registerRunning(home: string, rec: Omit<RunningExec, 'ownerPid' | 'ownerStart'>): RunningExec {
   const full: RunningExec = { ...rec, ownerPid: process.pid, ownerStart: processStartTime(process.pid) ?? 0 };
   mkdirSync(runningDir(home), { recursive: true });
-  writeFileAtomic(fileOf(home, rec.execId), JSON.stringify(full));
+  replaceFile(fileOf(home, rec.execId), JSON.stringify(full));
   return full;
 }
 
@@ -53,7 +54,7 @@ export function setClient(home: string, rec: RunningExec, pid: number | undefine
   if (start === null) return;
   rec.clientPid = pid;
   rec.clientStart = start;
-  writeFileAtomic(fileOf(home, rec.execId), JSON.stringify(rec));
+  replaceFile(fileOf(home, rec.execId), JSON.stringify(rec));
 }
 
 export function unregisterRunning(home: string, execId: string): void {
@@ -103,7 +104,7 @@ export async function reapOrphans(home: string, runner: Runner, now: () => numbe
     const killError = await runKill(runner, rec.kill).catch((err: unknown) => String(err));
     if (killError !== undefined && (rec.attempts ?? 0) < MAX_KILL_ATTEMPTS) {
       // The sandbox could not be reached this time (busy, at its pids limit): try again next round.
-      writeFileAtomic(file, JSON.stringify({ ...rec, attempts: (rec.attempts ?? 0) + 1 }));
+      replaceFile(file, JSON.stringify({ ...rec, attempts: (rec.attempts ?? 0) + 1 }));
       rmSync(claim, { force: true });
       continue;
     }

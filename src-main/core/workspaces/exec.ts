@@ -328,7 +328,8 @@ class StreamCopy {
       this.head.push(Buffer.from(part));
       this.kept += part.length;
     }
-    this.last = Buffer.concat([this.last, b]).subarray(-STDERR_TAIL);
+    // Only stderr's tail is read (by diagnose); stdout's would be a copy per chunk for nothing.
+    if (this.stream === 'stderr') this.last = Buffer.concat([this.last, b]).subarray(-STDERR_TAIL);
     if (this.held) {
       this.held.push(Buffer.from(b));
       this.heldBytes += b.length;
