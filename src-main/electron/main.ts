@@ -2,7 +2,7 @@
  * The Electron shell: one hardened window over the shared core. The only
  * place (with the preload) that imports electron.
  */
-import { app, BrowserWindow, Menu, session, shell } from 'electron';
+import { app, BrowserWindow, dialog, Menu, nativeTheme, session, shell } from 'electron';
 import { join } from 'node:path';
 import { defaultDataHome } from '../core/store/layout';
 import { TerminalService } from '../core/terminals/service';
@@ -10,6 +10,8 @@ import { pollDataFolder } from '../core/workspaces/poll';
 import { WorkspaceService } from '../core/workspaces/service';
 import { createServiceRpc } from '../rpc/handlers';
 import { createIpcTransport } from './ipc';
+import { notifyWhileAway, watchOwnActions } from './notify';
+import { OwnActions } from '../../src-preload/notify/own-actions';
 
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
@@ -18,6 +20,8 @@ function createWindow(service: WorkspaceService, terminals: TerminalService): vo
     width: 1280,
     height: 820,
     title: 'Benchtop',
+    // The page's own background (styles.css --bg), so a dark system sees no white flash before it paints.
+    backgroundColor: nativeTheme.shouldUseDarkColors ? '#15181e' : '#f5f6f8',
     webPreferences: {
       preload: join(import.meta.dirname, '../preload/index.cjs'),
       contextIsolation: true,
@@ -32,10 +36,19 @@ function createWindow(service: WorkspaceService, terminals: TerminalService): vo
     if (/^https?:/.test(url)) void shell.openExternal(url);
     return { action: 'deny' };
   });
-  const { server, dispose } = createServiceRpc(service, terminals);
+  const { server, dispose } = createServiceRpc(service, terminals, {
+    // The system's own folder dialog, over this window.
+    'host.pickFolder': async (p) => {
+      const r = await dialog.showOpenDialog(win, { title: p.title ?? 'Choose a project folder', properties: ['openDirectory', 'createDirectory'], ...(p.defaultPath ? { defaultPath: p.defaultPath } : {}) });
+      return { path: r.canceled ? null : (r.filePaths[0] ?? null) };
+    },
+  });
   const ipc = createIpcTransport(win.webContents);
-  const detach = server.attach(ipc.transport, { client: 'app' });
+  const own = new OwnActions();
+  const detach = server.attach(watchOwnActions(ipc.transport, own), { client: 'app' });
+  const stopNotifying = notifyWhileAway(win, service, own);
   win.on('closed', () => {
+    stopNotifying();
     detach();
     ipc.dispose();
     dispose();

@@ -2,6 +2,8 @@
 import { readFileSync } from 'node:fs';
 import { join, normalize } from 'node:path';
 import { BenchtopError } from '../../src-preload/contract';
+import { readReadme } from '../core/host/readme';
+import { listFolders } from '../core/host/folders';
 import type { TerminalService } from '../core/terminals/service';
 import type { WorkspaceService } from '../core/workspaces/service';
 import { createRpcServer, type Handlers, type RpcServer } from './server';
@@ -24,7 +26,7 @@ export function createHandlers(service: WorkspaceService, terminals: TerminalSer
     'exec.input': async (p) => (await service.execInput(p.execId, p.data ? Buffer.from(p.data, 'base64') : null, p.eof === true), {}),
     'exec.cancel': async (p) => (service.execCancel(p.execId), {}),
     'journal.list': async (p) => service.journal(service.registry.get(p.workspace)).list(p.afterSeq ?? 0, p.limit ?? 1000),
-    'journal.get': async (p) => service.journal(service.registry.get(p.workspace)).get(p.seq),
+    'journal.get': async (p) => service.journal(service.registry.get(p.workspace)).get(p.seq, p.outputs ?? true),
     'journal.readOutput': async (p) =>
       service.journal(service.registry.get(p.workspace)).readOutput(p.seq, p.stream, p.offset ?? 0, p.length ?? 1024 * 1024, p.encoding ?? 'utf8'),
     'journal.readRecording': async (p) => {
@@ -45,14 +47,32 @@ export function createHandlers(service: WorkspaceService, terminals: TerminalSer
     'terminals.resize': async (p) => (terminals.resize(p.id, p.cols, p.rows), {}),
     'terminals.ack': async (p) => (terminals.ack(p.id, p.chars), {}),
     'terminals.rename': async (p) => terminals.rename(p.id, p.title),
+    'terminals.busy': async (p) => terminals.busy(p.id),
     'terminals.close': async (p, ctx) => (await terminals.close(p.id, `closed by ${ctx.client}`), {}),
+    'help.readme': async () => ({ markdown: readReadme() }),
     'journal.search': async (p) => service.journal(service.registry.get(p.workspace)).search(p),
+    'images.list': (p) => service.images.list(p.backend),
+    'images.pull': (p, ctx) =>
+      service.images.pull(p.backend, p.ref, (line) => {
+        if (p.pullId) ctx.notify?.('image.pullProgress', { pullId: p.pullId, line });
+      }),
+    'host.listFolders': async (p) => listFolders(p.path, { dataHome: service.options.home, hidden: p.hidden }),
+    // The desktop app replaces this with its native dialog (see electron/main.ts).
+    'host.pickFolder': async () => {
+      throw new BenchtopError('BACKEND_UNAVAILABLE', 'the native folder dialog exists only in the desktop app; browse the host with host.listFolders');
+    },
+    'slurm.partitions': async () => ({ partitions: await service.slurm.partitions() }),
   };
 }
 
 /** A server for this service with its events forwarded to every attached peer. */
-export function createServiceRpc(service: WorkspaceService, terminals: TerminalService): { server: RpcServer; dispose: () => void } {
-  const server = createRpcServer(createHandlers(service, terminals));
+export function createServiceRpc(
+  service: WorkspaceService,
+  terminals: TerminalService,
+  /** Methods a host implements its own way (the desktop app's native dialogs). */
+  overrides: Partial<Handlers> = {},
+): { server: RpcServer; dispose: () => void } {
+  const server = createRpcServer({ ...createHandlers(service, terminals), ...overrides } as Handlers);
   const offService = service.on({
     workspaceChanged: (workspace, removed) => server.emit('workspace.changed', { workspace, removed }),
     journalAppended: (workspaceId, entry) => server.emit('journal.appended', { workspaceId, entry }),

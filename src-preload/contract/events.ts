@@ -16,6 +16,8 @@ export const events = {
   'exec.output': z.object({ execId: z.string(), stream: z.enum(['stdout', 'stderr']), data: z.string() }),
   /** A terminal was opened, renamed, ended (exitCode set) or closed (`closed: true`). */
   'terminal.changed': z.object({ terminal: terminalInfoSchema, closed: z.boolean() }),
+  /** A progress line of an image pull, sent only to the caller that gave `pullId`. */
+  'image.pullProgress': z.object({ pullId: z.string(), line: z.string() }),
 } as const;
 
 export type Events = typeof events;

@@ -1,5 +1,6 @@
 export * from './errors';
 export * from './domain';
+export * from './host';
 export * from './methods';
 export * from './events';
 export * from './envelope';

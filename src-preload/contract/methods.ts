@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import {
+  backendIdSchema,
   backendInfoSchema,
   createWorkspaceInputSchema,
   execIdSchema,
@@ -19,6 +20,7 @@ import {
   workspaceRefSchema,
   workspaceSchema,
 } from './domain';
+import { folderListingSchema, hostPathSchema, imageChoiceSchema, imageListSchema, imageRefSchema, slurmPartitionSchema } from './host';
 
 const refParams = z.object({ workspace: workspaceRefSchema }).strict();
 
@@ -62,9 +64,12 @@ export const methods = {
       .strict(),
     result: z.array(journalEntrySchema),
   },
-  /** One journal entry with its stored stdout and stderr. */
+  /**
+   * One journal entry with its stored stdout and stderr. `outputs: false` leaves their text out
+   * (stdoutText and stderrText are empty) for a reader that takes them in slices with journal.readOutput.
+   */
   'journal.get': {
-    params: z.object({ workspace: workspaceRefSchema, seq: z.number().int().min(1) }).strict(),
+    params: z.object({ workspace: workspaceRefSchema, seq: z.number().int().min(1), outputs: z.boolean().optional() }).strict(),
     result: journalEntryWithOutputSchema,
   },
   /** A slice of one stored output stream (for large outputs, and for the exact bytes). */
@@ -105,6 +110,14 @@ export const methods = {
   /** Flow control: how many characters of terminal.data the client has rendered. */
   'terminals.ack': { params: z.object({ id: terminalIdSchema, chars: z.number().int().min(0) }).strict(), result: z.object({}) },
   'terminals.rename': { params: z.object({ id: terminalIdSchema, title: z.string().min(1).max(80) }).strict(), result: terminalInfoSchema },
+  /**
+   * Whether the shell is running a program in the foreground (so closing would end it), and its
+   * name. `busy: null`: the shell's processes cannot be seen from this host (gVisor, SLURM).
+   */
+  'terminals.busy': {
+    params: z.object({ id: terminalIdSchema }).strict(),
+    result: z.object({ busy: z.boolean().nullable(), program: z.string().optional() }),
+  },
   /** Ends the shell (if running) and forgets the terminal; its recording stays in the journal. */
   'terminals.close': { params: z.object({ id: terminalIdSchema }).strict(), result: z.object({}) },
   /**
@@ -114,6 +127,8 @@ export const methods = {
    * stderr — of each stream its first and last 2 KiB. exit `ok`: exit code 0; `failed`: non-zero
    * or timed out (entries without an exit code are neither). `from`/`to` bound startedAt, inclusive.
    */
+  /** The README of this installation (Markdown), shown as the app's help page. */
+  'help.readme': { params: z.object({}).strict(), result: z.object({ markdown: z.string() }) },
   'journal.search': {
     params: z
       .object({
@@ -130,6 +145,29 @@ export const methods = {
       .refine((p) => !p.from || !p.to || Date.parse(p.from) <= Date.parse(p.to), { message: 'must be at or after the start of the range', path: ['to'] }),
     result: z.object({ entries: z.array(journalEntrySchema), total: z.number().int() }),
   },
+  /** The images a backend can use here: its local store (podman) and folders or files earlier workspaces used. */
+  'images.list': { params: z.object({ backend: backendIdSchema }).strict(), result: imageListSchema },
+  /**
+   * Pulls an image into the backend's store (podman: any transport — a registry reference,
+   * `oci-archive:/path.tar`, `docker-archive:`, `dir:`). Progress lines go to the caller as
+   * `image.pullProgress` events tagged with `pullId`.
+   */
+  'images.pull': {
+    params: z.object({ backend: backendIdSchema, ref: imageRefSchema, pullId: execIdSchema.optional() }).strict(),
+    result: imageChoiceSchema,
+  },
+  /** The sub-folders of a host folder the user may read (default: the home folder). Never the data folder. */
+  'host.listFolders': {
+    params: z.object({ path: hostPathSchema.optional(), hidden: z.boolean().optional() }).strict(),
+    result: folderListingSchema,
+  },
+  /** The desktop app's native folder dialog; null when cancelled. Not offered by the browser host. */
+  'host.pickFolder': {
+    params: z.object({ title: z.string().max(200).optional(), defaultPath: hostPathSchema.optional() }).strict(),
+    result: z.object({ path: z.string().nullable() }),
+  },
+  /** SLURM's partitions (sinfo), for the create form; empty when SLURM is not here. */
+  'slurm.partitions': { params: z.object({}).strict(), result: z.object({ partitions: z.array(slurmPartitionSchema) }) },
 } as const;
 
 export type Methods = typeof methods;

@@ -2,12 +2,17 @@
 import { useState } from 'react';
 import type { BenchtopClient } from '../../src-preload/client';
 import { BackendsPage } from './backends/BackendsPage';
+import { HelpPage } from './help/HelpPage';
 import { useBackends, useRoute, useWorkspaces } from './hooks';
+import { useOwnActions } from './notify/ownActions';
+import { Toasts } from './notify/Toasts';
 import { CreateDialog } from './workspaces/CreateDialog';
 import { WorkspaceList } from './workspaces/WorkspaceList';
 import { WorkspacePage } from './workspaces/WorkspacePage';
 
-export function App({ client }: { client: BenchtopClient }) {
+export function App({ client: connection }: { client: BenchtopClient }) {
+  // Every lifecycle call goes through this client, so the toasts can leave out what was done in this window.
+  const { client, own } = useOwnActions(connection);
   const { workspaces, error } = useWorkspaces(client);
   const backends = useBackends(client);
   const [route, go] = useRoute();
@@ -19,11 +24,14 @@ export function App({ client }: { client: BenchtopClient }) {
       <aside className="sidebar">
         <h1>Benchtop</h1>
         <nav aria-label="Pages">
-          <a href="#/" className={route.page !== 'backends' ? 'active' : ''}>
+          <a href="#/" className={route.page !== 'backends' && route.page !== 'help' ? 'active' : ''}>
             Workspaces
           </a>
           <a href="#/backends" className={route.page === 'backends' ? 'active' : ''} data-testid="nav-backends">
             Backends
+          </a>
+          <a href="#/help" className={route.page === 'help' ? 'active' : ''} aria-current={route.page === 'help' ? 'page' : undefined} data-testid="nav-help">
+            Help
           </a>
         </nav>
         <ul className="ws-nav" aria-label="Workspaces">
@@ -44,18 +52,22 @@ export function App({ client }: { client: BenchtopClient }) {
           <p className="page">Loading…</p>
         ) : route.page === 'backends' ? (
           <BackendsPage backends={backends} />
+        ) : route.page === 'help' ? (
+          <HelpPage client={client} />
         ) : route.page === 'workspace' && current ? (
-          <WorkspacePage client={client} workspace={current} tab={route.tab} onTab={(tab) => go({ page: 'workspace', id: current.id, tab })} onBack={() => go({ page: 'workspaces' })} />
+          <WorkspacePage client={client} workspace={current} tab={route.tab} seq={route.seq} onTab={(tab) => go({ page: 'workspace', id: current.id, tab })} onBack={() => go({ page: 'workspaces' })} onDeleted={() => go({ page: 'workspaces' })} />
         ) : route.page === 'workspace' ? (
           <p className="page">This workspace no longer exists. <a href="#/">Back to workspaces</a></p>
         ) : (
           <WorkspaceList client={client} workspaces={workspaces} onOpen={(w) => go({ page: 'workspace', id: w.id, tab: 'overview' })} onCreate={() => setCreating(true)} />
         )}
       </main>
+      <Toasts client={client} own={own} />
       {creating && (
         <CreateDialog
           client={client}
           backends={backends}
+          taken={(workspaces ?? []).map((w) => w.name)}
           onClose={() => setCreating(false)}
           onCreated={(w) => {
             setCreating(false);

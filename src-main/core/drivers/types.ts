@@ -2,7 +2,7 @@
  * What every backend driver provides. Drivers build argv with pure functions
  * (see each driver's argv.ts) and hand them to the shared runner.
  */
-import type { BackendId, BackendInfo, Workspace } from '../../../src-preload/contract';
+import type { BackendId, BackendInfo, ImageChoice, Workspace } from '../../../src-preload/contract';
 import type { HostInfo } from '../host/hostinfo';
 import type { Runner } from '../runner/runner';
 import type { KillSpec } from '../watchdog/kill';
@@ -106,8 +106,17 @@ export type TerminalSource =
     }
   | { kind: 'stream'; open(): NodeJS.ReadWriteStream; cleanup?: () => Promise<void> };
 
+/** A backend's own image store (podman's): what is in it, and pulling into it. */
+export interface DriverImages {
+  list(): Promise<ImageChoice[]>;
+  /** Pulls `ref` (validated by the contract); each progress line as it comes. Resolves to the stored image. */
+  pull(ref: string, onLine: (line: string) => void): Promise<ImageChoice>;
+}
+
 export interface Driver {
   readonly id: BackendId;
+  /** Present when the backend keeps images of its own (rootfs folders and files are found from earlier workspaces). */
+  readonly images?: DriverImages;
   /** Drivers with the same key share one list call per refresh (podman and gvisor). */
   readonly listKey: string;
   detect(): Promise<BackendInfo>;

@@ -7,7 +7,8 @@
  */
 import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { BenchtopError, type SlurmJob, type Workspace } from '../../../src-preload/contract';
+import { BenchtopError, type SlurmJob, type SlurmPartition, type Workspace } from '../../../src-preload/contract';
+import { listPartitions } from './partitions';
 import { backendFailed } from '../drivers/errors';
 import type { Driver } from '../drivers/types';
 import { which } from '../drivers/which';
@@ -46,6 +47,11 @@ export class SlurmPlacement {
   available(): { ok: true } | { ok: false; why: string } {
     for (const tool of ['sbatch', 'squeue', 'srun', 'scancel']) if (!which(tool)) return { ok: false, why: `SLURM is not available here (${tool} not found)` };
     return { ok: true };
+  }
+
+  /** The cluster's partitions (none when SLURM is not here). */
+  partitions(): Promise<SlurmPartition[]> {
+    return listPartitions(this.runner);
   }
 
   private slurmDir(ws: Workspace): string {

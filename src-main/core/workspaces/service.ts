@@ -24,6 +24,7 @@ import { createHostDriver } from '../drivers/host/driver';
 import { createPodmanDriver } from '../drivers/podman/driver';
 import type { Driver, DriverContext, SandboxStatus } from '../drivers/types';
 import { readHostInfo, type HostInfo } from '../host/hostinfo';
+import { ImageCatalog } from '../images/catalog';
 import { Journal, type NewEntry } from '../journal/journal';
 import { createExecaRunner, type Runner } from '../runner/runner';
 import { createRedactor, splitSensitive, type Redactor } from '../secrets/redact';
@@ -82,6 +83,8 @@ export class WorkspaceService {
   private readonly runner: Runner;
   private readonly executor: Executor;
   private readonly brokenRecords: BrokenRecords;
+  /** The images each backend can use, and pulls. */
+  readonly images: ImageCatalog;
 
   constructor(readonly options: ServiceOptions) {
     this.registry = new Registry(options.home);
@@ -113,6 +116,7 @@ export class WorkspaceService {
       now: () => this.now(),
       emitChanged: (ws, removed) => this.emitChanged(ws, removed),
     });
+    this.images = new ImageCatalog({ driver: (id) => this.drivers[id], workspaces: () => this.registry.list() });
     this.executor = new Executor({
       home: options.home,
       runner: ctx.runner,

@@ -11,14 +11,19 @@
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
-import type { BackendId, BackendInfo, CreateWorkspaceInput, Workspace } from '../../../src-preload/contract';
+import type { BackendId, BackendInfo, CreateWorkspaceInput, SlurmPartition, Workspace } from '../../../src-preload/contract';
+import { FolderBrowser } from './FolderBrowser';
 import { CONFIRM_HOST, formError, type FormError } from './formErrors';
+import { ImagePicker } from './ImagePicker';
+import { nameFromFolder, suggestName } from './suggestName';
 
 interface Props {
   client: BenchtopClient;
   backends: BackendInfo[] | null;
   onClose: () => void;
   onCreated: (ws: Workspace) => void;
+  /** Names already in use, so the suggested name is free. */
+  taken: string[];
 }
 
 function parseEnv(text: string): { env: Record<string, string>; bad: string | null } {
@@ -48,10 +53,14 @@ function imageField(info: BackendInfo | undefined): { shown: boolean; label: str
   return { shown: true, label: 'Image (rootfs folder, optional)', placeholder: 'the host system, read-only' };
 }
 
-export function CreateDialog({ client, backends, onClose, onCreated }: Props) {
+export function CreateDialog({ client, backends, onClose, onCreated, taken }: Props) {
   const firstAvailable = backends?.find((b) => b.available && b.capabilities.isolation !== 'none')?.id ?? 'bwrap';
   const [backend, setBackend] = useState<BackendId>(firstAvailable);
-  const [name, setName] = useState('');
+  const [name, setName] = useState(() => suggestName(taken));
+  /** The user typed a name: picking a folder no longer renames. */
+  const [nameEdited, setNameEdited] = useState(false);
+  const [browsing, setBrowsing] = useState(false);
+  const [partitions, setPartitions] = useState<SlurmPartition[]>([]);
   const [image, setImage] = useState('');
   const [project, setProject] = useState('');
   const [cpus, setCpus] = useState('');
@@ -93,6 +102,31 @@ export function CreateDialog({ client, backends, onClose, onCreated }: Props) {
       before?.focus?.();
     };
   }, []);
+
+  // SLURM's partitions, once the user asks for SLURM (free text still allowed).
+  useEffect(() => {
+    if (!inSlurm || partitions.length) return;
+    client.call('slurm.partitions', {}).then((r) => setPartitions(r.partitions), () => undefined);
+  }, [client, inSlurm, partitions.length]);
+
+  /** A folder chosen by browsing: the project, and the name follows it unless the user typed one. */
+  const pickProject = (path: string) => {
+    setProject(path);
+    if (!nameEdited) setName(nameFromFolder(path, taken) ?? name);
+  };
+  const browse = async () => {
+    // The desktop app has the system's dialog; the browser host browses on the server.
+    if (window.benchtop) {
+      try {
+        const r = await client.call('host.pickFolder', { title: 'Choose a project folder', ...(project.trim().startsWith('/') ? { defaultPath: project.trim() } : {}) });
+        if (r.path) pickProject(r.path);
+        return;
+      } catch {
+        // Fall back to the folder browser.
+      }
+    }
+    setBrowsing(true);
+  };
 
   // A field the contract refused is brought into view and focused; the message is in the footer.
   useEffect(() => {
@@ -193,24 +227,44 @@ export function CreateDialog({ client, backends, onClose, onCreated }: Props) {
           <div className="form-grid">
             <label className={fieldClass('name')}>
               Name
-              <input ref={nameRef} value={name} onChange={(e) => setName(e.target.value)} placeholder="analysis-1" required data-testid="ws-name" {...invalid('name')} />
+              <input
+                ref={nameRef}
+                value={name}
+                onChange={(e) => {
+                  setName(e.target.value);
+                  setNameEdited(true);
+                }}
+                placeholder="analysis-1"
+                required data-testid="ws-name" {...invalid('name')} />
             </label>
             {img.shown && (
-              <label className={`${fieldClass('image')} span2`}>
-                {img.label}
-                <input value={image} onChange={(e) => setImage(e.target.value)} placeholder={img.placeholder} data-testid="ws-image" {...invalid('image')} />
-              </label>
+              <ImagePicker
+                key={backend}
+                client={client}
+                backend={backend}
+                label={img.label}
+                placeholder={img.placeholder}
+                value={image}
+                onChange={setImage}
+                invalid={error?.field === 'image'}
+                errorId="create-error"
+              />
             )}
-            <label className={`${fieldClass('project')} wide`}>
-              {inPlace ? 'Project folder (used in place: commands run in it, as you)' : 'Project folder (mounted read-write at /workspace)'}
-              <input value={project} onChange={(e) => setProject(e.target.value)} placeholder="empty: a new folder kept with the workspace" data-testid="ws-project" {...invalid('project')} />
-            </label>
+            <div className={`${fieldClass('project')} wide`}>
+              <label htmlFor="ws-project-input">{inPlace ? 'Project folder (used in place: commands run in it, as you)' : 'Project folder (mounted read-write at /workspace)'}</label>
+              <div className="input-with-button">
+                <input id="ws-project-input" value={project} onChange={(e) => setProject(e.target.value)} placeholder="empty: a new folder kept with the workspace" data-testid="ws-project" {...invalid('project')} />
+                <button type="button" onClick={() => void browse()} data-testid="project-browse">
+                  Browse…
+                </button>
+              </div>
+            </div>
             <label className={fieldClass('cpus')}>
-              CPUs
+              CPU limit
               <input value={cpus} onChange={(e) => setCpus(e.target.value)} inputMode="decimal" placeholder="no limit" {...invalid('cpus')} />
             </label>
             <label className={fieldClass('memoryMiB')}>
-              Memory (MiB)
+              Memory limit (MiB)
               <input value={memory} onChange={(e) => setMemory(e.target.value)} inputMode="numeric" placeholder="no limit" {...invalid('memoryMiB')} />
             </label>
             <label className={fieldClass('pids')}>
@@ -243,18 +297,31 @@ export function CreateDialog({ client, backends, onClose, onCreated }: Props) {
               <div className={`${fieldClass('slurm')} wide slurm-grid`}>
                 <label>
                   Partition
-                  <input value={slurm.partition} onChange={(e) => setSlurm({ ...slurm, partition: e.target.value })} placeholder="default" />
+                  <input
+                    value={slurm.partition}
+                    onChange={(e) => setSlurm({ ...slurm, partition: e.target.value })}
+                    placeholder={partitions.find((p) => p.isDefault)?.name ?? 'default'}
+                    list="slurm-partitions"
+                    data-testid="slurm-partition"
+                  />
+                  <datalist id="slurm-partitions">
+                    {partitions.map((p) => (
+                      <option key={p.name} value={p.name}>
+                        {`${p.name}${p.isDefault ? ' (default)' : ''} — ${p.state}, ${p.nodes} node${p.nodes === 1 ? '' : 's'}, limit ${p.timeLimit}`}
+                      </option>
+                    ))}
+                  </datalist>
                 </label>
                 <label>
                   Time limit
                   <input value={slurm.time} onChange={(e) => setSlurm({ ...slurm, time: e.target.value })} placeholder="HH:MM:SS" />
                 </label>
                 <label>
-                  CPUs
+                  CPUs per task (allocation)
                   <input value={slurm.cpus} onChange={(e) => setSlurm({ ...slurm, cpus: e.target.value })} inputMode="numeric" placeholder="1" />
                 </label>
                 <label>
-                  Memory (MiB)
+                  Allocation memory (MiB)
                   <input value={slurm.memMiB} onChange={(e) => setSlurm({ ...slurm, memMiB: e.target.value })} inputMode="numeric" placeholder="default" />
                 </label>
                 <label>
@@ -308,6 +375,17 @@ export function CreateDialog({ client, backends, onClose, onCreated }: Props) {
           </div>
         </footer>
       </form>
+      {browsing && (
+        <FolderBrowser
+          client={client}
+          start={project.trim().startsWith('/') ? project.trim() : undefined}
+          onClose={() => setBrowsing(false)}
+          onPick={(path) => {
+            setBrowsing(false);
+            pickProject(path);
+          }}
+        />
+      )}
     </dialog>
   );
 }

@@ -243,3 +243,34 @@ export function parsePs(json: string): Map<string, PsStatus> {
   }
   return out;
 }
+
+/** Every local image with size and age, as JSON (one call). */
+export function buildImagesJsonArgv(): string[] {
+  return ['images', '--format', 'json'];
+}
+
+/** `--` ends the options: a reference is never read as a flag (the contract also refuses a leading "-"). */
+export function buildPullArgv(ref: string): string[] {
+  return ['pull', '--', ref];
+}
+
+export interface PodmanImage {
+  id: string;
+  names: string[];
+  sizeBytes: number | null;
+  createdAt: string | null;
+}
+
+/** `podman images --format json`, named images only (dangling layers of old builds are not choices). */
+export function parseImagesJson(stdout: string): PodmanImage[] {
+  const raw = JSON.parse(stdout || '[]') as { Id?: string; Names?: string[] | null; Size?: number; Created?: number; CreatedAt?: string; Dangling?: boolean }[];
+  const out: PodmanImage[] = [];
+  for (const e of raw) {
+    const names = (e.Names ?? []).filter((n) => n && !n.startsWith('<none>'));
+    // podman repeats an image once per name it has, each time with all its names.
+    if (!e.Id || names.length === 0 || out.some((o) => o.id === e.Id)) continue;
+    const createdAt = e.CreatedAt ?? (typeof e.Created === 'number' ? new Date(e.Created * 1000).toISOString() : null);
+    out.push({ id: e.Id, names, sizeBytes: typeof e.Size === 'number' ? e.Size : null, createdAt });
+  }
+  return out;
+}

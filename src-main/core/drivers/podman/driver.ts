@@ -10,6 +10,7 @@ import type { Driver, DriverContext, DriverExecRequest, ResolvedImage, SandboxSt
 import { runKill, type KillSpec } from '../../watchdog/kill';
 import { backendFailed } from '../errors';
 import { podmanHint } from './hints';
+import { createPodmanImages } from './images';
 import { launcherEnv, LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
 import { which } from '../which';
 import {
@@ -152,6 +153,7 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
   return {
     id: options.id,
     listKey: 'podman',
+    images: createPodmanImages(ctx.runner, podman),
 
     async detect(): Promise<BackendInfo> {
       const i = await info();
