@@ -1,5 +1,5 @@
 /** Human-readable tables for the CLI. JSON output never goes through here. */
-import type { BackendInfo, JournalEntry, JournalEntryWithOutput, Workspace } from '../../src-preload/contract';
+import type { BackendInfo, ImageChoice, JournalEntry, JournalEntryWithOutput, Workspace } from '../../src-preload/contract';
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
@@ -92,6 +92,16 @@ export function formatBackends(list: BackendInfo[]): string {
       b.capabilities.isolation,
       b.hint ?? '',
     ]);
+  }
+  return table(rows);
+}
+
+export function formatImages(list: ImageChoice[], canPull: boolean): string {
+  if (list.length === 0) return canPull ? 'no images yet (pull one: benchtop pull REF)' : 'no folders or files used before (give one with create --image PATH)';
+  const rows = [['IMAGE', 'KIND', 'SIZE', 'CREATED']];
+  for (const i of list) {
+    const kind = i.source === 'used-before' ? `${i.kind} (used before)` : i.kind;
+    rows.push([i.ref, kind, i.sizeBytes === null ? '-' : `${(i.sizeBytes / 1024 / 1024).toFixed(1)} MiB`, i.createdAt ?? '-']);
   }
   return table(rows);
 }

@@ -7,14 +7,14 @@ import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { BenchtopError, type CreateWorkspaceInput, type ErrorData } from '../../src-preload/contract';
+import { BenchtopError, type BackendId, type CreateWorkspaceInput, type ErrorData, type JournalEntry, type JournalEntryWithOutput } from '../../src-preload/contract';
 import { createClient, type BenchtopClient } from '../../src-preload/client';
 import { createMemoryTransportPair } from '../../src-preload/transports/memory';
 import { defaultDataHome } from '../core/store/layout';
 import { TerminalService } from '../core/terminals/service';
 import { WorkspaceService } from '../core/workspaces/service';
 import { createServiceRpc } from '../rpc/handlers';
-import { formatBackends, formatEntry, formatJournal, formatWorkspace, formatWorkspaces } from './format';
+import { formatBackends, formatEntry, formatImages, formatJournal, formatWorkspace, formatWorkspaces } from './format';
 
 /** Benchtop's own failures in `exec` exit 125, as `podman exec` does. */
 const EXEC_OWN_FAILURE = 125;
@@ -30,11 +30,14 @@ const USAGE = `usage:
        [--mount HOST:CONTAINER[:ro|rw]]... [--dev-repo NAME=PATH]... [--gpu]       (apptainer)
        [--texlive-prefix DIR] [--project-mount home|workspace] [--apply-cgroups FILE] (apptainer)
        [--allow-host] [--best-effort-limits] [--no-start] [--json]
+  benchtop images [--backend podman|gvisor|bwrap|apptainer] [--json]
+  benchtop pull REF [--backend podman|gvisor] [--json]      REF: a registry name, oci-archive:/path.tar, docker-archive:, dir:
   benchtop ls [--json]                benchtop status NAME [--json]
   benchtop start NAME | stop NAME | rm NAME
   benchtop exec NAME [-i] [--timeout S] [--cwd DIR] [--env K=V]... [--json] -- ARGV...
   benchtop exec NAME [-i] [--timeout S] [--cwd DIR] [--env K=V]... [--json] -c 'SHELL STRING'
-  benchtop logs NAME [--json]         benchtop logs NAME --seq N [--json | --stdout | --stderr]
+  benchtop logs NAME [--json | --jsonl] [--with-output]
+  benchtop logs NAME --seq N [--json | --stdout | --stderr]
   benchtop serve [--host 127.0.0.1] [--port P] [--allow-origin ORIGIN]...
 data folder: $BENCHTOP_HOME, else $XDG_DATA_HOME/benchtop`;
 
@@ -42,7 +45,7 @@ class UsageError extends Error {}
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
-function parse<const O extends Options>(args: string[], options: O, positionals: number) {
+function parse<const O extends Options>(args: string[], options: O, positionals: number, what = 'workspace NAME') {
   const all = { ...options, json: { type: 'boolean' } } as const;
   let parsed;
   try {
@@ -51,7 +54,7 @@ function parse<const O extends Options>(args: string[], options: O, positionals:
     throw new UsageError((err as Error).message.split('\n')[0]);
   }
   if (parsed.positionals.length !== positionals) {
-    throw new UsageError(positionals === 1 ? 'expected exactly one workspace NAME' : `unexpected argument "${parsed.positionals[positionals] ?? ''}"`);
+    throw new UsageError(positionals === 1 ? `expected exactly one ${what}` : `unexpected argument "${parsed.positionals[positionals] ?? ''}"`);
   }
   return parsed;
 }
@@ -119,6 +122,31 @@ async function main(argv: string[]): Promise<number> {
         const list = await c.call('backends.list', {});
         print(values.json, list, () => formatBackends(list));
         return 0;
+      });
+    }
+    case 'images': {
+      const { values } = parse(rest, { backend: { type: 'string' } }, 0);
+      return withClient(async (c) => {
+        const r = await c.call('images.list', { backend: (values.backend ?? 'podman') as BackendId });
+        print(values.json, r, () => formatImages(r.images, r.canPull));
+        return 0;
+      });
+    }
+    case 'pull': {
+      const { values, positionals } = parse(rest, { backend: { type: 'string' } }, 1, 'image reference (e.g. oci-archive:/data/image.tar)');
+      return withClient(async (c) => {
+        const pullId = randomUUID();
+        // Progress goes to stderr as podman says it; stdout keeps the result alone.
+        const off = c.on('image.pullProgress', (p) => {
+          if (p.pullId === pullId && !values.json) process.stderr.write(`${p.line}\n`);
+        });
+        try {
+          const image = await c.call('images.pull', { backend: (values.backend ?? 'podman') as BackendId, ref: positionals[0] as string, pullId });
+          print(values.json, image, () => `pulled ${image.ref}`);
+          return 0;
+        } finally {
+          off();
+        }
       });
     }
     case 'create': {
@@ -245,9 +273,18 @@ async function main(argv: string[]): Promise<number> {
     case 'exec':
       return execCommand(rest);
     case 'logs': {
-      const { values, positionals } = parse(rest, { seq: { type: 'string' }, stdout: { type: 'boolean' }, stderr: { type: 'boolean' } }, 1);
+      const { values, positionals } = parse(
+        rest,
+        { seq: { type: 'string' }, stdout: { type: 'boolean' }, stderr: { type: 'boolean' }, jsonl: { type: 'boolean' }, 'with-output': { type: 'boolean' } },
+        1,
+      );
       const workspace = positionals[0] as string;
       const raw = values.stdout ? 'stdout' : values.stderr ? 'stderr' : null;
+      const withOutput = values['with-output'] === true;
+      if (values.jsonl && values.json) throw new UsageError('give one of --json and --jsonl');
+      if (values.jsonl && values.seq !== undefined) throw new UsageError('--jsonl lists the journal; with --seq N use --json');
+      if (withOutput && values.seq !== undefined) throw new UsageError('--with-output is for the list; --seq N --json always holds the outputs');
+      if (withOutput && !values.json && !values.jsonl) throw new UsageError('--with-output needs --json or --jsonl');
       if (raw && (values.stdout && values.stderr)) throw new UsageError('give one of --stdout and --stderr');
       if (raw && values.seq === undefined) throw new UsageError(`--${raw} needs --seq N`);
       if (raw && values.json) throw new UsageError(`--${raw} writes the stored bytes as they are; it has no --json form`);
@@ -261,7 +298,9 @@ async function main(argv: string[]): Promise<number> {
           print(values.json, e, () => formatEntry(e));
         } else {
           const list = await c.call('journal.list', { workspace, limit: 10000 });
-          print(values.json, list, () => formatJournal(list));
+          const entries = withOutput ? await withOutputs(c, workspace, list) : list;
+          if (values.jsonl) for (const e of entries) process.stdout.write(`${JSON.stringify(e)}\n`);
+          else print(values.json, entries, () => formatJournal(list));
         }
         return 0;
       });
@@ -407,6 +446,15 @@ function errorLine(err: unknown): string {
     message = `${FLAG_FOR_FIELD[top]}${field.slice(top.length)}:${message.slice(field.length + 1)}`;
   }
   return `benchtop: ${message} [${data.code}]`;
+}
+
+/** The entries with their stored stdout and stderr as text (redacted as stored), as the UI's export writes them. */
+async function withOutputs(c: BenchtopClient, workspace: string, list: JournalEntry[]): Promise<JournalEntryWithOutput[]> {
+  const out: JournalEntryWithOutput[] = [];
+  for (const e of list) {
+    out.push(e.stdout || e.stderr ? await c.call('journal.get', { workspace, seq: e.seq }) : { ...e, stdoutText: '', stderrText: '' });
+  }
+  return out;
 }
 
 /** Writes one stored output stream of a journal entry to stdout, byte for byte, in slices. */
