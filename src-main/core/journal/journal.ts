@@ -182,10 +182,11 @@ export class Journal {
     return out;
   }
 
-  get(seq: number): JournalEntryWithOutput {
+  /** An entry with its stored outputs as text; without them (empty strings) when `outputs` is false. */
+  get(seq: number, outputs = true): JournalEntryWithOutput {
     const entry = findEntry(this.dir, seq);
     if (!entry) throw new BenchtopError('NOT_FOUND', `no journal entry ${seq}`, { seq });
-    const read = (s: 'stdout' | 'stderr') => (entry[s] ? safeRead(this.outputFile(seq, s)) : '');
+    const read = (s: 'stdout' | 'stderr') => (outputs && entry[s] ? safeRead(this.outputFile(seq, s)) : '');
     return { ...entry, stdoutText: read('stdout'), stderrText: read('stderr') };
   }
 

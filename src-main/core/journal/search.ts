@@ -26,7 +26,11 @@
 import { closeSync, fstatSync, openSync, readFileSync, readSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchtopError, journalEntrySchema, JOURNAL_SOURCES, type JournalEntry } from '../../../src-preload/contract';
+import { normalizeSearch, queryTerms } from '../../../src-preload/contract/query';
 import { paths } from '../store/layout';
+
+// The query language lives in the contract: the renderer highlights exactly what this matches.
+export { normalizeSearch, queryTerms };
 
 export type JournalSource = (typeof JOURNAL_SOURCES)[number];
 
@@ -59,15 +63,6 @@ export const searchFile = (dir: string): string => join(dir, SEARCH_FILE);
 
 /** Separates fields (and the head and tail of a capped field) so that no phrase matches across them. */
 const SEP = '\x1f';
-// eslint-disable-next-line no-control-regex
-const ANSI_RE = /\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)?|[@-Z\\-_])/g;
-// eslint-disable-next-line no-control-regex
-const CONTROL_RE = /[\x00-\x1f\x7f]+/g;
-
-/** What search compares: no ANSI escapes, no control characters (so no tab, no newline), lower case. */
-export function normalizeSearch(text: string): string {
-  return text.replace(ANSI_RE, '').replace(CONTROL_RE, ' ').toLowerCase();
-}
 
 function capped(text: string): string {
   if (text.length <= SEARCH_FIELD_CHARS) return normalizeSearch(text);
@@ -83,16 +78,6 @@ function capped(text: string): string {
 /** The search text of one entry (the last field of its sidecar line). */
 export function searchText(entry: { command: string; detail: string | null }, stdout?: string, stderr?: string): string {
   return [entry.command, entry.detail ?? '', stdout ?? '', stderr ?? ''].map(capped).join(SEP);
-}
-
-/** Splits a query into normalised terms: words, or "quoted phrases" (an unclosed quote runs to the end). */
-export function queryTerms(query: string): string[] {
-  const terms = new Set<string>();
-  for (const m of query.matchAll(/"([^"]*)"?|(\S+)/g)) {
-    const t = normalizeSearch(m[1] ?? m[2] ?? '').trim();
-    if (t) terms.add(t);
-  }
-  return [...terms];
 }
 
 // ---------------------------------------------------------------- reading files in blocks of whole lines

@@ -1,28 +1,22 @@
 /**
  * The selected journal entry: what ran, where, how it ended; its outputs in
- * colour; copy, run again, replay. A running entry is shown live: its elapsed
+ * colour, opened at their end (OutputView), with the journal search's terms
+ * marked; copy, run again, replay. A running entry is shown live: its elapsed
  * time ticks and its output so far is read every second, until it ends.
  */
-import { AnsiUp } from 'ansi_up';
-import { useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { JournalEntry, JournalEntryWithOutput, Workspace } from '../../../src-preload/contract';
-import { closedByUser, copyText, entryDurationMs, exitBadge, fmtBytes, fmtDuration, fmtElapsed, fmtTime, newerEntry, rerunInput } from './format';
+import { queryTerms } from '../../../src-preload/contract/query';
+import { closedByUser, copyText, entryDurationMs, exitBadge, fmtDuration, fmtElapsed, fmtTime, newerEntry, rerunInput } from './format';
+import { OutputView } from './OutputView';
+import { useOutputWindow } from './useOutputWindow';
 import { RecordingPlayer } from './RecordingPlayer';
 
-/** Characters of an output shown before "Show all" (a stored stream can be 1 MiB). */
-const SHOW_CHARS = 200_000;
-/** How often the output of a running entry is read. */
-const OUTPUT_POLL_MS = 1000;
 /** How often a running entry is read again whole, in case it ends where no event tells us (CLI, watchdog). */
 const ENTRY_POLL_MS = 5000;
 
 type Stream = 'stdout' | 'stderr';
-interface LiveStream {
-  text: string;
-  bytes: number;
-}
-type LiveOutput = Record<Stream, LiveStream>;
 
 /** The current time in ms, re-rendering once a second while `active`. */
 export function useTicker(active: boolean): number {
@@ -36,62 +30,6 @@ export function useTicker(active: boolean): number {
   return now;
 }
 
-function base64Bytes(data: string): Uint8Array {
-  const bin = atob(data);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
-/**
- * The stored output of a running entry so far, read from where the last read
- * ended (as bytes, decoded as a stream, so no character is split) every
- * second while `running`; null before the first read, and once it has ended.
- */
-function useLiveOutput(client: BenchtopClient, workspace: string, seq: number, running: boolean): LiveOutput | null {
-  const [out, setOut] = useState<LiveOutput | null>(null);
-  useEffect(() => {
-    setOut(null);
-    if (!running) return;
-    let live = true;
-    let timer: ReturnType<typeof setTimeout> | undefined;
-    const state = {
-      stdout: { decoder: new TextDecoder(), text: '', bytes: 0 },
-      stderr: { decoder: new TextDecoder(), text: '', bytes: 0 },
-    };
-    let shown = -1;
-    const poll = async () => {
-      try {
-        for (const stream of ['stdout', 'stderr'] as const) {
-          const st = state[stream];
-          for (;;) {
-            const r = await client.call('journal.readOutput', { workspace, seq, stream, offset: st.bytes, encoding: 'base64' });
-            if (!live) return;
-            const bytes = base64Bytes(r.data);
-            st.bytes += bytes.length;
-            st.text += st.decoder.decode(bytes, { stream: true });
-            if (r.eof || bytes.length === 0) break;
-          }
-        }
-        const total = state.stdout.bytes + state.stderr.bytes;
-        if (total !== shown) {
-          shown = total;
-          setOut({ stdout: { text: state.stdout.text, bytes: state.stdout.bytes }, stderr: { text: state.stderr.text, bytes: state.stderr.bytes } });
-        }
-      } catch {
-        // Not there (yet), or the connection is down: the next read tries again.
-      }
-      if (live) timer = setTimeout(() => void poll(), OUTPUT_POLL_MS);
-    };
-    void poll();
-    return () => {
-      live = false;
-      clearTimeout(timer);
-    };
-  }, [client, workspace, seq, running]);
-  return out;
-}
-
 interface Props {
   client: BenchtopClient;
   workspace: Workspace;
@@ -100,10 +38,16 @@ interface Props {
   listed?: JournalEntry | undefined;
   /** A new entry to select (after "Run again"). */
   onSelect: (seq: number) => void;
+  /** The journal's search query: its terms are marked in the outputs. */
+  query?: string;
 }
 
-export function JournalDetail({ client, workspace, seq, listed, onSelect }: Props) {
-  const [entry, setEntry] = useState<JournalEntryWithOutput | null>(null);
+export function JournalDetail({ client, workspace, seq, listed, onSelect, query = '' }: Props) {
+  const terms = useMemo(() => queryTerms(query), [query]);
+  const [matches, setMatches] = useState<Record<Stream, number>>({ stdout: 0, stderr: 0 });
+  const onMatches = useCallback((stream: Stream, n: number) => setMatches((m) => (m[stream] === n ? m : { ...m, [stream]: n })), []);
+  /** The entry as last read; what is shown may lag behind it (see `entry` below). */
+  const [latest, setLatest] = useState<JournalEntryWithOutput | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [copied, setCopied] = useState<'ok' | 'failed' | null>(null);
   const [rerunning, setRerunning] = useState(false);
@@ -114,20 +58,20 @@ export function JournalDetail({ client, workspace, seq, listed, onSelect }: Prop
 
   const refresh = useCallback(() => {
     const want = seq;
-    client.call('journal.get', { workspace: workspace.id, seq: want }).then(
-      (e) => current.current === want && setEntry((prev) => (prev && prev.seq === want ? newerEntry(e, prev) : e)),
+    client.call('journal.get', { workspace: workspace.id, seq: want, outputs: false }).then(
+      (e) => current.current === want && setLatest((prev) => (prev && prev.seq === want ? newerEntry(e, prev) : e)),
       () => undefined, // Shown already: a failed re-read keeps what is shown; the next one tries again.
     );
   }, [client, workspace.id, seq]);
 
   useEffect(() => {
     let live = true;
-    setEntry(null);
+    setLatest(null);
     setError(null);
     setRunError(null);
     setCopied(null);
-    client.call('journal.get', { workspace: workspace.id, seq }).then(
-      (e) => live && setEntry((prev) => (prev && prev.seq === seq ? newerEntry(e, prev) : e)),
+    client.call('journal.get', { workspace: workspace.id, seq, outputs: false }).then(
+      (e) => live && setLatest((prev) => (prev && prev.seq === seq ? newerEntry(e, prev) : e)),
       (err: Error) => live && setError(err.message),
     );
     return () => {
@@ -135,11 +79,11 @@ export function JournalDetail({ client, workspace, seq, listed, onSelect }: Prop
     };
   }, [client, workspace.id, seq]);
 
-  const running = entry?.status === 'running';
+  const latestRunning = latest?.status === 'running';
 
-  // The entry ended (announced under the same seq): read it again, with its whole output.
+  // The entry ended (announced under the same seq): read it again.
   useEffect(() => {
-    if (!running) return;
+    if (!latestRunning) return;
     const off = client.on('journal.appended', ({ workspaceId, entry: e }) => {
       if (workspaceId === workspace.id && e.seq === seq && e.status !== 'running') refresh();
     });
@@ -148,15 +92,31 @@ export function JournalDetail({ client, workspace, seq, listed, onSelect }: Prop
       off();
       clearInterval(t);
     };
-  }, [client, workspace.id, seq, running, refresh]);
+  }, [client, workspace.id, seq, latestRunning, refresh]);
 
   // The list saw it end (an event that came before this pane subscribed, or a refreshed query).
   const listedEnded = listed?.seq === seq && listed.status !== 'running';
   useEffect(() => {
-    if (running && listedEnded) refresh();
-  }, [running, listedEnded, refresh]);
+    if (latestRunning && listedEnded) refresh();
+  }, [latestRunning, listedEnded, refresh]);
 
-  const liveOutput = useLiveOutput(client, workspace.id, seq, running);
+  const stream = (name: Stream) => ({
+    client,
+    workspace: workspace.id,
+    seq,
+    stream: name,
+    enabled: !!latest?.[name],
+    running: latestRunning,
+    storedBytes: latest?.[name] && !latestRunning ? (latest[name]?.storedBytes ?? null) : null,
+  });
+  const outputs = { stdout: useOutputWindow(stream('stdout')), stderr: useOutputWindow(stream('stderr')) };
+  // An entry that ended is shown as still running until its outputs hold all it stored:
+  // "exit 0" never sits above an output that is still missing its end.
+  const lastRunning = useRef<JournalEntryWithOutput | null>(null);
+  if (latest?.status === 'running') lastRunning.current = latest;
+  const settled = (!latest?.stdout || outputs.stdout.win.settled) && (!latest?.stderr || outputs.stderr.win.settled);
+  const entry = latest && !latestRunning && !settled && lastRunning.current?.seq === latest.seq ? lastRunning.current : latest;
+  const running = entry?.status === 'running';
   const now = useTicker(running);
 
   useEffect(() => {
@@ -224,18 +184,26 @@ export function JournalDetail({ client, workspace, seq, listed, onSelect }: Prop
             : entry.timedOut
               ? `timed out (exit ${entry.exitCode})`
               : `exit ${exit.text}`;
+  // The stream brought into the page's view: the one with a match, else stdout (when there is one).
+  const primary: Stream = matches.stdout > 0 || (matches.stderr === 0 && entry.stdout) ? 'stdout' : 'stderr';
   const output = (stream: Stream) => {
     const info = entry[stream];
     if (!info) return null;
-    const label = stream;
-    const testId = `journal-${stream}`;
-    if (running) {
-      const live = liveOutput?.[stream];
-      const text = live ? live.text : entry[`${stream}Text`];
-      const bytes = live ? live.bytes : new TextEncoder().encode(text).length;
-      return <Output label={label} text={text} info={{ bytes, storedBytes: bytes, truncated: false }} live testId={testId} />;
-    }
-    return <Output label={label} text={entry[`${stream}Text`]} info={info} testId={testId} />;
+    return (
+      <OutputView
+        key={`${entry.seq}-${stream}`}
+        output={outputs[stream]}
+        client={client}
+        workspace={workspace.id}
+        seq={entry.seq}
+        stream={stream}
+        info={info}
+        running={running}
+        terms={terms}
+        primary={primary === stream}
+        onMatches={onMatches}
+      />
+    );
   };
 
   return (
@@ -312,67 +280,4 @@ export function JournalDetail({ client, workspace, seq, listed, onSelect }: Prop
       {!entry.stdout && !entry.stderr && entry.source === 'exec' && <div className="jr-muted">No output was stored for this entry.</div>}
     </aside>
   );
-}
-
-interface OutputProps {
-  label: string;
-  text: string;
-  info: { bytes: number; storedBytes: number; truncated: boolean };
-  /** Still being written: sizes are "so far", and the view follows the end while scrolled there. */
-  live?: boolean;
-  testId: string;
-}
-
-function Output({ label, text, info, live = false, testId }: OutputProps) {
-  const [all, setAll] = useState(false);
-  const pre = useRef<HTMLPreElement>(null);
-  const atEnd = useRef(true);
-  const long = text.length > SHOW_CHARS;
-  const shown = all || !long ? text : text.slice(0, SHOW_CHARS);
-  // ansi_up escapes HTML by default (escape_html = true): output can never inject markup. Only http(s) links survive.
-  const html = useMemo(() => new AnsiUp().ansi_to_html(shown), [shown]);
-  // Like `tail -f`: while it runs, new output stays in view unless the reader scrolled up.
-  useLayoutEffect(() => {
-    const el = pre.current;
-    if (live && el && atEnd.current) el.scrollTop = el.scrollHeight;
-  }, [html, live]);
-  const onScroll = () => {
-    const el = pre.current;
-    if (el) atEnd.current = el.scrollTop + el.clientHeight >= el.scrollHeight - 4;
-  };
-  return (
-    <section className="jr-output">
-      <header>
-        <span className="jr-output-label">{label}</span>
-        <span className="jr-muted">{live ? `${fmtBytes(info.bytes)} so far` : fmtBytes(info.bytes)}</span>
-        {info.truncated && (
-          <span className="jr-trunc" title="Benchtop stores the head of each stream up to its cap">
-            truncated: {fmtBytes(info.storedBytes)} of {fmtBytes(info.bytes)} stored
-          </span>
-        )}
-        {long && !all && (
-          <button type="button" className="jr-link" onClick={() => setAll(true)}>
-            showing the first {SHOW_CHARS.toLocaleString("en-US")} characters — show all
-          </button>
-        )}
-      </header>
-      <pre
-        ref={pre}
-        className={`jr-pre${live ? ' jr-pre-live' : ''}`}
-        data-testid={testId}
-        data-live={live || undefined}
-        dangerouslySetInnerHTML={{ __html: html }}
-        onClick={openLinkOutside}
-        onScroll={onScroll}
-      />
-    </section>
-  );
-}
-
-/** Links in output (OSC 8, http/https only) open outside the app, never in its own window. */
-function openLinkOutside(e: MouseEvent<HTMLPreElement>): void {
-  const a = (e.target as HTMLElement).closest('a');
-  if (!a) return;
-  e.preventDefault();
-  window.open(a.href, '_blank', 'noopener,noreferrer');
 }

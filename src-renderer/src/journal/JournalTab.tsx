@@ -3,7 +3,8 @@
  * lifecycle event, newest first, in a virtualised list fetched page by page
  * through journal.search (so 100,000 entries cost what one screen costs);
  * filters, full-text search, live updates from journal.appended, a detail
- * pane, and export of the filtered entries as JSONL.
+ * pane (the search's terms marked in its outputs), and export of the filtered
+ * entries as JSONL, with their stored outputs when asked.
  *
  * An exec's entry is announced twice under one seq: when it starts (running)
  * and when it ends (completed, interrupted or not-run). The second event
@@ -17,6 +18,7 @@ import {
   download,
   entryDurationMs,
   exitBadge,
+  exportLine,
   fileStamp,
   filtersActive,
   fmtCount,
@@ -54,7 +56,8 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
   const [total, setTotal] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [selected, setSelected] = useState<number | null>(null);
-  const [exporting, setExporting] = useState<{ done: number; total: number } | null>(null);
+  const [exporting, setExporting] = useState<{ done: number; total: number; what: 'entries' | 'outputs' } | null>(null);
+  const [withOutputs, setWithOutputs] = useState(false);
   const [, setVersion] = useState(0);
 
   const wsId = workspace.id;
@@ -242,7 +245,8 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
   const exportJsonl = async () => {
     const f = filtersRef.current;
     const bySeq = new Map<number, JournalEntry>();
-    setExporting({ done: 0, total: totalRef.current ?? 0 });
+    const outputs = withOutputs;
+    setExporting({ done: 0, total: totalRef.current ?? 0, what: 'entries' });
     try {
       // Newest first, page by page: entries appended meanwhile shift pages down, so nothing is skipped (repeats are dropped).
       let count = Infinity;
@@ -250,10 +254,19 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
         const r = await client.call('journal.search', searchParams(wsId, f, offset, EXPORT_PAGE));
         count = r.total;
         for (const e of r.entries) bySeq.set(e.seq, e);
-        setExporting({ done: Math.min(offset + r.entries.length, count), total: count });
+        setExporting({ done: Math.min(offset + r.entries.length, count), total: count, what: 'entries' });
         if (r.entries.length < EXPORT_PAGE) break;
       }
-      const lines = [...bySeq.values()].sort((a, b) => a.seq - b.seq).map((e) => `${JSON.stringify(e)}\n`);
+      const entries = [...bySeq.values()].sort((a, b) => a.seq - b.seq);
+      const lines: string[] = [];
+      for (const [k, e] of entries.entries()) {
+        if (outputs && (e.stdout || e.stderr)) {
+          // As stored (redacted when it was written), as text: what `benchtop logs --jsonl --with-output` writes.
+          const { stdoutText, stderrText } = await client.call('journal.get', { workspace: wsId, seq: e.seq });
+          lines.push(exportLine(e, { stdoutText, stderrText }));
+          setExporting({ done: k + 1, total: entries.length, what: 'outputs' });
+        } else lines.push(exportLine(e, outputs ? { stdoutText: '', stderrText: '' } : undefined));
+      }
       download(new Blob(lines, { type: 'application/x-ndjson' }), `benchtop-journal-${workspace.name}-${fileStamp()}.jsonl`);
     } catch (err) {
       setError(`export: ${(err as Error).message}`);
@@ -331,8 +344,12 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
         <span className="jr-count" data-testid="journal-count">
           {summary}
         </span>
+        <label className="jr-check" title="Add each entry's stored stdout and stderr (as text, redacted as stored) as stdoutText and stderrText">
+          <input type="checkbox" checked={withOutputs} onChange={(e) => setWithOutputs(e.target.checked)} data-testid="journal-export-outputs" />
+          include outputs
+        </label>
         <button type="button" onClick={exportJsonl} disabled={!!exporting || !total} title="Download the entries shown (all pages) as JSON Lines" data-testid="journal-export">
-          {exporting ? `Exporting ${fmtCount(exporting.done)}/${fmtCount(exporting.total)}…` : 'Export JSONL'}
+          {exporting ? `Exporting ${exporting.what === 'outputs' ? 'outputs ' : ''}${fmtCount(exporting.done)}/${fmtCount(exporting.total)}…` : 'Export JSONL'}
         </button>
       </div>
       {error && (
@@ -417,7 +434,7 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
             <button type="button" className="jr-close" onClick={() => setSelected(null)} aria-label="Close the detail">
               ×
             </button>
-            <JournalDetail client={client} workspace={workspace} seq={selected} listed={listedEntry(selected)} onSelect={onRunAgain} />
+            <JournalDetail client={client} workspace={workspace} seq={selected} listed={listedEntry(selected)} onSelect={onRunAgain} query={filters.query} />
           </div>
         )}
       </div>

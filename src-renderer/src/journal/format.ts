@@ -151,6 +151,14 @@ export async function copyText(text: string): Promise<boolean> {
   return ok;
 }
 
+/**
+ * One line of a JSONL export: the entry, and with `outputs` its stored stdout
+ * and stderr as text (beside the entry's own `stdout`/`stderr`, which say their sizes).
+ */
+export function exportLine(e: JournalEntry, outputs?: { stdoutText: string; stderrText: string }): string {
+  return `${JSON.stringify(outputs ? { ...e, stdoutText: outputs.stdoutText, stderrText: outputs.stderrText } : e)}\n`;
+}
+
 /** Saves a Blob as a file through a temporary link. */
 export function download(blob: Blob, name: string): void {
   const url = URL.createObjectURL(blob);

@@ -5,7 +5,8 @@
  * command's whole tree inside the sandbox; the end says exit code, timed out,
  * cancelled or the error, with a link to its journal entry. Up/Down recall
  * earlier commands of this workspace (kept in localStorage); the timeout
- * (seconds, 1-1800) defaults to the workspace's and can be changed per run.
+ * (seconds, 1-1800) defaults to the workspace's and can be changed per run;
+ * a changed timeout is kept per workspace (localStorage) across reloads.
  */
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
@@ -62,6 +63,30 @@ function base64Bytes(data: string): Uint8Array {
   return bytes;
 }
 
+const timeoutKey = (wsId: string) => `benchtop.commandTimeout.${wsId}`;
+
+/** The timeout chosen earlier for this workspace, or its default. */
+function loadTimeout(wsId: string, fallback: number): string {
+  try {
+    const v = localStorage.getItem(timeoutKey(wsId));
+    return v !== null && 'sec' in parseTimeout(v) ? v : String(fallback);
+  } catch {
+    return String(fallback);
+  }
+}
+
+/** Keeps a valid chosen timeout; the workspace's default is not kept, so a later change of the default is followed. */
+function saveTimeout(wsId: string, text: string, fallback: number): void {
+  try {
+    const t = parseTimeout(text);
+    if (!('sec' in t)) return;
+    if (t.sec === fallback) localStorage.removeItem(timeoutKey(wsId));
+    else localStorage.setItem(timeoutKey(wsId), String(t.sec));
+  } catch {
+    // Storage unavailable: the choice lives on for this session only.
+  }
+}
+
 function newExecId(): string {
   return typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `cmd-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
@@ -89,7 +114,7 @@ function parseTimeout(text: string): { sec: number } | { error: string } {
 interface Props {
   client: BenchtopClient;
   workspace: Workspace;
-  /** Shows the journal (where the entry of a command is). */
+  /** Opens the Journal tab on this command's entry. */
   onOpenJournal?: (seq: number) => void;
 }
 
@@ -97,7 +122,7 @@ export function CommandBar({ client, workspace, onOpenJournal }: Props) {
   const wsId = workspace.id;
   const defaultTimeout = workspace.limits.execTimeoutSec;
   const [line, setLine] = useState('');
-  const [timeoutText, setTimeoutText] = useState(String(defaultTimeout));
+  const [timeoutText, setTimeoutText] = useState(() => loadTimeout(wsId, defaultTimeout));
   const [run, setRun] = useState<Run | null>(null);
   const [showOutput, setShowOutput] = useState(true);
   const [, setVersion] = useState(0);
@@ -291,7 +316,7 @@ export function CommandBar({ client, workspace, onOpenJournal }: Props) {
 
   const seqLink = (seq: number | null) =>
     seq === null ? null : onOpenJournal ? (
-      <button type="button" className="link cmd-seq" onClick={() => onOpenJournal(seq)} title={`Show the journal (entry #${seq})`} data-testid="command-journal-link">
+      <button type="button" className="link cmd-seq" onClick={() => onOpenJournal(seq)} title={`Show entry #${seq} in the journal`} data-testid="command-journal-link">
         #{seq}
       </button>
     ) : (
@@ -352,7 +377,10 @@ export function CommandBar({ client, workspace, onOpenJournal }: Props) {
             max={TIMEOUT_MAX}
             step={1}
             value={timeoutText}
-            onChange={(e) => setTimeoutText(e.target.value)}
+            onChange={(e) => {
+              setTimeoutText(e.target.value);
+              saveTimeout(wsId, e.target.value, defaultTimeout);
+            }}
             aria-label="Timeout in seconds"
             aria-invalid={!!timeoutError}
             aria-describedby={timeoutError ? 'cmd-timeout-error' : undefined}
