@@ -7,6 +7,8 @@ import type { TerminalSource } from '../drivers/types';
 import { withFd3Launcher } from '../host/fd3';
 
 export interface PtyProcess {
+  /** The PTY child's host pid (where its foreground program is looked up). */
+  readonly pid: number;
   onData(handler: (data: string) => void): void;
   onExit(handler: (exitCode: number) => void): void;
   write(data: string): void;
@@ -26,6 +28,7 @@ export async function startPty(source: TerminalSource, cols: number, rows: numbe
   const env = launched.env;
   const pty: IPty = spawnPty(file as string, args, { name: 'xterm-256color', cols, rows, cwd: source.cwd ?? process.cwd(), env, encoding: 'utf8' });
   return {
+    pid: pty.pid,
     onData: (h) => void pty.onData(h),
     onExit: (h) => void pty.onExit((e) => h(e.signal ? 128 + e.signal : e.exitCode)),
     write: (d) => pty.write(d),

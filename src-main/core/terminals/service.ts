@@ -11,7 +11,9 @@ import { BenchtopError, type TerminalInfo, type Workspace } from '../../../src-p
 import type { TerminalSource } from '../drivers/types';
 import { createStreamRedactor, type StreamRedactor } from '../secrets/redact';
 import type { WorkspaceService } from '../workspaces/service';
+import { EXEC_MARKER } from '../drivers/podman/argv';
 import { AsciicastWriter } from './asciicast';
+import { shellForeground, type Foreground } from './foreground';
 import { startPty, type PtyProcess } from './pty';
 import { Scrollback } from './scrollback';
 
@@ -318,6 +320,17 @@ export class TerminalService {
     s.info.title = title;
     this.emitChanged(s);
     return { ...s.info };
+  }
+
+  /**
+   * Whether the shell runs a program in the foreground, so closing it would end that program.
+   * A SLURM shell runs on another node: unknown from here.
+   */
+  busy(id: string): Foreground {
+    const s = this.get(id);
+    if (!s.info.running) return { busy: false };
+    if (s.ws.placement.kind === 'slurm') return { busy: null };
+    return shellForeground(s.pty.pid, `${EXEC_MARKER}=${s.info.id}`);
   }
 
   /** Ends a session because a user (or the host shutting down) said so: journaled as closed, with `by` as the reason. */

@@ -10,6 +10,12 @@
  *
  * Tab goes to the shell (completion) unless Tab trapping is off: Ctrl+M
  * toggles it, as in VS Code; off, Tab moves the focus out of the terminal.
+ *
+ * Ctrl+Shift+F finds text: matches are highlighted as you type, Enter and
+ * Shift+Enter step to the next and previous one, and the box says which one
+ * of how many is shown ("3 of 12", "No matches").
+ *
+ * Its colours are light or dark as the system is, and follow it live.
  */
 import { FitAddon } from '@xterm/addon-fit';
 import { SearchAddon } from '@xterm/addon-search';
@@ -22,6 +28,8 @@ import './terminals.css';
 import { useEffect, useRef, useState } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { TerminalInfo } from '../../../src-preload/contract';
+import { searchOptions, searchStatus, type SearchResults } from './search';
+import { followTerminalTheme, terminalTheme } from './xtermTheme';
 
 /** After Ctrl+Shift+V, how long to wait for the browser's own paste before reading the clipboard instead. */
 const PASTE_FALLBACK_MS = 100;
@@ -58,6 +66,7 @@ export function TerminalView({ client, terminal, active }: { client: BenchtopCli
   const searchRef = useRef<SearchAddon | null>(null);
   const [searching, setSearching] = useState(false);
   const [query, setQuery] = useState('');
+  const [results, setResults] = useState<SearchResults | null>(null);
   /** Off: Tab and Shift+Tab move the focus instead of reaching the shell. */
   const [trapTab, setTrapTab] = useState(true);
   const trapTabRef = useRef(true);
@@ -73,12 +82,14 @@ export function TerminalView({ client, terminal, active }: { client: BenchtopCli
       fontFamily: 'ui-monospace, "DejaVu Sans Mono", Menlo, monospace',
       fontSize: 13,
       scrollback: 10000,
-      theme: { background: '#14171f', foreground: '#e3e6ea' },
+      theme: terminalTheme(),
     });
+    const unfollowTheme = followTerminalTheme((theme) => (term.options.theme = theme));
     const fit = new FitAddon();
     const search = new SearchAddon();
     term.loadAddon(fit);
     term.loadAddon(search);
+    const searchResults = search.onDidChangeResults((r) => setResults(r));
     term.loadAddon(new WebLinksAddon());
     term.loadAddon(new Unicode11Addon());
     term.unicode.activeVersion = '11';
@@ -198,6 +209,8 @@ export function TerminalView({ client, terminal, active }: { client: BenchtopCli
     attach();
     return () => {
       observer.disconnect();
+      unfollowTheme();
+      searchResults.dispose();
       el.removeEventListener('paste', onPaste, true);
       offData();
       input.dispose();
@@ -219,22 +232,39 @@ export function TerminalView({ client, terminal, active }: { client: BenchtopCli
   return (
     <div className={`terminal-pane ${active ? 'active' : ''}`} data-testid="terminal" data-terminal-id={id}>
       {searching && (
-        <div className="terminal-search">
+        <div className="terminal-search" role="search">
           <input
             autoFocus
             value={query}
+            aria-label={`Find in ${terminal.title}`}
             placeholder="Find (Enter: next, Shift+Enter: previous, Esc: close)"
-            onChange={(e) => setQuery(e.target.value)}
+            data-testid="terminal-search-input"
+            onChange={(e) => {
+              const q = e.target.value;
+              setQuery(q);
+              // Found as you type: the match under the cursor grows with the word instead of jumping on.
+              if (q) searchRef.current?.findNext(q, searchOptions({ incremental: true }));
+              else {
+                searchRef.current?.clearDecorations();
+                setResults(null);
+              }
+            }}
             onKeyDown={(e) => {
               if (e.key === 'Escape') {
+                searchRef.current?.clearDecorations();
+                setResults(null);
                 setSearching(false);
                 termRef.current?.focus();
-              } else if (e.key === 'Enter') {
-                if (e.shiftKey) searchRef.current?.findPrevious(query);
-                else searchRef.current?.findNext(query);
+              } else if (e.key === 'Enter' && query) {
+                e.preventDefault();
+                if (e.shiftKey) searchRef.current?.findPrevious(query, searchOptions());
+                else searchRef.current?.findNext(query, searchOptions());
               }
             }}
           />
+          <span className="terminal-search-count" role="status" data-testid="terminal-search-count">
+            {query && results ? searchStatus(results) : ''}
+          </span>
         </div>
       )}
       <div className="xterm-host" ref={host} />

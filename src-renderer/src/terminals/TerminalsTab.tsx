@@ -1,8 +1,20 @@
-/** A workspace's terminals: many at once, each a tab (new, rename, close), all kept by main across reloads. */
+/**
+ * A workspace's terminals: many at once, each a tab (new, rename, close), all kept by main across reloads.
+ * Closing one whose shell runs a program (vi, python, a job) asks first, naming the program, as VS Code
+ * does; an idle shell closes at once. Where the host cannot see the shell's processes (gVisor, SLURM) it
+ * asks too, in general words: losing a running job to a stray click costs more than one more click.
+ */
 import { useEffect, useState } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { TerminalInfo, Workspace } from '../../../src-preload/contract';
+import { ConfirmDialog } from '../ConfirmDialog';
 import { TerminalView } from './TerminalView';
+
+/** A close waiting for the user's yes: the terminal, and what runs in it (null: unknown). */
+interface PendingClose {
+  terminal: TerminalInfo;
+  program: string | null;
+}
 
 const selectedKey = (workspaceId: string) => `benchtop.terminal.${workspaceId}`;
 
@@ -10,6 +22,7 @@ export function TerminalsTab({ client, workspace }: { client: BenchtopClient; wo
   const [terminals, setTerminals] = useState<TerminalInfo[]>([]);
   const [activeId, setActiveId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [pendingClose, setPendingClose] = useState<PendingClose | null>(null);
 
   useEffect(() => {
     let alive = true;
@@ -47,6 +60,14 @@ export function TerminalsTab({ client, workspace }: { client: BenchtopClient; wo
     const title = prompt('Terminal name', t.title)?.trim();
     if (title) await client.call('terminals.rename', { id: t.id, title }).catch((e: Error) => setError(e.message));
   };
+  /** Asks first when the shell runs a program (or nobody can tell); an ended or idle shell closes at once. */
+  const askClose = async (t: TerminalInfo) => {
+    setError(null);
+    if (!t.running) return close(t);
+    const state = await client.call('terminals.busy', { id: t.id }).catch(() => ({ busy: null, program: undefined }));
+    if (state.busy === false) return close(t);
+    setPendingClose({ terminal: t, program: state.busy ? (state.program ?? 'a program') : null });
+  };
   const close = async (t: TerminalInfo) => {
     await client.call('terminals.close', { id: t.id }).catch((e: Error) => setError(e.message));
     setTerminals((list) => list.filter((x) => x.id !== t.id));
@@ -81,7 +102,7 @@ export function TerminalsTab({ client, workspace }: { client: BenchtopClient; wo
             <button className="term-rename" onClick={() => rename(t)} aria-label={`rename ${t.title}`} title="rename" data-testid="rename-terminal">
               ✎
             </button>
-            <button className="term-close" onClick={() => close(t)} aria-label={`close ${t.title}`}>
+            <button className="term-close" onClick={() => void askClose(t)} aria-label={`close ${t.title}`} data-testid="close-terminal">
               ×
             </button>
           </div>
@@ -91,6 +112,24 @@ export function TerminalsTab({ client, workspace }: { client: BenchtopClient; wo
         </button>
       </div>
       {error && <p className="error" role="alert">{error}</p>}
+      {pendingClose && (
+        <ConfirmDialog
+          title={`Close ${pendingClose.terminal.title}?`}
+          confirmLabel={`Close ${pendingClose.terminal.title}`}
+          onCancel={() => setPendingClose(null)}
+          onConfirm={() => {
+            const t = pendingClose.terminal;
+            setPendingClose(null);
+            void close(t);
+          }}
+        >
+          <p data-testid="close-terminal-question">
+            {pendingClose.program !== null
+              ? `${pendingClose.program} is still running in ${pendingClose.terminal.title}. Closing the terminal ends it.`
+              : `A program may still be running in ${pendingClose.terminal.title} (Benchtop cannot see into this sandbox from here). Closing the terminal ends whatever runs in it.`}
+          </p>
+        </ConfirmDialog>
+      )}
       {terminals.length === 0 ? (
         <div className="empty">{workspace.state === 'running' ? 'No terminal open. “+ Terminal” opens a shell in this workspace.' : `The workspace is ${workspace.state}: start it to open a terminal.`}</div>
       ) : (
