@@ -7,39 +7,16 @@
  * terminal is renamed from the keyboard; axe-core finds no serious or critical
  * violation on the main screens. Screenshots land in test-artifacts/screenshots.
  */
-import { existsSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BenchtopClient } from '../../src-preload/client';
 import { cleanup, tempDir } from '../helpers/cli';
+import { axeViolations } from '../helpers/axe';
 import { launchBrowser, screenshot } from '../helpers/browser';
-import { FIXTURE_ROOTFS, REPO } from '../helpers/fixtures';
+import { FIXTURE_ROOTFS } from '../helpers/fixtures';
 import { describeWith, unavailable } from '../helpers/runtime';
 import { startServe, type ServeProcess } from '../helpers/serve';
-
-const AXE = join(REPO, 'node_modules', 'axe-core', 'axe.min.js');
-
-interface AxeViolation {
-  id: string;
-  impact: string | null;
-  help: string;
-  nodes: { target: string[]; failureSummary?: string }[];
-}
-
-/** axe-core's serious and critical violations on what the page shows now (the terminal canvas is another view's). */
-async function axeViolations(page: Page): Promise<string[]> {
-  // Not page.addScriptTag: the app's CSP (script-src 'self') refuses an inline script; evaluate is not subject to it.
-  if (!(await page.evaluate(() => 'axe' in window))) await page.evaluate(readFileSync(AXE, 'utf8'));
-  const violations = await page.evaluate(async () => {
-    const axe = (window as unknown as { axe: { run(ctx: unknown, opts: unknown): Promise<{ violations: unknown[] }> } }).axe;
-    const result = await axe.run({ exclude: [['.xterm']] }, { resultTypes: ['violations'] });
-    return result.violations;
-  });
-  return (violations as AxeViolation[])
-    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
-    .map((v) => `${v.impact} ${v.id}: ${v.help} — ${v.nodes.map((n) => `${n.target.join(' ')} (${n.failureSummary?.replace(/\s+/g, ' ')})`).join('; ')}`);
-}
 
 /** The element that has focus, described; and whether it is inside the open dialog. */
 const focused = (page: Page) =>

@@ -47,6 +47,13 @@ describe('layering', () => {
     expect(offenders).toEqual([]);
   });
 
+  it('the notification rules shared by the window and the Electron shell depend on nothing but the contract and themselves', () => {
+    const files = tsFiles(join(REPO, 'src-preload/notify'));
+    expect(files.length).toBeGreaterThan(1);
+    const external = files.flatMap((f) => specifiers(readFileSync(f, 'utf8')).filter((s) => !s.startsWith('./') && s !== '../contract'));
+    expect(external).toEqual([]);
+  });
+
   it('the contract depends on nothing but zod and itself', () => {
     const files = tsFiles(join(REPO, 'src-preload/contract'));
     const external = files.flatMap((f) => specifiers(readFileSync(f, 'utf8')).filter((s) => !s.startsWith('./') && s !== 'zod'));

@@ -50,7 +50,8 @@ const RUNNING_REFRESH_MS = 5000;
 /** Versions of entries received as events, kept to overrule older answers of queries in flight. */
 const KEEP_UPDATES = 500;
 
-export function JournalTab({ client, workspace }: { client: BenchtopClient; workspace: Workspace }) {
+/** `focusSeq`: an entry to show in the detail pane (the route named it, e.g. from a notification). */
+export function JournalTab({ client, workspace, focusSeq }: { client: BenchtopClient; workspace: Workspace; focusSeq?: number }) {
   const [input, setInput] = useState('');
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [total, setTotal] = useState<number | null>(null);
@@ -140,6 +141,11 @@ export function JournalTab({ client, workspace }: { client: BenchtopClient; work
     setFilters(NO_FILTERS);
     updates.current.clear();
   }, [wsId]);
+
+  // After the reset above: the entry the route names is shown.
+  useEffect(() => {
+    if (focusSeq !== undefined) setSelected(focusSeq);
+  }, [focusSeq, wsId]);
 
   // The search box, debounced.
   useEffect(() => {

@@ -14,11 +14,13 @@ interface Props {
   client: BenchtopClient;
   workspace: Workspace;
   tab: Tab;
+  /** The journal entry the route names (shown when the Journal tab is). */
+  seq?: number;
   onTab: (tab: Tab) => void;
   onBack: () => void;
 }
 
-export function WorkspacePage({ client, workspace: w, tab, onTab, onBack }: Props) {
+export function WorkspacePage({ client, workspace: w, tab, seq, onTab, onBack }: Props) {
   const [error, setError] = useState<string | null>(null);
   const active = w.state === 'running' || w.state === 'starting';
   const act = (what: 'start' | 'stop') => {
@@ -54,7 +56,7 @@ export function WorkspacePage({ client, workspace: w, tab, onTab, onBack }: Prop
         <div style={{ display: tab === 'terminals' ? 'contents' : 'none' }}>
           <TerminalsTab client={client} workspace={w} />
         </div>
-        {tab === 'journal' && <JournalTab client={client} workspace={w} />}
+        {tab === 'journal' && <JournalTab client={client} workspace={w} focusSeq={seq} />}
       </div>
     </section>
   );
