@@ -228,4 +228,51 @@ describeWith('chromium', 'the UI for keyboard users, narrow windows and screen r
     await screenshot(page, 'a11y-09-journal');
     expect(await axeViolations(page)).toEqual([]);
   });
+
+  it('passes axe in the dark theme too (the system’s prefers-color-scheme), on every screen', async () => {
+    await page.emulateMedia({ colorScheme: 'dark' });
+    try {
+      await page.goto(`${serve.url.replace(/#.*$/, '')}#/`);
+      await page.locator('[data-name="behind-the-dialog"]').waitFor();
+      expect(await axeViolations(page), 'list').toEqual([]);
+      await page.getByTestId('new-workspace').click();
+      await page.locator('dialog[open][data-testid="create-dialog"]').waitFor();
+      expect(await axeViolations(page), 'create dialog').toEqual([]);
+      await screenshot(page, 'a11y-10-create-dialog-dark');
+      await page.keyboard.press('Escape');
+      await page.locator('[data-testid="create-dialog"]').waitFor({ state: 'detached' });
+      await page.getByTestId('nav-backends').click();
+      await page.locator('[data-backend="bwrap"]').getByText('available').waitFor();
+      expect(await axeViolations(page), 'backends').toEqual([]);
+      const ws = await client.call('workspaces.get', { workspace: 'behind-the-dialog' });
+      await page.goto(`${serve.url.replace(/#.*$/, '')}#/w/${ws.id}/overview`);
+      await page.getByTestId('workspace-title').waitFor();
+      expect(await axeViolations(page), 'overview tab').toEqual([]);
+      await page.getByTestId('tab-terminals').click();
+      await page.getByTestId('terminal-tab').first().waitFor();
+      expect(await axeViolations(page), 'terminals tab').toEqual([]);
+      await page.getByTestId('tab-journal').click();
+      await page.getByTestId('command-input').fill('echo in-the-dark');
+      await page.getByTestId('command-run').click();
+      await page.getByTestId('journal-row').filter({ hasText: 'in-the-dark' }).first().click();
+      await page.getByTestId('journal-stdout').waitFor();
+      await screenshot(page, 'a11y-11-journal-dark');
+      expect(await axeViolations(page), 'journal tab').toEqual([]);
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' });
+    }
+  });
+
+  it('passes axe on the help page (the README), light and dark', async () => {
+    await page.getByTestId('nav-help').click();
+    await page.getByTestId('help-page').getByRole('heading', { name: 'The two commands' }).waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    try {
+      expect(await axeViolations(page)).toEqual([]);
+      await screenshot(page, 'a11y-12-help-dark');
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' });
+    }
+  });
 });
