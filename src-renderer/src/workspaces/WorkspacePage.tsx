@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { Workspace } from '../../../src-preload/contract';
+import { routeHash } from '../hooks';
 import { JournalTab } from '../journal/JournalTab';
 import { TerminalsTab } from '../terminals/TerminalsTab';
 import { CommandBar } from './CommandBar';
@@ -49,7 +50,7 @@ export function WorkspacePage({ client, workspace: w, tab, seq, onTab, onBack }:
         ))}
       </nav>
       {/* On every tab, mounted across them: a command keeps streaming while you look elsewhere. */}
-      <CommandBar key={w.id} client={client} workspace={w} onOpenJournal={() => onTab('journal')} />
+      <CommandBar key={w.id} client={client} workspace={w} onOpenJournal={(entry) => (location.hash = routeHash({ page: 'workspace', id: w.id, tab: 'journal', seq: entry }))} />
       <div className="tab-body">
         {tab === 'overview' && <Overview workspace={w} />}
         {/* Terminals stay mounted while other tabs show, so their screens keep streaming. */}
