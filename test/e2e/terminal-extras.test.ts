@@ -6,7 +6,8 @@
  * a terminal whose shell runs a program asks first, naming it (Cancel keeps
  * it, Close ends it), while an idle shell closes at once. Over podman (its shell
  * lives under conmon, not under the terminal's own process), the running
- * program is named too. Screenshots land in test-artifacts/screenshots.
+ * program is named too; under SLURM (the shell on a node) closing asks in
+ * general words, even at the prompt. Screenshots land in test-artifacts/screenshots.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import type { BrowserContext, Page } from 'playwright-core';
@@ -224,5 +225,47 @@ describeWith('podman', 'naming the program a podman terminal runs (its shell is 
       viewer.dispose();
       await client.call('terminals.close', { id: t.id });
     }
+  });
+});
+
+describeWith('slurm', 'closing a terminal whose shell cannot be seen from here (SLURM placement) asks in general words', () => {
+  let home: string;
+  let serve: ServeProcess;
+  let context: BrowserContext;
+  let page: Page;
+  let client: BenchtopClient;
+  let ws: Workspace;
+
+  beforeAll(async () => {
+    home = tempDir('home');
+    ws = await cliJson<Workspace>(['create', 'e2e-extras-hpc', '--backend', 'bwrap', '--slurm', '--time', '00:05:00'], { home, timeoutMs: 300_000 });
+    serve = await startServe(home);
+    ({ client } = await serve.connect());
+    ({ context, page } = await launchBrowser());
+    await page.setViewportSize({ width: 1280, height: 720 });
+    await page.goto(serve.url);
+    await page.goto(`${serve.url.replace(/#.*$/, '')}#/w/${ws.id}/terminals`);
+  });
+  afterAll(async () => {
+    await context?.close();
+    if (ws) await client?.call('workspaces.remove', { workspace: ws.id }).catch(() => undefined);
+    await serve?.stop();
+    cleanup(home);
+  });
+
+  it('asks "a program may still be running" even at the prompt; Cancel keeps the terminal, Close ends it', async () => {
+    await page.getByTestId('new-terminal').click();
+    await waitForTerminal(page, /[$#] $/m, 60_000);
+    await page.getByTestId('close-terminal').click();
+    const dialog = page.locator('dialog[open][data-testid="confirm-dialog"]');
+    await dialog.waitFor();
+    expect(await page.getByTestId('close-terminal-question').textContent()).toMatch(/^A program may still be running in shell 1 \(Benchtop cannot see this shell’s processes from here\)/);
+    await screenshot(page, 'extras-06-close-prompt-unknown');
+    await page.getByTestId('confirm-cancel').click();
+    await dialog.waitFor({ state: 'detached' });
+    expect(await page.getByTestId('terminal-tab').count()).toBe(1);
+    await page.getByTestId('close-terminal').click();
+    await page.getByTestId('confirm-accept').click();
+    await expect.poll(() => page.getByTestId('terminal-tab').count()).toBe(0);
   });
 });

@@ -126,7 +126,7 @@ export function TerminalsTab({ client, workspace }: { client: BenchtopClient; wo
           <p data-testid="close-terminal-question">
             {pendingClose.program !== null
               ? `${pendingClose.program} is still running in ${pendingClose.terminal.title}. Closing the terminal ends it.`
-              : `A program may still be running in ${pendingClose.terminal.title} (Benchtop cannot see into this sandbox from here). Closing the terminal ends whatever runs in it.`}
+              : `A program may still be running in ${pendingClose.terminal.title} (Benchtop cannot see this shell’s processes from here). Closing the terminal ends whatever runs in it.`}
           </p>
         </ConfirmDialog>
       )}
