@@ -1,7 +1,8 @@
 /**
  * Toasts for what changes while the researcher looks elsewhere, in real
  * Chromium against the real browser host: a bwrap workspace whose TTL runs
- * out, a podman workspace whose container is removed outside Benchtop, long
+ * out, a podman workspace whose container is removed outside Benchtop, a
+ * SLURM-placed one whose job is cancelled with scancel, long
  * commands run through the CLI (the one that ends well, the one that fails,
  * not the short one; each once), a stop asked elsewhere — and none for a stop
  * clicked in this window. Toasts lead to the workspace or the journal entry,
@@ -21,6 +22,7 @@ import { describeWith, REQUIRED, unavailable } from '../helpers/runtime';
 import { startServe, type ServeProcess } from '../helpers/serve';
 
 const itPodman = unavailable('podman') === null || REQUIRED ? it : it.skip;
+const itSlurm = unavailable('slurm') === null || REQUIRED ? it : it.skip;
 
 describeWith('chromium', 'notifications, in a real browser', () => {
   let home: string;
@@ -121,6 +123,21 @@ describeWith('chromium', 'notifications, in a real browser', () => {
     await screenshot(page, '61-toast-podman-removed-outside');
   });
 
+  itSlurm('a workspace in a SLURM allocation whose job is cancelled outside Benchtop (scancel): a toast says the job ended', async () => {
+    const ws = await create('nt-slurm', { slurm: { partition: 'debug', time: '00:10:00' } });
+    expect(ws.state).toBe('running');
+    const jobId = ws.slurm?.jobId ?? '';
+    expect(jobId).toMatch(/^\d+$/);
+    await page.locator('[data-testid="ws-nav-item"]', { hasText: 'nt-slurm' }).waitFor();
+    await lookElsewhere();
+    await execa('scancel', [jobId]);
+    const toast = toastsOf(ws.id);
+    await toast.waitFor({ timeout: 20_000 });
+    expect(await toast.getByTestId('toast-title').textContent()).toBe('nt-slurm stopped');
+    expect(await toast.getByTestId('toast-body').textContent()).toMatch(new RegExp(`^SLURM job ${jobId} (ended|is gone)`));
+    await screenshot(page, '64-toast-slurm-job-cancelled');
+  }, 120_000);
+
   it('long commands run through the CLI: a toast when each ends (a failure as an alert), none for a short one; hovered it stays, else it goes; it opens the journal entry', async () => {
     const ws = await create('nt-cmd');
     await page.locator('[data-testid="ws-nav-item"]', { hasText: 'nt-cmd' }).waitFor();
@@ -129,7 +146,7 @@ describeWith('chromium', 'notifications, in a real browser', () => {
       cli(['exec', 'nt-cmd', '--json', '--', 'sleep', '10.37'], { home }),
       cli(['exec', 'nt-cmd', '--json', '-c', 'sleep 10.41; exit 3'], { home }),
       // Short, and ending close to the others: its toast, were there one, would still be on screen.
-      cli(['exec', 'nt-cmd', '--json', '--', 'sleep', '7.73'], { home }),
+      cli(['exec', 'nt-cmd', '--json', '--', 'sleep', '6.53'], { home }),
     ]);
     expect([ok.exitCode, failed.exitCode, short.exitCode]).toEqual([0, 3, 0]);
     const seq = (JSON.parse(ok.stdout) as { seq: number }).seq;
@@ -153,6 +170,11 @@ describeWith('chromium', 'notifications, in a real browser', () => {
     expect(await page.locator(`[role="alert"] [data-seq="${failedSeq}"]`).count()).toBe(1);
     expect(await page.locator(`[role="status"] [data-seq="${seq}"]`).count()).toBe(1);
     await screenshot(page, '62-toasts-commands');
+    // In the dark theme (the system's), too: the same colours' dark values, still readable.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    await screenshot(page, '62-toasts-commands-dark');
+    expect(await axeViolations(page)).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'light' });
 
     // The one not hovered goes after ~8 s; the hovered one stays, and came once.
     await failedToast.waitFor({ state: 'detached', timeout: 12_000 });
