@@ -15,6 +15,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BenchtopClient } from '../../src-preload/client';
 import type { JournalEntryWithOutput } from '../../src-preload/contract';
 import { cleanup, cli, tempDir } from '../helpers/cli';
+import { axeViolations } from '../helpers/axe';
 import { createBwrapWorkspaceInUi, launchBrowser, screenshot } from '../helpers/browser';
 import { describeWith } from '../helpers/runtime';
 import { startServe, type ServeProcess } from '../helpers/serve';
@@ -171,6 +172,14 @@ describeWith('chromium', 'long outputs in the journal, in a real browser', () =>
     expect(await detail().getByTestId('journal-stdout-match-count').textContent()).toBe('1 of 1');
     await expect.poll(markInView).toBe(true);
     await screenshot(page, '62-journal-long-output-match');
+    // Marks, "Load earlier" and the match stepper pass axe (light and dark).
+    expect(await axeViolations(page)).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    try {
+      expect(await axeViolations(page), 'dark').toEqual([]);
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' });
+    }
   });
 
   it('steps between matches, starting from the last (nearest the end)', async () => {
@@ -233,6 +242,21 @@ describeWith('chromium', 'long outputs in the journal, in a real browser', () =>
     const bad = await cli(['logs', NAME, '--with-output'], { home });
     expect(bad.exitCode).not.toBe(0);
     expect(bad.stderr.trim()).toBe('benchtop: --with-output needs --json or --jsonl (see benchtop --help)');
+  });
+
+  it('says where a stream over the cap stopped being stored, below its last stored line', async () => {
+    // 1.5 MiB: the journal keeps the first 1 MiB, so the end shown is where storing stopped.
+    const r = await client.call('exec.run', { workspace: wsId, shell: `yes ${'z'.repeat(63)} | head -c ${1.5 * 1024 * 1024}; echo never-stored-end` });
+    await page.getByTestId('journal-search').fill('');
+    await page.getByTestId('journal-search').press('Enter');
+    await expect.poll(() => page.getByTestId('journal-count').textContent()).not.toMatch(/matching/);
+    await page.locator(`[data-testid="journal-row"][data-seq="${r.seq}"]`).click();
+    await expect.poll(() => detail().getAttribute('data-seq')).toBe(String(r.seq));
+    const end = detail().getByTestId('journal-stdout-truncated-end');
+    await end.waitFor();
+    expect(await end.textContent()).toBe('Not stored from here on: 512 KiB more were produced.');
+    expect(await detail().getByTestId('journal-stdout-shown').textContent()).toBe('last 64 KiB of 1.0 MiB stored');
+    expect(await stdout().textContent()).not.toContain('never-stored-end');
   });
 
   it("keeps the command bar's timeout per workspace across a reload", async () => {

@@ -142,7 +142,7 @@ export function OutputView({ output, client, workspace, seq, stream, info, runni
   const testId = `journal-${stream}`;
 
   return (
-    <section className="jr-output" aria-label={stream} ref={section}>
+    <section className="jr-output" ref={section}>
       <header>
         <span className="jr-output-label">{stream}</span>
         {!win.loading && win.start > 0 ? (
@@ -181,7 +181,9 @@ export function OutputView({ output, client, workspace, seq, stream, info, runni
       <pre
         ref={pre}
         className={`jr-pre${running ? ' jr-pre-live' : ''}`}
+        // Focusable so it scrolls from the keyboard; a named region, so a screen reader says what it is.
         tabIndex={0}
+        role="region"
         aria-label={`${stream} of entry ${seq}`}
         aria-busy={win.loading || undefined}
         data-testid={testId}
