@@ -16,6 +16,9 @@ describe('finding the search terms in an output', () => {
   it('normalises exactly like the search index (same text, same terms)', () => {
     const text = 'Ab\r\n\x07cD\tÉté 😀 Z';
     expect(normalizeWithOffsets(text).norm).toBe(normalizeSearch(text));
+    // The slow path (a character that lower-cases to two code units) too.
+    const wide = 'İ\n\nA\tb İ';
+    expect(normalizeWithOffsets(wide).norm).toBe(normalizeSearch(wide));
   });
 
   it('maps back to offsets in the original text where lower-casing changes lengths', () => {

@@ -11,6 +11,7 @@
 import { AnsiUp } from 'ansi_up';
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, type MouseEvent } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
+import { normalizeSearch } from '../../../src-preload/contract/query';
 import { fmtBytes } from './format';
 import { markMatches, MAX_MARKS } from './highlight';
 import { shownLabel } from './outputSlice';
@@ -127,7 +128,8 @@ export function OutputView({ output, client, workspace, seq, stream, info, runni
     headCheckedFor.current = terms;
     client.call('journal.readOutput', { workspace, seq, stream, offset: 0, length: Math.min(SEARCHED_HEAD_BYTES, win.start) }).then(
       (r) => {
-        const head = r.data.toLowerCase().replace(/[\x00-\x1f\x7f]+/g, ' '); // eslint-disable-line no-control-regex
+        // Raw output: compared exactly as the search index compares it (ANSI escapes out).
+        const head = normalizeSearch(r.data);
         if (terms.some((t) => head.includes(t))) void loadAll();
       },
       () => undefined, // Only a hint: without it, "Load earlier" still gets there.
