@@ -125,6 +125,14 @@ describe('Journal', () => {
     expect(() => journal.get(3)).toThrow(expect.objectContaining({ code: 'NOT_FOUND' }));
   });
 
+  it('get without outputs leaves their text out but keeps their sizes (a reader takes them in slices)', async () => {
+    await journal.append(exec('ls'), { stdout: out('a\nb\n'), stderr: out('err\n') });
+    const e = journal.get(1, false);
+    expect([e.stdoutText, e.stderrText]).toEqual(['', '']);
+    expect(e.stdout?.storedBytes).toBe(4);
+    expect(e.stderr?.storedBytes).toBe(4);
+  });
+
   it('readOutput slices with offset and length and reports eof', async () => {
     await journal.append(exec('x'), { stdout: out('0123456789'), stderr: out('') });
     expect(journal.readOutput(1, 'stdout')).toEqual({ data: '0123456789', offset: 0, totalBytes: 10, eof: true });
