@@ -10,8 +10,8 @@ import { pollDataFolder } from '../core/workspaces/poll';
 import { WorkspaceService } from '../core/workspaces/service';
 import { createServiceRpc } from '../rpc/handlers';
 import { createIpcTransport } from './ipc';
-import { notifyWhileAway, watchOwnActions } from './notify';
-import { OwnActions } from '../../src-preload/notify/own-actions';
+import { OwnActions, watchOwnActions } from '../../src-preload/notify/own-actions';
+import { notifyWhileAway } from './notify';
 
 const CSP = "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 

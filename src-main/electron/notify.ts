@@ -3,36 +3,12 @@
  * the same words, as the window's toasts (the shared notices module decides).
  * Clicking one brings the window forward on the workspace, or on the
  * command's journal entry. What the window asked for itself (a stop clicked
- * there) is left out: its lifecycle requests are watched on their way in.
+ * there) is left out: main.ts watches its lifecycle requests (watchOwnActions).
  */
 import { Notification, type BrowserWindow } from 'electron';
-import type { Envelope, Transport } from '../../src-preload/contract';
 import { NoticeTracker, noticeRoute, type Notice } from '../../src-preload/notify/notices';
-import { actionTarget, OwnActions } from '../../src-preload/notify/own-actions';
+import type { OwnActions } from '../../src-preload/notify/own-actions';
 import type { WorkspaceService } from '../core/workspaces/service';
-
-/** The window's transport, with each lifecycle request it sends remembered until a little after its answer. */
-export function watchOwnActions(transport: Transport, own: OwnActions): Transport {
-  const pending = new Map<number, () => void>();
-  return {
-    send(message: Envelope) {
-      if ((message.t === 'res' || message.t === 'err') && message.id !== null) {
-        pending.get(message.id)?.();
-        pending.delete(message.id);
-      }
-      transport.send(message);
-    },
-    onMessage(handler) {
-      return transport.onMessage((message) => {
-        if (message.t === 'req') {
-          const ref = actionTarget(message.method, message.params);
-          if (ref !== null) pending.set(message.id, own.begin(ref));
-        }
-        handler(message);
-      });
-    },
-  };
-}
 
 /** Shows a notification for each notice while `win` is not focused; returns a function that stops. */
 export function notifyWhileAway(win: BrowserWindow, service: WorkspaceService, own: OwnActions): () => void {

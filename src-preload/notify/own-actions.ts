@@ -4,9 +4,9 @@
  * counts from when it is sent until a few seconds after its answer, because
  * a look at the data folder may announce the change a little later.
  * Shared by the renderer (it wraps its client) and the Electron shell (it
- * watches its window's requests).
+ * watches its window's requests with {@link watchOwnActions}).
  */
-import type { Workspace } from '../contract';
+import type { Envelope, Transport, Workspace } from '../contract';
 
 /** How long after its answer a call still explains a change. */
 export const OWN_ACTION_GRACE_MS = 5000;
@@ -51,4 +51,27 @@ export class OwnActions {
   asked(ws: Pick<Workspace, 'id' | 'name'>): boolean {
     return [ws.id, ws.name].some((ref) => this.inFlight.has(ref) || (this.until.get(ref) ?? 0) > this.now());
   }
+}
+
+/** The host's end of one window's connection, with each lifecycle request the window sends remembered until a little after its answer. */
+export function watchOwnActions(transport: Transport, own: OwnActions): Transport {
+  const pending = new Map<number, () => void>();
+  return {
+    send(message: Envelope) {
+      if ((message.t === 'res' || message.t === 'err') && message.id !== null) {
+        pending.get(message.id)?.();
+        pending.delete(message.id);
+      }
+      transport.send(message);
+    },
+    onMessage(handler) {
+      return transport.onMessage((message) => {
+        if (message.t === 'req') {
+          const ref = actionTarget(message.method, message.params);
+          if (ref !== null) pending.set(message.id, own.begin(ref));
+        }
+        handler(message);
+      });
+    },
+  };
 }

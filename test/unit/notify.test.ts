@@ -6,7 +6,9 @@
 import { describe, expect, it } from 'vitest';
 import type { JournalEntry, Workspace, WorkspaceState } from '../../src-preload/contract';
 import { fmtRunTime, LONG_COMMAND_MS, NoticeTracker, noticeRoute, shortCommand } from '../../src-preload/notify/notices';
-import { actionTarget, OWN_ACTION_GRACE_MS, OwnActions } from '../../src-preload/notify/own-actions';
+import { createClient } from '../../src-preload/client';
+import { actionTarget, OWN_ACTION_GRACE_MS, OwnActions, watchOwnActions } from '../../src-preload/notify/own-actions';
+import { createMemoryTransportPair } from '../../src-preload/transports/memory';
 
 let tick = 0;
 const ws = (state: WorkspaceState, reason: string | null = null, name = 'ws-3', id = 'w3'): Workspace =>
@@ -204,5 +206,37 @@ describe('own actions', () => {
     b();
     now = 111;
     expect(own.asked({ id: 'w3', name: 'x' })).toBe(false);
+  });
+
+  it("a host's end of a window's connection remembers the window's lifecycle requests until their answer, and other requests not", async () => {
+    let now = 0;
+    const own = new OwnActions(() => now, 1000);
+    const [windowEnd, hostEnd] = createMemoryTransportPair();
+    const watched = watchOwnActions(hostEnd, own);
+    // The host answers each request when told to, as a slow stop would be answered.
+    const answer = new Map<number, () => void>();
+    const asked: boolean[] = [];
+    watched.onMessage((m) => {
+      if (m.t !== 'req') return;
+      asked.push(own.asked({ id: 'w3', name: 'ws-3' }));
+      answer.set(m.id, () => watched.send({ t: 'res', id: m.id, result: {} }));
+    });
+    const client = createClient(windowEnd);
+    const settle = () => new Promise((r) => setTimeout(r, 0));
+
+    const run = client.call('exec.run', { workspace: 'w3', argv: ['true'] });
+    await settle();
+    expect(asked).toEqual([false]);
+    const stop = client.call('workspaces.stop', { workspace: 'w3' });
+    await settle();
+    expect(asked).toEqual([false, true]);
+    now = 50_000;
+    expect(own.asked({ id: 'w3', name: 'ws-3' })).toBe(true); // not answered yet
+    for (const a of answer.values()) a();
+    await Promise.all([run, stop]);
+    now += 999;
+    expect(own.asked({ id: 'w3', name: 'ws-3' })).toBe(true);
+    now += 1;
+    expect(own.asked({ id: 'w3', name: 'ws-3' })).toBe(false);
   });
 });
