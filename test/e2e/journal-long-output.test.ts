@@ -257,6 +257,16 @@ describeWith('chromium', 'long outputs in the journal, in a real browser', () =>
     expect(await end.textContent()).toBe('Not stored from here on: 512 KiB more were produced.');
     expect(await detail().getByTestId('journal-stdout-shown').textContent()).toBe('last 64 KiB of 1.0 MiB stored');
     expect(await stdout().textContent()).not.toContain('never-stored-end');
+    // Readable at 1024 px too: the header (size, Load earlier, truncated) wraps, nothing is cut.
+    await page.setViewportSize({ width: 1024, height: 720 });
+    try {
+      await screenshot(page, '63-journal-long-output-truncated-1024');
+      await end.scrollIntoViewIfNeeded();
+      const box = await end.boundingBox();
+      expect(box && box.x + box.width).toBeLessThanOrEqual(1024);
+    } finally {
+      await page.setViewportSize({ width: 1280, height: 720 });
+    }
   });
 
   it("keeps the command bar's timeout per workspace across a reload", async () => {
