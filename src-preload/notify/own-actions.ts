@@ -35,6 +35,8 @@ export class OwnActions {
 
   /** A call about `ref` was sent; the function returned marks its answer. */
   begin(ref: string): () => void {
+    // Forget what no longer counts, so a long-lived window keeps a handful of entries.
+    for (const [r, until] of this.until) if (until <= this.now()) this.until.delete(r);
     this.inFlight.set(ref, (this.inFlight.get(ref) ?? 0) + 1);
     let ended = false;
     return () => {
