@@ -131,6 +131,15 @@ describeWith('chromium', 'long outputs in the journal, in a real browser', () =>
     await expect.poll(() => detail().getAttribute('data-seq')).toBe(String(seq));
     expect(await page.evaluate(() => location.hash)).toBe(`#/w/${wsId}/journal/${seq}`);
     expect(await page.locator('[data-testid="journal-row"][aria-selected="true"]').getAttribute('data-seq')).toBe(String(seq));
+
+    // Opening another entry moves the address along, so the same link works again.
+    await page.locator(`[data-testid="journal-row"][data-seq="${other}"]`).click();
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe(`#/w/${wsId}/journal/${other}`);
+    await ending.getByTestId('command-journal-link').click();
+    await expect.poll(() => detail().getAttribute('data-seq')).toBe(String(seq));
+    // A reload shows the same entry.
+    await page.reload();
+    await expect.poll(() => detail().getAttribute('data-seq'), { timeout: 10_000 }).toBe(String(seq));
   });
 
   it('opens the output at its end: only the last slice read, the last line in view without scrolling', async () => {

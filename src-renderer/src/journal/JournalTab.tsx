@@ -50,8 +50,11 @@ const RUNNING_REFRESH_MS = 5000;
 /** Versions of entries received as events, kept to overrule older answers of queries in flight. */
 const KEEP_UPDATES = 500;
 
-/** `focusSeq`: an entry to show in the detail pane (the route named it, e.g. from a notification). */
-export function JournalTab({ client, workspace, focusSeq }: { client: BenchtopClient; workspace: Workspace; focusSeq?: number }) {
+/**
+ * `focusSeq`: an entry to show in the detail pane (the route named it, e.g. from a notification).
+ * `onChosen`: the reader opened another entry or closed the pane (so the route can follow).
+ */
+export function JournalTab({ client, workspace, focusSeq, onChosen }: { client: BenchtopClient; workspace: Workspace; focusSeq?: number; onChosen?: (seq: number | null) => void }) {
   const [input, setInput] = useState('');
   const [filters, setFilters] = useState<Filters>(NO_FILTERS);
   const [total, setTotal] = useState<number | null>(null);
@@ -223,14 +226,21 @@ export function JournalTab({ client, workspace, focusSeq }: { client: BenchtopCl
     return () => clearInterval(t);
   }, [runningInView, reload]);
 
-  const select = useCallback((seq: number) => setSelected(seq), []);
+  const onChosenRef = useRef(onChosen);
+  onChosenRef.current = onChosen;
+  /** The reader's own choice (a row, the keyboard, Run again, close): shown, and told to the route. */
+  const choose = useCallback((seq: number | null) => {
+    setSelected(seq);
+    onChosenRef.current?.(seq);
+  }, []);
+  const select = useCallback((seq: number) => choose(seq), [choose]);
 
   const onRunAgain = useCallback(
     (seq: number) => {
-      setSelected(seq);
+      choose(seq);
       virtualizer.scrollToOffset(0);
     },
-    [virtualizer],
+    [virtualizer, choose],
   );
 
   const onKeyDown = (e: KeyboardEvent<HTMLDivElement>) => {
@@ -244,7 +254,7 @@ export function JournalTab({ client, workspace, focusSeq }: { client: BenchtopCl
     const next = index < 0 ? 0 : index + (e.key === 'ArrowDown' ? 1 : -1);
     const target = entryAt(next);
     if (!target) return;
-    setSelected(target.seq);
+    choose(target.seq);
     virtualizer.scrollToIndex(next, { align: 'auto' });
   };
 
@@ -437,7 +447,7 @@ export function JournalTab({ client, workspace, focusSeq }: { client: BenchtopCl
         </div>
         {selected !== null && (
           <div className="jr-detail-wrap">
-            <button type="button" className="jr-close" onClick={() => setSelected(null)} aria-label="Close the detail">
+            <button type="button" className="jr-close" onClick={() => choose(null)} aria-label="Close the detail">
               ×
             </button>
             <JournalDetail client={client} workspace={workspace} seq={selected} listed={listedEntry(selected)} onSelect={onRunAgain} query={filters.query} />

@@ -21,6 +21,17 @@ interface Props {
   onBack: () => void;
 }
 
+/**
+ * The entry the reader opened goes into the address (a reload shows it again; a link to
+ * another entry is a change again), replacing it rather than adding to the history.
+ */
+function followInRoute(id: string, entry: number | null): void {
+  const hash = routeHash(entry === null ? { page: 'workspace', id, tab: 'journal' } : { page: 'workspace', id, tab: 'journal', seq: entry });
+  if (location.hash === hash) return;
+  history.replaceState(history.state, '', hash);
+  window.dispatchEvent(new HashChangeEvent('hashchange'));
+}
+
 export function WorkspacePage({ client, workspace: w, tab, seq, onTab, onBack }: Props) {
   const [error, setError] = useState<string | null>(null);
   const active = w.state === 'running' || w.state === 'starting';
@@ -57,7 +68,7 @@ export function WorkspacePage({ client, workspace: w, tab, seq, onTab, onBack }:
         <div style={{ display: tab === 'terminals' ? 'contents' : 'none' }}>
           <TerminalsTab client={client} workspace={w} />
         </div>
-        {tab === 'journal' && <JournalTab client={client} workspace={w} focusSeq={seq} />}
+        {tab === 'journal' && <JournalTab client={client} workspace={w} focusSeq={seq} onChosen={(entry) => followInRoute(w.id, entry)} />}
       </div>
     </section>
   );
