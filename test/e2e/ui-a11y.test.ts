@@ -171,6 +171,32 @@ describeWith('chromium', 'the UI for keyboard users, narrow windows and screen r
     await page.locator('[data-testid="create-dialog"]').waitFor({ state: 'detached' });
   });
 
+  it('passes axe on the list with a filter, a selection and the bulk bar, and with the delete question open', async () => {
+    await page.getByTestId('filter-text').fill('a');
+    await page.getByTestId('filter-backend').selectOption('bwrap');
+    await page.getByTestId('select-all').check();
+    await page.getByTestId('bulk-bar').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'a11y-list-filtered-bulk');
+    await page.getByTestId('bulk-delete').click();
+    await page.locator('dialog[open][data-testid="confirm-dialog"]').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, 'a11y-list-confirm-delete');
+    await page.emulateMedia({ colorScheme: 'dark' });
+    try {
+      expect(await axeViolations(page), 'confirm dialog, dark').toEqual([]);
+      await screenshot(page, 'a11y-list-confirm-delete-dark');
+      await page.keyboard.press('Escape');
+      await page.locator('[data-testid="confirm-dialog"]').waitFor({ state: 'detached' });
+      expect(await axeViolations(page), 'bulk bar, dark').toEqual([]);
+      await screenshot(page, 'a11y-list-filtered-bulk-dark');
+    } finally {
+      await page.emulateMedia({ colorScheme: 'light' });
+    }
+    await page.getByTestId('bulk-clear').click();
+    await page.getByTestId('clear-filters').click();
+  });
+
   it('fits the list and the workspace page into 1024 px, and says each state in words in the sidebar', async () => {
     await page.setViewportSize({ width: 1024, height: 720 });
     const ws = await client.call('workspaces.get', { workspace: 'behind-the-dialog' });

@@ -80,6 +80,7 @@ describeWith('chromium', 'the UI in a real browser', () => {
     expect(existsSync(missing)).toBe(true);
     await page.goto(`${serve.url}#/`);
     await page.locator('[data-name="e2e-newfolder"]').getByTestId('delete-workspace').click();
+    await page.getByTestId('confirm-accept').click();
     await page.getByText('No workspaces yet.').waitFor();
   });
 
@@ -135,6 +136,7 @@ describeWith('chromium', 'the UI in a real browser', () => {
   it('deletes the workspace', async () => {
     await page.goto(`${serve.url}#/`);
     await page.locator('[data-name="e2e-bwrap"]').getByTestId('delete-workspace').click();
+    await page.getByTestId('confirm-accept').click();
     await page.getByText('No workspaces yet.').waitFor();
     expect(existsSync(join(project, 'out.txt'))).toBe(true); // the project folder is never touched
   });
@@ -148,6 +150,7 @@ describeWith('chromium', 'the UI in a real browser', () => {
     await page.locator('[data-name="e2e-slurm"]').getByTestId('slurm-job').filter({ hasText: /job \d+ · running on localhost/ }).waitFor();
     await screenshot(page, '11-slurm-in-list');
     await page.locator('[data-name="e2e-slurm"]').getByTestId('delete-workspace').click();
+    await page.getByTestId('confirm-accept').click();
     await page.getByText('No workspaces yet.').waitFor();
   });
 
@@ -163,6 +166,7 @@ describeWith('chromium', 'the UI in a real browser', () => {
     await page.goto(`${serve.url}#/`);
     await screenshot(page, '09-workspaces-list');
     await page.locator('[data-name="e2e-podman"]').getByTestId('delete-workspace').click();
+    await page.getByTestId('confirm-accept').click();
     await page.getByText('No workspaces yet.').waitFor();
   });
 });

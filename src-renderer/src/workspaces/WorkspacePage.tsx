@@ -1,4 +1,4 @@
-/** One workspace: Overview, Terminals, Journal, and the command bar on all of them. */
+/** One workspace: Overview, Terminals, Journal, and the command bar on all of them; Stop/Start and Delete in its header. */
 import { useState } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { Workspace } from '../../../src-preload/contract';
@@ -6,6 +6,7 @@ import { routeHash } from '../hooks';
 import { JournalTab } from '../journal/JournalTab';
 import { TerminalsTab } from '../terminals/TerminalsTab';
 import { CommandBar } from './CommandBar';
+import { DeleteWorkspacesDialog } from './DeleteWorkspacesDialog';
 import { Overview } from './Overview';
 import { IsolationBadge, StateBadge } from './StateBadge';
 
@@ -19,6 +20,8 @@ interface Props {
   seq?: number;
   onTab: (tab: Tab) => void;
   onBack: () => void;
+  /** After a delete: the page has nothing left to show. */
+  onDeleted: () => void;
 }
 
 /**
@@ -32,12 +35,23 @@ function followInRoute(id: string, entry: number | null): void {
   window.dispatchEvent(new HashChangeEvent('hashchange'));
 }
 
-export function WorkspacePage({ client, workspace: w, tab, seq, onTab, onBack }: Props) {
+export function WorkspacePage({ client, workspace: w, tab, seq, onTab, onBack, onDeleted }: Props) {
   const [error, setError] = useState<string | null>(null);
+  const [confirming, setConfirming] = useState(false);
+  const [deleting, setDeleting] = useState(false);
   const active = w.state === 'running' || w.state === 'starting';
   const act = (what: 'start' | 'stop') => {
     setError(null);
     client.call(`workspaces.${what}`, { workspace: w.id }).catch((e: Error) => setError(e.message));
+  };
+  const remove = () => {
+    setConfirming(false);
+    setDeleting(true);
+    setError(null);
+    client.call('workspaces.remove', { workspace: w.id }).then(onDeleted, (e: Error) => {
+      setDeleting(false);
+      setError(e.message);
+    });
   };
   return (
     <section className="page workspace-page">
@@ -50,8 +64,20 @@ export function WorkspacePage({ client, workspace: w, tab, seq, onTab, onBack }:
         <IsolationBadge ws={w} />
         <span className="muted">{w.backend}</span>
         <span className="spacer" />
-        {active ? <button onClick={() => act('stop')}>Stop</button> : <button onClick={() => act('start')}>Start</button>}
+        {deleting ? (
+          <span className="muted" role="status">
+            Deleting…
+          </span>
+        ) : (
+          <>
+            {active ? <button onClick={() => act('stop')}>Stop</button> : <button onClick={() => act('start')}>Start</button>}
+            <button className="danger" onClick={() => setConfirming(true)} data-testid="page-delete">
+              Delete
+            </button>
+          </>
+        )}
       </header>
+      {confirming && <DeleteWorkspacesDialog workspaces={[w]} onConfirm={remove} onCancel={() => setConfirming(false)} />}
       {error && <p className="error" role="alert">{error}</p>}
       <nav className="tabs" role="tablist">
         {(['overview', 'terminals', 'journal'] as const).map((t) => (
