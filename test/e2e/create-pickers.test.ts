@@ -15,6 +15,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
 import type { BenchtopClient } from '../../src-preload/client';
 import { cleanup, tempDir } from '../helpers/cli';
+import { axeViolations } from '../helpers/axe';
 import { launchBrowser, screenshot } from '../helpers/browser';
 import { FIXTURE_IMAGE, FIXTURE_ROOTFS } from '../helpers/fixtures';
 import { describeWith } from '../helpers/runtime';
@@ -124,6 +125,7 @@ describeWith('podman', 'image and folder pickers in the create dialog', () => {
     await page.getByTestId('image-choice').filter({ hasText: pulledName }).waitFor();
     await page.getByTestId('pull-log').evaluate((el) => ((el.parentElement as HTMLDetailsElement).open = true));
     await screenshot(page, 'create-image-pulled');
+    expect(await axeViolations(page)).toEqual([]);
     podman('image', 'exists', pulledName);
     await page.getByTestId('create-submit').click();
     await page.getByTestId('workspace-title').filter({ hasText: 'e2e-pulled' }).waitFor({ timeout: 60_000 });
@@ -164,6 +166,7 @@ describeWith('podman', 'image and folder pickers in the create dialog', () => {
     await page.getByTestId('folder-entry').filter({ hasText: 'My Data 2' }).click();
     await page.getByTestId('folder-entry').filter({ hasText: 'inner' }).waitFor();
     await screenshot(page, 'create-folder-browser');
+    expect(await axeViolations(page)).toEqual([]);
     await page.getByTestId('folder-choose').click();
     await browser.waitFor({ state: 'detached' });
     expect(await page.getByTestId('ws-project').inputValue()).toBe(project);
