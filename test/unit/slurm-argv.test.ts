@@ -3,6 +3,7 @@
  * allocation script (syntax-checked and run end to end), and the sbatch /
  * squeue / srun / scancel argv.
  */
+import { SlurmPlacement } from '../../src-main/core/slurm/placement';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join } from 'node:path';
@@ -493,5 +494,22 @@ describe('the allocation time under a TTL', () => {
     expect(allocationTime(undefined, undefined)).toEqual({ time: undefined, byTtl: false });
     // Every result is a time sbatch accepts.
     for (const ttl of [60, 61, 119, 3599, 86399, 86400, 86401]) expect(SLURM_TIME_RE.test(allocationTime(undefined, ttl).time!), String(ttl)).toBe(true);
+  });
+});
+
+describe('SlurmPlacement.endReason', () => {
+  const st = (job: { state: string; reason?: string } | null, stopped = false) => ({
+    job: job ? { jobId: '7', name: 'benchtop-x', state: job.state, node: 'n1', timeLeft: null, reason: job.reason ?? null } : null,
+    ready: true,
+    failed: false,
+    stopped,
+    tail: '',
+  });
+  it('names the state SLURM ended the job with, never a state it is still running in', () => {
+    expect(SlurmPlacement.endReason('7', st({ state: 'CANCELLED', reason: 'None' }))).toBe('SLURM job 7 ended: CANCELLED (None)');
+    expect(SlurmPlacement.endReason('7', st({ state: 'TIMEOUT' }))).toBe('SLURM job 7 ended: TIMEOUT');
+    // The allocation said its sandbox stopped (scancel's signal) before squeue caught up.
+    expect(SlurmPlacement.endReason('7', st({ state: 'RUNNING' }, true))).toBe('SLURM job 7 is ending: its sandbox stopped');
+    expect(SlurmPlacement.endReason('7', st(null))).toBe('SLURM job 7 is gone (cancelled or ended outside Benchtop)');
   });
 });

@@ -112,6 +112,18 @@ export class SlurmPlacement {
     return status.job === null || ENDED_STATES.has(status.job.state) || status.stopped;
   }
 
+  /**
+   * Why an ended allocation ended, in the user's words. The allocation script
+   * may say its sandbox stopped (e.g. after scancel) before squeue stops
+   * saying RUNNING: that state is not the reason.
+   */
+  static endReason(jobId: string, status: AllocationStatus): string {
+    const job = status.job;
+    if (!job) return `SLURM job ${jobId} is gone (cancelled or ended outside Benchtop)`;
+    if (!ENDED_STATES.has(job.state)) return `SLURM job ${jobId} is ending: its sandbox stopped`;
+    return `SLURM job ${jobId} ended: ${job.state}${job.reason ? ` (${job.reason})` : ''}`;
+  }
+
   prefix(ws: Workspace, pty = false): string[] {
     if (!ws.slurm?.jobId) throw new BenchtopError('CONFLICT', `workspace "${ws.name}" has no SLURM job`);
     return buildSrunPrefix(ws.slurm.jobId, { pty });

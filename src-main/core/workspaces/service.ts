@@ -669,7 +669,7 @@ export class WorkspaceService {
             return { ...w, state: 'expired', reason: detail, stoppedAt: this.nowIso(), expiresAt: null, slurm: job };
           }
           event = 'died';
-          detail = status.job ? `SLURM job ${jobId} ended: ${status.job.state}${status.job.reason ? ` (${status.job.reason})` : ''}` : `SLURM job ${jobId} is gone (cancelled or ended outside Benchtop)`;
+          detail = SlurmPlacement.endReason(jobId, status);
           if (!status.ready && status.tail) detail += ` — ${status.tail}`;
           return { ...w, state: 'stopped', reason: detail, stoppedAt: this.nowIso(), expiresAt: null, slurm: job };
         }
