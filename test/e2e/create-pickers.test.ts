@@ -10,6 +10,7 @@
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, beforeEach, expect, it } from 'vitest';
@@ -159,11 +160,21 @@ describeWith('podman', 'image and folder pickers in the create dialog', () => {
     await page.getByTestId('project-browse').click();
     const browser = page.getByTestId('folder-browser');
     await browser.waitFor();
-    // It opens at the home folder; go to the test's folder by typing its parent, then click through.
-    await page.getByTestId('folder-path').fill(dirname(work));
-    await page.getByTestId('folder-path').press('Enter');
-    await page.getByTestId('folder-entry').filter({ hasText: basename(work) }).click();
-    await page.getByTestId('folder-entry').filter({ hasText: 'My Data 2' }).click();
+    // It opens at the home folder; without typing: up to /, then down folder by folder.
+    const shown = () => page.getByTestId('folder-list').getAttribute('aria-label');
+    await expect.poll(shown).toBe(`Folders in ${homedir()}`);
+    while (await page.getByTestId('folder-up').isEnabled()) {
+      const before = await shown();
+      await page.getByTestId('folder-up').click();
+      await expect.poll(shown).not.toBe(before);
+    }
+    expect(await shown()).toBe('Folders in /');
+    let at = '';
+    for (const part of project.split('/').filter(Boolean)) {
+      at += `/${part}`;
+      await page.getByTestId('folder-entry').filter({ hasText: new RegExp(`^${part.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}/$`) }).click();
+      await expect.poll(shown).toBe(`Folders in ${at}`);
+    }
     await page.getByTestId('folder-entry').filter({ hasText: 'inner' }).waitFor();
     await screenshot(page, 'create-folder-browser');
     expect(await axeViolations(page)).toEqual([]);
