@@ -5,7 +5,7 @@
  * talking too much. Secrets reach the child through `env`, never argv.
  */
 import { constants } from 'node:os';
-import { execa, execaSync } from 'execa';
+import { execa } from 'execa';
 
 export interface RunOptions {
   /** Extra environment; merged over the parent's unless `extendEnv` is false. */
@@ -173,13 +173,14 @@ function signalNumber(signal: string | undefined): number {
 }
 
 /**
- * The synchronous form, for the rare caller that cannot be async (the keyring
- * store feeds redaction on hot, synchronous paths). Small output only.
+ * A short command fed `input` on stdin, its whole output kept (the keyring's
+ * secret-tool: values travel on stdin/stdout, never argv). Asynchronous: the
+ * main process also carries every terminal, which a blocking wait would freeze.
  */
-export function runSync(argv: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): { exitCode: number; stdout: string; stderr: string } {
+export async function runWithInput(argv: string[], options: { input?: string; timeoutMs?: number; env?: Record<string, string> } = {}): Promise<{ exitCode: number; stdout: string; stderr: string }> {
   const [file, ...args] = argv;
   if (!file) throw new Error('runner: empty argv');
-  const r = execaSync(file, args, {
+  const r = await execa(file, args, {
     input: options.input ?? '',
     timeout: options.timeoutMs ?? 10000,
     reject: false,

@@ -13,9 +13,9 @@ import { withLock } from '../store/lock';
 export type SecretFile = Record<string, Record<string, string>>;
 
 export interface SecretStore {
-  get(workspaceId: string): Record<string, string>;
+  get(workspaceId: string): Promise<Record<string, string>>;
   /** Every secret value of every workspace, for redaction. */
-  allValues(): string[];
+  allValues(): Promise<string[]>;
   set(workspaceId: string, values: Record<string, string>): Promise<void>;
   delete(workspaceId: string): Promise<void>;
   readonly location: string;
@@ -28,11 +28,28 @@ export interface SecretStore {
 export function createSecretStore(home: string): SecretStore {
   const forced = process.env.BENCHTOP_SECRET_STORE;
   if (forced === 'file') return createFileSecretStore(home);
-  const keyring = keyringUsable();
-  if (forced === 'keyring' && !keyring.ok) {
-    throw new BenchtopError('BACKEND_UNAVAILABLE', `secrets: the OS keyring is not usable here (${keyring.why})`);
-  }
-  return keyring.ok ? createKeyringSecretStore(home) : createFileSecretStore(home);
+  // Which store is decided at the first use, without blocking: probing the keyring spawns secret-tool.
+  let chosen: SecretStore | null = null;
+  let choosing: Promise<SecretStore> | null = null;
+  const choose = (): Promise<SecretStore> =>
+    (choosing ??= (async () => {
+      const keyring = await keyringUsable();
+      if (forced === 'keyring' && !keyring.ok) {
+        choosing = null; // asked again next time: the keyring may come up
+        throw new BenchtopError('BACKEND_UNAVAILABLE', `secrets: the OS keyring is not usable here (${keyring.why})`);
+      }
+      chosen = keyring.ok ? createKeyringSecretStore(home) : createFileSecretStore(home);
+      return chosen;
+    })());
+  return {
+    get location() {
+      return chosen?.location ?? 'not chosen yet (the keyring when usable, else a 0600 file)';
+    },
+    get: async (id) => (await choose()).get(id),
+    allValues: async () => (await choose()).allValues(),
+    set: async (id, values) => (await choose()).set(id, values),
+    delete: async (id) => (await choose()).delete(id),
+  };
 }
 
 export function createFileSecretStore(home: string): SecretStore {
@@ -49,8 +66,8 @@ export function createFileSecretStore(home: string): SecretStore {
   };
   return {
     location: file,
-    get: (id) => read()[id] ?? {},
-    allValues: () => Object.values(read()).flatMap((m) => Object.values(m)),
+    get: async (id) => read()[id] ?? {},
+    allValues: async () => Object.values(read()).flatMap((m) => Object.values(m)),
     async set(id, values) {
       if (Object.keys(values).length === 0) return;
       ensureDir();

@@ -146,7 +146,8 @@ export class TerminalService {
       throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${ws.state}${ws.reason ? ` (${ws.reason})` : ''}: start it first`);
     }
     const id = randomBytes(8).toString('hex');
-    const secretEnv = this.workspaces.secrets.get(ws.id);
+    const secretEnv = await this.workspaces.secrets.get(ws.id);
+    const secretValues = await this.workspaces.secrets.allValues();
     const base = this.workspaces.driver(ws.backend).shellCommand(ws, { sessionId: id, secretEnv });
     // SLURM placement: the shell runs inside the allocation, through `srun --pty --overlap`.
     const source: TerminalSource = ws.placement.kind === 'slurm' && base.kind === 'argv' ? { ...base, prefix: this.workspaces.slurm.prefix(ws, true) } : base;
@@ -201,7 +202,7 @@ export class TerminalService {
       source,
       scrollback: new Scrollback(SCROLLBACK_CHARS),
       recorder: new AsciicastWriter(join(this.workspaces.registry.dir(ws.id), 'terminals', `${id}.cast`), { width: opts.cols, height: opts.rows, title }),
-      redactor: createStreamRedactor(this.workspaces.secrets.allValues()),
+      redactor: createStreamRedactor(secretValues),
       outQueue: [],
       outQueued: 0,
       unacked: 0,

@@ -44,8 +44,8 @@ export interface ExecHost {
   now(): number;
   driver(ws: Workspace): Driver;
   journal(ws: Workspace): Journal;
-  secretsOf(ws: Workspace): Record<string, string>;
-  redactor(extra?: Iterable<string>): Redactor;
+  secretsOf(ws: Workspace): Promise<Record<string, string>>;
+  redactor(extra?: Iterable<string>): Promise<Redactor>;
   /** SLURM placement: the prefix that runs a command inside the allocation. */
   prefix(ws: Workspace): string[] | undefined;
   /** Tells listeners that an entry was written or completed. */
@@ -135,8 +135,8 @@ export class Executor {
     const base = driver.defaultCwd(ws);
     const cwd = input.cwd ? (isAbsolute(input.cwd) ? input.cwd : posix.join(base, input.cwd)) : base;
     const { plain, secret } = splitSensitive(input.env ?? {});
-    const secretEnv = { ...host.secretsOf(ws), ...secret };
-    const redactor = host.redactor(Object.values(secret));
+    const secretEnv = { ...(await host.secretsOf(ws)), ...secret };
+    const redactor = await host.redactor(Object.values(secret));
     let timeoutMs = (input.timeoutSec ?? ws.limits.execTimeoutSec) * 1000;
     // The TTL ends the workspace: a command never outlives it, whatever else holds the sandbox.
     const ttlLeftMs = ws.expiresAt ? Date.parse(ws.expiresAt) - host.now() : Infinity;

@@ -151,7 +151,7 @@ export class WorkspaceService {
 
   /** Appends to a workspace's journal and tells listeners. Every field is redacted. */
   async appendJournal(ws: Workspace, entry: NewEntry): Promise<JournalEntry> {
-    const full = await this.journal(ws).append(this.redactor().value(entry));
+    const full = await this.journal(ws).append((await this.redactor()).value(entry));
     this.emitAppended(ws.id, full);
     return full;
   }
@@ -163,7 +163,7 @@ export class WorkspaceService {
    */
   async beginRunning(ws: Workspace, entry: NewEntry, runningId: string, kill: KillSpec): Promise<JournalEntry> {
     // A terminal's output is its recording: no stdout/stderr files.
-    const begun = await this.journal(ws).begin(this.redactor().value(entry), { output: false });
+    const begun = await this.journal(ws).begin((await this.redactor()).value(entry), { output: false });
     this.emitAppended(ws.id, begun);
     registerRunning(this.options.home, { execId: runningId, workspaceId: ws.id, seq: begun.seq, startedAt: begun.startedAt, kill });
     if (this.options.watchdog ?? true) ensureWatchdog(this.options.home);
@@ -173,7 +173,7 @@ export class WorkspaceService {
   /** Completes an entry begun with {@link beginRunning}. */
   async endRunning(ws: Workspace, seq: number, runningId: string, patch: Partial<JournalEntry>): Promise<JournalEntry> {
     try {
-      const done = await this.journal(ws).complete(seq, this.redactor().value(patch));
+      const done = await this.journal(ws).complete(seq, (await this.redactor()).value(patch));
       this.emitAppended(ws.id, done);
       return done;
     } finally {
@@ -181,8 +181,8 @@ export class WorkspaceService {
     }
   }
 
-  redactor(extra: Iterable<string> = []): Redactor {
-    return createRedactor([...this.secrets.allValues(), ...extra]);
+  async redactor(extra: Iterable<string> = []): Promise<Redactor> {
+    return createRedactor([...(await this.secrets.allValues()), ...extra]);
   }
 
   private emitChanged(ws: Workspace, removed = false): void {
@@ -392,7 +392,7 @@ export class WorkspaceService {
     if (!starting) return this.registry.get(ws.id);
     if (starting.placement.kind === 'slurm') return this.startInSlurm(starting, client);
     try {
-      const { adopted, runtime } = await driver.start(starting, this.secrets.get(ws.id));
+      const { adopted, runtime } = await driver.start(starting, await this.secrets.get(ws.id));
       const startedMs = this.now();
       const startedAt = new Date(startedMs).toISOString();
       const running = await this.update(ws.id, (w) => ({
@@ -407,10 +407,11 @@ export class WorkspaceService {
       await this.lifecycle(ws, adopted ? 'adopted' : 'started', client, running?.expiresAt ? `expires ${running.expiresAt}` : null);
       return running ?? this.registry.get(ws.id);
     } catch (err) {
-      const message = this.redactor().text(err instanceof Error ? err.message : String(err));
+      const redactor = await this.redactor();
+      const message = redactor.text(err instanceof Error ? err.message : String(err));
       await this.update(ws.id, (w) => ({ ...w, state: 'failed', reason: message }));
       await this.lifecycle(ws, 'failed', client, message);
-      throw err instanceof BenchtopError ? new BenchtopError(err.code, this.redactor().text(err.message), this.redactor().value(err.details)) : err;
+      throw err instanceof BenchtopError ? new BenchtopError(err.code, redactor.text(err.message), redactor.value(err.details)) : err;
     }
   }
 
@@ -605,7 +606,7 @@ export class WorkspaceService {
     try {
       jobId = await this.slurm.submit(ws, this.drivers[ws.backend]);
     } catch (err) {
-      const message = this.redactor().text((err as Error).message);
+      const message = (await this.redactor()).text((err as Error).message);
       await this.update(ws.id, (w) => ({ ...w, state: 'failed', reason: message }));
       await this.lifecycle(ws, 'failed', client, message);
       throw err;
