@@ -27,7 +27,8 @@ const USAGE = `usage:
        [--cpus N] [--memory MIB] [--pids N] [--ttl SECONDS] [--exec-timeout SECONDS]
        [--network none|full] [--env K=V]... [--secret K=V | --secret K]...
        [--slurm [--partition P] [--time HH:MM:SS] [--slurm-cpus N] [--slurm-mem MIB] [--gres G]]
-       [--mount HOST:CONTAINER[:ro|rw]]... [--dev-repo NAME=PATH]... [--gpu]       (apptainer)
+       [--gpu]                      (podman: every NVIDIA GPU through CDI; apptainer: --nv)
+       [--mount HOST:CONTAINER[:ro|rw]]... [--dev-repo NAME=PATH]...              (apptainer)
        [--texlive-prefix DIR] [--project-mount home|workspace] [--apply-cgroups FILE] (apptainer)
        [--allow-host] [--best-effort-limits] [--no-start] [--json]
   benchtop images [--backend podman|gvisor|bwrap|apptainer] [--json]

@@ -9,6 +9,7 @@ import {
   ulimitsFor,
   type PodmanRunSpec,
 } from '../../src-main/core/drivers/podman/argv';
+import { CDI_HINT, gpuUnavailable } from '../../src-main/core/drivers/podman/gpu';
 
 function spec(over: Partial<PodmanRunSpec> = {}): PodmanRunSpec {
   return {
@@ -309,5 +310,29 @@ describe('podmanHint', () => {
     expect(podmanHint('error setting rlimits for ready process: error setting rlimit type 7: operation not permitted')).toMatch(/open-files limit/);
     expect(podmanHint('Error: cannot set up namespace using "/usr/bin/newuidmap"')).toMatch(/subordinate ids/);
     expect(podmanHint('Error: no such image')).toBeNull();
+  });
+});
+
+describe('GPU through CDI', () => {
+  it('asks podman for every NVIDIA GPU by its CDI name, with the NVIDIA environment, before the image', () => {
+    const argv = buildRunArgv(spec({ gpu: true }));
+    const at = argv.indexOf('--device');
+    expect(argv.slice(at, at + 6)).toEqual(['--device', 'nvidia.com/gpu=all', '--env', 'NVIDIA_VISIBLE_DEVICES=all', '--env', 'NVIDIA_DRIVER_CAPABILITIES=all']);
+    expect(at).toBeLessThan(argv.indexOf('docker.io/library/alpine:3'));
+    expect(buildRunArgv(spec())).not.toContain('--device');
+  });
+
+  it('says what is missing — a GPU, or a CDI spec naming it — and how to fix it', () => {
+    const fsWith = (files: Record<string, string>) => ({
+      exists: (p: string) => p in files,
+      list: (d: string) => Object.keys(files).filter((f) => f.startsWith(`${d}/`)).map((f) => f.slice(d.length + 1)),
+      read: (p: string) => files[p] ?? '',
+    });
+    expect(gpuUnavailable(fsWith({}))).toBe(`no NVIDIA GPU on this machine (no /dev/nvidia0): with a GPU and its driver, ${CDI_HINT}`);
+    expect(gpuUnavailable(fsWith({ '/dev/nvidia0': '' }))).toBe(`no CDI spec for nvidia.com/gpu in /etc/cdi or /var/run/cdi: ${CDI_HINT}`);
+    expect(gpuUnavailable(fsWith({ '/dev/nvidia0': '', '/etc/cdi/other.yaml': 'kind: vendor.com/fpga' }))).toContain('no CDI spec');
+    expect(gpuUnavailable(fsWith({ '/dev/nvidia0': '', '/var/run/cdi/nvidia.yaml': 'cdiVersion: 0.5.0\nkind: nvidia.com/gpu\n' }))).toBeNull();
+    expect(gpuUnavailable(fsWith({ '/proc/driver/nvidia/gpus/0000:01:00.0': '', '/etc/cdi/nvidia.json': '{"kind":"nvidia.com/gpu"}' }))).toBeNull();
+    expect(CDI_HINT).toContain('nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml');
   });
 });

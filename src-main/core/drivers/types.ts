@@ -121,6 +121,11 @@ export interface Driver {
   readonly listKey: string;
   detect(): Promise<BackendInfo>;
   resolveImage(image: string | undefined): Promise<ResolvedImage>;
+  /**
+   * Whether a workspace here can have a GPU: null when it can, else why not
+   * and how to fix it. A driver without it cannot give GPUs at all.
+   */
+  gpuSupport?(): Promise<string | null>;
   /** Prepares host-side files (called once, at create). */
   prepare(ws: Workspace): Promise<void>;
   /** Starts the sandbox, or adopts it when it is already running. Returns whether it adopted. */

@@ -293,6 +293,11 @@ export class WorkspaceService {
     const devRepos = (input.devRepos ?? []).map((r, i) => ({ ...r, hostPath: resolveHostPath(r.hostPath, `devRepos.${i}.hostPath`, this.options.home) }));
     const info = await driver.detect();
     if (!info.available) throw new BenchtopError('BACKEND_UNAVAILABLE', `${input.backend}: ${info.hint ?? 'not available'}`, { hint: info.hint });
+    if (input.gpu) {
+      // Asked for and not possible is an error, never a workspace silently without its GPU.
+      const why = driver.gpuSupport ? await driver.gpuSupport() : `${input.backend} cannot give a workspace a GPU (podman with a CDI spec, or apptainer, can)`;
+      if (why) throw new BenchtopError('INVALID_INPUT', `gpu: ${why}`, { field: 'gpu' });
+    }
     const network = input.network ?? (input.backend === 'host' ? 'full' : 'none');
     if (!info.capabilities.network.includes(network)) {
       throw new BenchtopError('INVALID_INPUT', `network: ${input.backend} supports only ${info.capabilities.network.join(', ')} here`, { field: 'network' });

@@ -22,6 +22,7 @@ export function BackendsPage({ backends }: { backends: BackendInfo[] | null }) {
                 <li>Enforces: {b.capabilities.enforcedLimits.length ? b.capabilities.enforcedLimits.join(', ') : 'no cpu/memory/pids limits'}</li>
                 <li>Network: {b.capabilities.network.join(' or ')}</li>
                 <li>Images: {b.id === 'apptainer' ? 'SIF files, sandbox folders' : [b.capabilities.registryImage && 'local images', b.capabilities.rootfsImage && 'rootfs folders'].filter(Boolean).join(', ') || 'none'}</li>
+                <li>GPU: {b.capabilities.gpu ? 'yes' : 'no'}</li>
                 {b.capabilities.rootless !== undefined && <li>Mode: {b.capabilities.rootless ? 'rootless' : 'rootful'}</li>}
               </ul>
               {b.hint && <p className={b.available ? 'hint' : 'fix'}>{b.available ? b.hint : `How to fix: ${b.hint}`}</p>}

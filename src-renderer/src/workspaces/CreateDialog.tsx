@@ -71,6 +71,7 @@ export function CreateDialog({ client, backends, onClose, onCreated, taken }: Pr
   const [envText, setEnvText] = useState('');
   const [secrets, setSecrets] = useState<{ key: string; value: string }[]>([]);
   const [bestEffort, setBestEffort] = useState(false);
+  const [gpu, setGpu] = useState(false);
   const [inSlurm, setInSlurm] = useState(false);
   const [slurm, setSlurm] = useState({ partition: '', time: '01:00:00', cpus: '', memMiB: '', gres: '' });
   const [hostConfirmed, setHostConfirmed] = useState(false);
@@ -157,6 +158,7 @@ export function CreateDialog({ client, backends, onClose, onCreated, taken }: Pr
       ...(Object.keys(env).length ? { env } : {}),
       ...(Object.keys(secretMap).length ? { secrets: secretMap } : {}),
       ...(bestEffort ? { bestEffortLimits: true } : {}),
+      ...(gpu && info?.capabilities.gpu ? { gpu: true } : {}),
       ...(inPlace ? { allowHost: true } : {}),
       ...(inSlurm && !inPlace
         ? {
@@ -288,6 +290,11 @@ export function CreateDialog({ client, backends, onClose, onCreated, taken }: Pr
             <label className="field check">
               <input type="checkbox" checked={bestEffort} onChange={(e) => setBestEffort(e.target.checked)} /> accept limits this backend cannot enforce (recorded as not enforced)
             </label>
+            {info?.capabilities.gpu && (
+              <label className={`${fieldClass('gpu')} check`}>
+                <input type="checkbox" checked={gpu} onChange={(e) => setGpu(e.target.checked)} data-testid="ws-gpu" {...invalid('gpu')} /> all of this machine's GPUs
+              </label>
+            )}
             {!inPlace && (
               <label className="field check wide">
                 <input type="checkbox" checked={inSlurm} onChange={(e) => setInSlurm(e.target.checked)} data-testid="ws-slurm" /> run inside a SLURM allocation (sbatch; terminals attach with srun)

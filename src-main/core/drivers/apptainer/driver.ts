@@ -94,6 +94,11 @@ export function createApptainerDriver(ctx: DriverContext): Driver {
       return { id: 'apptainer', available: v.exitCode === 0, version: v.stdout.trim() || null, hint: v.exitCode === 0 ? hint : `apptainer --version failed: ${v.stderr.trim()}`, capabilities: caps };
     },
 
+    // --nv binds the host's NVIDIA driver; apptainer itself says when there is none.
+    async gpuSupport() {
+      return null;
+    },
+
     async resolveImage(image): Promise<ResolvedImage> {
       if (!image) throw new BenchtopError('INVALID_INPUT', 'image: apptainer needs --image (a .sif file or a sandbox directory)', { field: 'image' });
       const path = resolve(image);

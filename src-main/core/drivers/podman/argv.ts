@@ -3,6 +3,7 @@
  * anything; every line is unit-tested.
  */
 import type { NetworkMode } from '../../../../src-preload/contract';
+import { gpuRunArgs } from './gpu';
 
 export const WORKSPACE_LABEL = 'benchtop.workspace';
 export const NAME_LABEL = 'benchtop.name';
@@ -84,6 +85,8 @@ export interface PodmanRunSpec {
    * as a start sets a new expiry.
    */
   ttlSec?: number | null;
+  /** All NVIDIA GPUs through CDI (see gpu.ts). */
+  gpu?: boolean;
 }
 
 export function buildRunArgv(spec: PodmanRunSpec): string[] {
@@ -108,6 +111,7 @@ export function buildRunArgv(spec: PodmanRunSpec): string[] {
   argv.push('--volume', `${spec.project}:${CONTAINER_PROJECT_DIR}`);
   argv.push('--workdir', CONTAINER_PROJECT_DIR);
   for (const [k, v] of Object.entries(spec.env)) argv.push('--env', `${k}=${v}`);
+  if (spec.gpu) argv.push(...gpuRunArgs());
   // `:O` mounts the rootfs as an overlay, so the directory itself is never written.
   if (spec.imageKind === 'rootfs') argv.push('--rootfs', `${spec.image}:O`);
   else argv.push(spec.image);

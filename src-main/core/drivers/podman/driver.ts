@@ -11,6 +11,7 @@ import { runKill, type KillSpec } from '../../watchdog/kill';
 import { backendFailed } from '../errors';
 import { podmanHint } from './hints';
 import { createPodmanImages } from './images';
+import { gpuUnavailable } from './gpu';
 import { launcherEnv, LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
 import { which } from '../which';
 import {
@@ -147,6 +148,7 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       backend: options.id,
       ...(ctx.home ? { home: ctx.home } : {}),
       ttlSec: ws.ttlSec,
+      ...(ws.gpu ? { gpu: true } : {}),
     };
   }
 
@@ -163,7 +165,7 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
         persistentInstance: true,
         rootfsImage: true,
         registryImage: true,
-        gpu: false,
+        gpu: !isGvisor && gpuUnavailable() === null,
         isolation: isGvisor ? ('gvisor' as const) : ('container' as const),
       };
       if ('error' in i) {
@@ -209,6 +211,12 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
         throw new BenchtopError('INVALID_INPUT', `image: "${image}" is not in podman's local storage; local images: ${await listImages()}`, { field: 'image' });
       }
       return { image, imageKind: 'image' };
+    },
+
+    async gpuSupport() {
+      // runsc of this vintage has no GPU proxy (nvproxy came later, and needs its own flags).
+      if (isGvisor) return 'gVisor cannot pass a GPU through here (use the podman backend)';
+      return gpuUnavailable();
     },
 
     async prepare() {},
