@@ -136,6 +136,7 @@ export function formatEntry(e: JournalEntryWithOutput): string {
     `command: ${e.command}`,
     e.reason ? `reason: ${e.reason}` : null,
     e.cwd ? `cwd: ${e.cwd}` : null,
+    e.user ? `user: ${e.user}` : null,
     e.detail ? `detail: ${e.detail}` : null,
   ].filter(Boolean);
   const out = [head.join('\n')];

@@ -35,8 +35,8 @@ const USAGE = `usage:
   benchtop pull REF [--backend podman|gvisor] [--json]      REF: a registry name, oci-archive:/path.tar, docker-archive:, dir:
   benchtop ls [--json]                benchtop status NAME [--json]
   benchtop start NAME | stop NAME | rm NAME
-  benchtop exec NAME [-i] [--timeout S] [--cwd DIR] [--env K=V]... [--json] -- ARGV...
-  benchtop exec NAME [-i] [--timeout S] [--cwd DIR] [--env K=V]... [--json] -c 'SHELL STRING'
+  benchtop exec NAME [-i] [--user U] [--timeout S] [--cwd DIR] [--env K=V]... [--json] -- ARGV...
+  benchtop exec NAME [-i] [--user U] [--timeout S] [--cwd DIR] [--env K=V]... [--json] -c 'SHELL STRING'
   benchtop logs NAME [--json | --jsonl] [--with-output]
   benchtop logs NAME --seq N [--json | --stdout | --stderr]
   benchtop serve [--host 127.0.0.1] [--port P] [--allow-origin ORIGIN]...
@@ -339,6 +339,7 @@ async function execCommand(rest: string[]): Promise<number> {
     {
       timeout: { type: 'string' },
       cwd: { type: 'string' },
+      user: { type: 'string', short: 'u' },
       env: { type: 'string', multiple: true },
       c: { type: 'string', short: 'c' },
       interactive: { type: 'boolean', short: 'i' },
@@ -356,6 +357,7 @@ async function execCommand(rest: string[]): Promise<number> {
       argv,
       shell: values.c,
       cwd: values.cwd,
+      user: values.user,
       env: pairs('env', values.env),
       timeoutSec: num('timeout', values.timeout),
       execId,
@@ -419,6 +421,7 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   env: '--env',
   secrets: '--secret',
   cwd: '--cwd',
+  user: '--user',
   seq: '--seq',
   slurm: '--slurm',
   mounts: '--mount',

@@ -235,9 +235,16 @@ const commandArgSchema = z
 /** Chosen by the caller so it can send stdin (`exec.input`) and match `exec.output` events before the result arrives. */
 export const execIdSchema = z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8-64 letters, digits or dashes');
 
+/** A user inside the sandbox: a name from its /etc/passwd, or a numeric uid. */
+export const sandboxUserSchema = z
+  .string()
+  .regex(/^(?:[a-z_][a-z0-9_.-]{0,31}|\d{1,10})$/, 'must be a user name (lower-case letters, digits, _ . -) or a numeric uid');
+
 export const execInputSchema = z
   .object({
     workspace: workspaceRefSchema,
+    /** Run as this user inside the sandbox (the backend's own switch: podman exec --user, bwrap --uid). */
+    user: sandboxUserSchema.optional(),
     argv: z.array(commandArgSchema).min(1, 'argv must not be empty').max(COMMAND_LIMITS.args, `must have at most ${COMMAND_LIMITS.args} arguments`).optional(),
     shell: commandArgSchema.refine((s) => s.length > 0, 'shell command must not be empty').optional(),
     cwd: z.string().min(1).max(4096).optional(),
@@ -315,6 +322,8 @@ export const journalEntrySchema = z.object({
   command: z.string(),
   argv: z.array(z.string()).nullable(),
   cwd: z.string().nullable(),
+  /** The user a command ran as, when one was asked for. */
+  user: z.string().nullable().optional(),
   /** Which front end asked: cli, app, web, api. */
   client: z.string(),
   startedAt: z.string(),

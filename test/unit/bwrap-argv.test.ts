@@ -6,6 +6,7 @@ import {
   groupFile,
   imageEntryNames,
   passwdFile,
+  resolveSandboxUser,
   secretArgsPayload,
   systemEntriesFrom,
   type BwrapSpec,
@@ -216,5 +217,37 @@ describe('passwd/group files', () => {
   it('define user 1000 with the sandbox home', () => {
     expect(passwdFile()).toContain('user:x:1000:1000:user:/home/user:/bin/sh\n');
     expect(groupFile()).toContain('user:x:1000:\n');
+  });
+});
+
+describe('exec as a user (bwrap)', () => {
+  const setenv = (argv: string[]) => {
+    const out: Record<string, string> = {};
+    argv.forEach((a, i) => {
+      if (a === '--setenv') out[argv[i + 1] as string] = argv[i + 2] as string;
+    });
+    return out;
+  };
+
+  it('looks a name or uid up in the sandbox passwd; an unnamed uid runs as itself with / as home; an unknown name is null', () => {
+    const pw = passwdFile();
+    expect(resolveSandboxUser(pw, 'nobody')).toEqual({ uid: 65534, gid: 65534, name: 'nobody', home: '/nonexistent' });
+    expect(resolveSandboxUser(pw, '65534')).toEqual({ uid: 65534, gid: 65534, name: 'nobody', home: '/nonexistent' });
+    expect(resolveSandboxUser(pw, '0')).toEqual({ uid: 0, gid: 0, name: 'root', home: '/root' });
+    expect(resolveSandboxUser(pw, '4242')).toEqual({ uid: 4242, gid: 4242, name: null, home: '/' });
+    expect(resolveSandboxUser(pw, 'nosuch')).toBeNull();
+    expect(resolveSandboxUser('broken line\n\nweird::x\n', 'weird')).toBeNull();
+  });
+
+  it('runs with the user’s uid, gid, HOME and USER (the default is the sandbox user)', () => {
+    const as = buildBwrapArgv(BW, hostSpec({ user: { uid: 65534, gid: 65534, name: 'nobody', home: '/nonexistent' } }));
+    expect(as.slice(as.indexOf('--uid'), as.indexOf('--uid') + 4)).toEqual(['--uid', '65534', '--gid', '65534']);
+    expect(setenv(as)).toMatchObject({ HOME: '/nonexistent', USER: 'nobody', LOGNAME: 'nobody' });
+    const anon = setenv(buildBwrapArgv(BW, hostSpec({ user: { uid: 4242, gid: 4242, name: null, home: '/' } })));
+    expect(anon.HOME).toBe('/');
+    expect('USER' in anon).toBe(false);
+    const plain = buildBwrapArgv(BW, hostSpec());
+    expect(plain.slice(plain.indexOf('--uid'), plain.indexOf('--uid') + 4)).toEqual(['--uid', '1000', '--gid', '1000']);
+    expect(setenv(plain)).toMatchObject({ HOME: SANDBOX_HOME, USER: 'user' });
   });
 });

@@ -336,3 +336,16 @@ describe('GPU through CDI', () => {
     expect(CDI_HINT).toContain('nvidia-ctk cdi generate --output=/etc/cdi/nvidia.yaml');
   });
 });
+
+describe('exec as a user (podman)', () => {
+  const base = { containerName: 'c', cwd: '/w', env: {}, secretKeys: [], execId: 'e', argv: ['id', '-u'], runtime: { kind: 'default' as const } };
+  it('passes --user; a name is also USER and LOGNAME (podman sets only HOME from passwd)', () => {
+    const named = buildExecArgv({ ...base, user: 'nobody' });
+    expect(named.slice(named.indexOf('--user'), named.indexOf('--user') + 6)).toEqual(['--user', 'nobody', '--env', 'USER=nobody', '--env', 'LOGNAME=nobody']);
+    const uid = buildExecArgv({ ...base, user: '65534' });
+    expect(uid.slice(uid.indexOf('--user'), uid.indexOf('--user') + 2)).toEqual(['--user', '65534']);
+    expect(uid.some((a) => a.startsWith('USER='))).toBe(false);
+    expect(buildExecArgv(base)).not.toContain('--user');
+    expect(named.indexOf('--user')).toBeLessThan(named.indexOf('c'));
+  });
+});

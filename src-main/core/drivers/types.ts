@@ -42,6 +42,8 @@ export interface DriverExecRequest {
   execId: string;
   /** Keep the command's stdin open (as `podman exec -i`); otherwise it reads an empty stdin. */
   stdin: boolean;
+  /** Run as this user (a name or uid) inside the sandbox; absent: the workspace's default user. */
+  user?: string;
   /** Runs the driver's argv through this first (e.g. `srun --jobid=… --overlap` for SLURM placement). */
   prefix?: string[];
 }

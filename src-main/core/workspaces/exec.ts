@@ -143,7 +143,7 @@ export class Executor {
     const byTtl = ttlLeftMs < timeoutMs;
     if (byTtl) timeoutMs = Math.max(0, ttlLeftMs);
     const prefix = host.prefix(ws);
-    const req: DriverExecRequest = { argv, cwd, env: plain, secretEnv, execId, stdin: input.stdin === true, ...(prefix ? { prefix } : {}) };
+    const req: DriverExecRequest = { argv, cwd, env: plain, secretEnv, execId, stdin: input.stdin === true, ...(prefix ? { prefix } : {}), ...(input.user ? { user: input.user } : {}) };
     const journal = host.journal(ws);
 
     const entry: NewEntry = {
@@ -152,6 +152,7 @@ export class Executor {
       command: input.shell ?? displayCommand(argv),
       argv,
       cwd,
+      ...(input.user ? { user: input.user } : {}),
       client,
       startedAt: new Date(host.now()).toISOString(),
       durationMs: 0,

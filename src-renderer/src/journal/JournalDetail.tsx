@@ -259,6 +259,12 @@ export function JournalDetail({ client, workspace, seq, listed, onSelect, query 
             <dd className="jr-mono">{entry.cwd}</dd>
           </>
         )}
+        {entry.user && (
+          <>
+            <dt>User</dt>
+            <dd className="jr-mono">{entry.user}</dd>
+          </>
+        )}
         <dt>Client</dt>
         <dd>{entry.client}</dd>
         {entry.event && (

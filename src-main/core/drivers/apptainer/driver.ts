@@ -157,6 +157,8 @@ export function createApptainerDriver(ctx: DriverContext): Driver {
 
     execLaunch(ws, req) {
       requireBin();
+      // An instance runs as the user who started it (or fakeroot): there is no per-exec switch.
+      if (req.user) throw new BenchtopError('INVALID_INPUT', 'user: an apptainer instance runs commands as you; it cannot switch users', { field: 'user' });
       const name = instanceNameFor(ws.id);
       const argv = buildInstanceExecArgv(name, req.argv, { cwd: req.cwd, env: { ...sessionEnv(apptainerSpecFor(ws, home(ws))), ...req.env, [EXEC_MARKER]: req.execId } });
       // Secrets pass --cleanenv as APPTAINERENV_* in apptainer's own environment: never in argv.

@@ -22,6 +22,32 @@ export type RootEntry = { name: string; kind: 'dir' | 'file' } | { name: string;
 /** Top-level entries never taken from a rootfs image: the sandbox provides its own. */
 const SANDBOX_OWNED = new Set(['proc', 'dev', 'tmp', 'home', 'workspace', 'root', 'run', 'sys', 'mnt', 'media', 'var', 'lost+found', 'boot']);
 
+/** Who runs inside: uid and gid, and the name and home that go with them. */
+export interface SandboxUser {
+  uid: number;
+  gid: number;
+  /** null for a uid the sandbox's passwd does not name. */
+  name: string | null;
+  home: string;
+}
+
+export const DEFAULT_USER: SandboxUser = { uid: SANDBOX_UID, gid: SANDBOX_UID, name: SANDBOX_USER, home: SANDBOX_HOME };
+
+/**
+ * A user asked for by name or uid, looked up in the sandbox's passwd text.
+ * A name that is not there is null (the caller says so); a uid that is not
+ * there runs as itself, with its own gid and / as home (as podman does).
+ */
+export function resolveSandboxUser(passwd: string, user: string): SandboxUser | null {
+  const numeric = /^\d+$/.test(user);
+  for (const line of passwd.split('\n')) {
+    const [name, , uid, gid, , home] = line.split(':');
+    if (!name || uid === undefined || gid === undefined) continue;
+    if (numeric ? uid === user : name === user) return { uid: Number(uid), gid: Number(gid), name, home: home || '/' };
+  }
+  return numeric ? { uid: Number(user), gid: Number(user), name: null, home: '/' } : null;
+}
+
 export interface BwrapSpec {
   /** Host system folders (from {@link hostSystemEntries}) or a rootfs image's entries. */
   system: { root: string; entries: RootEntry[]; etcFiles: string[] | null };
@@ -40,6 +66,8 @@ export interface BwrapSpec {
   newSession: boolean;
   term: string;
   argv: string[];
+  /** Absent: the sandbox user (uid 1000, home at /home/user). */
+  user?: SandboxUser;
 }
 
 export function buildBwrapArgv(bwrap: string, spec: BwrapSpec): string[] {
@@ -47,7 +75,8 @@ export function buildBwrapArgv(bwrap: string, spec: BwrapSpec): string[] {
   if (spec.network === 'full') a.push('--share-net');
   a.push('--die-with-parent');
   if (spec.newSession) a.push('--new-session');
-  a.push('--uid', String(SANDBOX_UID), '--gid', String(SANDBOX_UID));
+  const user = spec.user ?? DEFAULT_USER;
+  a.push('--uid', String(user.uid), '--gid', String(user.gid));
   a.push('--hostname', spec.hostname);
   for (const e of spec.system.entries) {
     const src = joinRoot(spec.system.root, e.name);
@@ -65,9 +94,8 @@ export function buildBwrapArgv(bwrap: string, spec: BwrapSpec): string[] {
   a.push('--chdir', spec.cwd);
   a.push('--clearenv');
   const env: Record<string, string> = {
-    HOME: SANDBOX_HOME,
-    USER: SANDBOX_USER,
-    LOGNAME: SANDBOX_USER,
+    HOME: user.home,
+    ...(user.name ? { USER: user.name, LOGNAME: user.name } : {}),
     PATH: SANDBOX_PATH,
     TERM: spec.term,
     LANG: 'C.UTF-8',

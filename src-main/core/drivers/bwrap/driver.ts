@@ -2,7 +2,7 @@
  * The bubblewrap driver: a workspace is its record, its folders and a
  * sandbox recipe; "running" means ready. Stop kills its live processes.
  */
-import { existsSync, lstatSync, mkdirSync, readdirSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { BenchtopError, type BackendInfo, type Workspace } from '../../../../src-preload/contract';
 import { killByEnv, WORKSPACE_MARKER } from '../../host/procscan';
@@ -16,10 +16,12 @@ import {
   HOST_SYSTEM_DIRS,
   imageEntryNames,
   passwdFile,
+  resolveSandboxUser,
   SANDBOX_PROJECT,
   secretArgsPayload,
   systemEntriesFrom,
   type BwrapSpec,
+  type SandboxUser,
 } from './argv';
 import { which } from '../which';
 import { LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
@@ -75,12 +77,30 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
     return bwrapPath() as string;
   }
 
-  function specFor(ws: Workspace, req: { cwd: string; env: Record<string, string>; hasSecrets: boolean; argv: string[]; newSession: boolean; term: string }): BwrapSpec {
+  /** The passwd the sandbox sees: the image's own, or the one generated for the host system. */
+  function passwdText(ws: Workspace): string {
+    const fromImage = ws.imageKind === 'rootfs' && ws.image;
+    try {
+      return readFileSync(fromImage ? join(ws.image as string, 'etc', 'passwd') : join(ctx.workspaceDir(ws), 'etc', 'passwd'), 'utf8');
+    } catch {
+      return fromImage ? '' : passwdFile();
+    }
+  }
+
+  function userFor(ws: Workspace, user: string | undefined): SandboxUser | undefined {
+    if (!user) return undefined;
+    const found = resolveSandboxUser(passwdText(ws), user);
+    if (!found) throw new BenchtopError('INVALID_INPUT', `user: no user "${user}" in the workspace's /etc/passwd`, { field: 'user' });
+    return found;
+  }
+
+  function specFor(ws: Workspace, req: { cwd: string; env: Record<string, string>; hasSecrets: boolean; argv: string[]; newSession: boolean; term: string; user?: SandboxUser }): BwrapSpec {
     const dir = ctx.workspaceDir(ws);
     const fromImage = ws.imageKind === 'rootfs' && ws.image;
     const root = fromImage ? (ws.image as string) : '/';
     const names = fromImage ? imageEntryNames(readdirSync(root)) : HOST_SYSTEM_DIRS;
     return {
+      ...(req.user ? { user: req.user } : {}),
       system: { root, entries: systemEntriesFrom(root, names, lstatKind), etcFiles: fromImage ? null : HOST_ETC_FILES },
       passwd: fromImage ? null : join(dir, 'etc', 'passwd'),
       group: fromImage ? null : join(dir, 'etc', 'group'),
@@ -168,7 +188,8 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
       const bwrap = bwrapPath();
       if (!bwrap) throw new BenchtopError('BACKEND_UNAVAILABLE', 'bwrap: bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)');
       const hasSecrets = Object.keys(req.secretEnv).length > 0;
-      const argv = buildBwrapArgv(bwrap, specFor(ws, { cwd: req.cwd, env: req.env, hasSecrets, argv: req.argv, newSession: true, term: 'dumb' }));
+      const user = userFor(ws, req.user);
+      const argv = buildBwrapArgv(bwrap, specFor(ws, { cwd: req.cwd, env: req.env, hasSecrets, argv: req.argv, newSession: true, term: 'dumb', ...(user ? { user } : {}) }));
       // Markers in bwrap's own environment (cleared inside) let stop/timeout find it.
       const markers = { PATH: process.env.PATH ?? '/usr/bin:/bin', [WORKSPACE_MARKER]: ws.id, [EXEC_MARKER]: req.execId };
       const prefix = req.prefix ?? [];

@@ -56,6 +56,7 @@ export function createHostDriver(_ctx: DriverContext): Driver {
 
     execLaunch(ws, req) {
       // Nothing else contains a host command: it gets a process group of its own.
+      if (req.user) throw new BenchtopError('INVALID_INPUT', 'user: a host workspace runs commands as you; it cannot switch users', { field: 'user' });
       if (!isDirectory(req.cwd)) throw new BenchtopError('INVALID_INPUT', `cwd: ${req.cwd}: no such folder`, { field: 'cwd' });
       return {
         argv: req.argv,

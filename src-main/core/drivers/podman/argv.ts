@@ -130,6 +130,8 @@ export interface PodmanExecSpec {
   runtime: PodmanRuntime;
   /** true: a terminal (`-i -t`); 'stdin': stdin forwarded, no terminal (`-i`). */
   interactive?: boolean | 'stdin';
+  /** A user name or uid from the container's /etc/passwd (podman sets HOME from it). */
+  user?: string;
 }
 
 export function buildExecArgv(spec: PodmanExecSpec): string[] {
@@ -137,6 +139,11 @@ export function buildExecArgv(spec: PodmanExecSpec): string[] {
   if (spec.interactive === true) argv.push('--interactive', '--tty');
   else if (spec.interactive === 'stdin') argv.push('--interactive');
   argv.push('--workdir', spec.cwd);
+  if (spec.user) {
+    argv.push('--user', spec.user);
+    // podman sets HOME from passwd but not USER; a name is its own USER (a bare uid has none to give).
+    if (!/^\d+$/.test(spec.user)) argv.push('--env', `USER=${spec.user}`, '--env', `LOGNAME=${spec.user}`);
+  }
   argv.push('--env', `${EXEC_MARKER}=${spec.execId}`);
   for (const [k, v] of Object.entries(spec.env)) argv.push('--env', `${k}=${v}`);
   for (const k of spec.secretKeys) argv.push('--env', k);

@@ -282,6 +282,7 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
         argv: req.argv,
         runtime,
         ...(req.stdin ? { interactive: 'stdin' as const } : {}),
+        ...(req.user ? { user: req.user } : {}),
       });
       // Secret values reach `podman exec --env KEY` through podman's own environment.
       return { argv: [...(req.prefix ?? []), podman, ...argv], env: req.secretEnv, failurePrefix: 'Error: ' };
@@ -361,6 +362,8 @@ export function podmanExecFailure(stderrTail: string, pidsLimit: number | undefi
   if (/can only create exec sessions on running containers|no such container/i.test(own)) return { reason: 'the container is not running', notRun: true, notRunning: true };
   const cwd = /chdir to cwd \("([^"]*)"\)[^\n]*no such file or directory/i.exec(own) ?? /chdir to `([^`]*)`: No such file or directory/i.exec(own);
   if (cwd) return { reason: `cwd: ${cwd[1]}: no such folder in the sandbox`, field: 'cwd', notRun: true };
+  const user = /unable to find user ([^:\s]+): no matching entries in passwd file/i.exec(own);
+  if (user) return { reason: `user: no user "${user[1]}" in the workspace's /etc/passwd`, field: 'user', notRun: true };
   if (/OCI runtime error[^\n]*(read init-p: connection reset by peer|resource temporarily unavailable)/i.test(own)) {
     return {
       reason: `the workspace is at its pids limit${pidsLimit !== undefined ? ` (${pidsLimit})` : ''}: stop something or restart it`,
