@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
+import { execaSync } from 'execa';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { BenchtopError, type BackendId, type CreateWorkspaceInput, type ErrorData, type JournalEntry, type JournalEntryWithOutput } from '../../src-preload/contract';
 import { createClient, type BenchtopClient } from '../../src-preload/client';
@@ -37,6 +38,7 @@ const USAGE = `usage:
   benchtop start NAME | stop NAME | rm NAME
   benchtop exec NAME [-i] [--user U] [--timeout S] [--cwd DIR] [--env K=V]... [--json] -- ARGV...
   benchtop exec NAME [-i] [--user U] [--timeout S] [--cwd DIR] [--env K=V]... [--json] -c 'SHELL STRING'
+  benchtop shell NAME [--user U]      (an interactive shell, journaled and recorded)
   benchtop logs NAME [--json | --jsonl] [--with-output]
   benchtop logs NAME --seq N [--json | --stdout | --stderr]
   benchtop serve [--host 127.0.0.1] [--port P] [--allow-origin ORIGIN]...
@@ -149,6 +151,10 @@ async function main(argv: string[]): Promise<number> {
           off();
         }
       });
+    }
+    case 'shell': {
+      const { values, positionals } = parse(rest, { user: { type: 'string', short: 'u' } }, 1);
+      return withClient((c) => shell(c, positionals[0] as string, values.user));
     }
     case 'create': {
       const { values, positionals } = parse(
@@ -328,6 +334,47 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
+}
+
+/**
+ * An interactive shell in a workspace from this terminal, as `podman exec -it`
+ * gives one: keys go through raw, the window size follows this terminal's, and
+ * the shell's exit code is this command's. The session is journaled and
+ * recorded like the app's terminals.
+ */
+async function shell(c: BenchtopClient, workspace: string, user: string | undefined): Promise<number> {
+  const size = () => ({ cols: Math.min(1000, Math.max(2, process.stdout.columns || 80)), rows: Math.min(500, Math.max(1, process.stdout.rows || 24)) });
+  const t = await c.call('terminals.open', { workspace, ...size(), title: 'cli shell', ...(user ? { user } : {}) });
+  return new Promise<number>((resolve) => {
+    const raw = process.stdin.isTTY === true;
+    const offData = c.on('terminal.data', ({ id, data }) => {
+      if (id !== t.id) return;
+      process.stdout.write(data);
+      void c.call('terminals.ack', { id, chars: data.length }).catch(() => undefined);
+    });
+    const onInput = (chunk: Buffer) => void c.call('terminals.write', { id: t.id, data: chunk.toString('utf8') }).catch(() => undefined);
+    const onResize = () => void c.call('terminals.resize', { id: t.id, ...size() }).catch(() => undefined);
+    const offChanged = c.on('terminal.changed', ({ terminal }) => {
+      if (terminal.id !== t.id || terminal.running) return;
+      offData();
+      offChanged();
+      process.stdin.off('data', onInput);
+      process.stdout.off('resize', onResize);
+      if (raw) process.stdin.setRawMode(false);
+      process.stdin.pause();
+      void c.call('terminals.close', { id: t.id }).catch(() => undefined);
+      resolve(terminal.exitCode ?? 1);
+    });
+    if (raw) {
+      process.stdin.setRawMode(true);
+      // Node's raw mode keeps output processing (\n → \r\n): the shell's own terminal does that already.
+      // setRawMode(false) below puts the whole saved setting back.
+      execaSync('stty', ['-opost'], { stdin: 'inherit', stdout: 'ignore', stderr: 'ignore', reject: false });
+    }
+    process.stdin.on('data', onInput);
+    process.stdin.resume();
+    process.stdout.on('resize', onResize);
+  });
 }
 
 async function execCommand(rest: string[]): Promise<number> {

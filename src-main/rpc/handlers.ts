@@ -40,7 +40,7 @@ export function createHandlers(service: WorkspaceService, terminals: TerminalSer
         throw new BenchtopError('NOT_FOUND', `the recording of journal entry ${p.seq} is missing`, { seq: p.seq });
       }
     },
-    'terminals.open': (p, ctx) => terminals.open(p.workspace, { cols: p.cols, rows: p.rows, title: p.title, client: ctx.client }),
+    'terminals.open': (p, ctx) => terminals.open(p.workspace, { cols: p.cols, rows: p.rows, title: p.title, client: ctx.client, ...(p.user ? { user: p.user } : {}) }),
     'terminals.list': async (p) => terminals.list(p.workspace),
     'terminals.attach': async (p) => terminals.attach(p.id),
     'terminals.write': async (p) => (terminals.write(p.id, p.data), {}),

@@ -15,6 +15,7 @@ import {
   journalEntryWithOutputSchema,
   colsSchema,
   rowsSchema,
+  sandboxUserSchema,
   terminalIdSchema,
   terminalInfoSchema,
   workspaceRefSchema,
@@ -94,7 +95,7 @@ export const methods = {
   },
   /** Opens a shell in a running workspace (podman/gvisor exec -it, a fresh bwrap, or a host shell). */
   'terminals.open': {
-    params: z.object({ workspace: workspaceRefSchema, cols: colsSchema, rows: rowsSchema, title: z.string().min(1).max(80).optional() }).strict(),
+    params: z.object({ workspace: workspaceRefSchema, cols: colsSchema, rows: rowsSchema, title: z.string().min(1).max(80).optional(), user: sandboxUserSchema.optional() }).strict(),
     result: terminalInfoSchema,
   },
   /** Terminals kept by this host (all, or one workspace's), including ended ones not yet closed. */

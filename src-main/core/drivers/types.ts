@@ -153,7 +153,7 @@ export interface Driver {
    */
   allocationPlan?(ws: Workspace): AllocationPlan;
   /** What a terminal into this workspace runs. `sessionId` marks its processes like an exec id. */
-  shellCommand(ws: Workspace, opts: { sessionId: string; secretEnv: Record<string, string> }): TerminalSource;
+  shellCommand(ws: Workspace, opts: { sessionId: string; secretEnv: Record<string, string>; user?: string }): TerminalSource;
   /** Default working directory inside the sandbox. */
   defaultCwd(ws: Workspace): string;
 }

@@ -140,7 +140,7 @@ export class TerminalService {
     for (const l of this.listeners) l.changed?.({ ...s.info }, closed);
   }
 
-  async open(ref: string, opts: { cols: number; rows: number; title?: string; client: string }): Promise<TerminalInfo> {
+  async open(ref: string, opts: { cols: number; rows: number; title?: string; client: string; user?: string }): Promise<TerminalInfo> {
     const ws = this.workspaces.registry.get(ref);
     if (ws.state !== 'running') {
       throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${ws.state}${ws.reason ? ` (${ws.reason})` : ''}: start it first`);
@@ -148,7 +148,7 @@ export class TerminalService {
     const id = randomBytes(8).toString('hex');
     const secretEnv = await this.workspaces.secrets.get(ws.id);
     const secretValues = await this.workspaces.secrets.allValues();
-    const base = this.workspaces.driver(ws.backend).shellCommand(ws, { sessionId: id, secretEnv });
+    const base = this.workspaces.driver(ws.backend).shellCommand(ws, { sessionId: id, secretEnv, ...(opts.user ? { user: opts.user } : {}) });
     // SLURM placement: the shell runs inside the allocation, through `srun --pty --overlap`.
     const source: TerminalSource = ws.placement.kind === 'slurm' && base.kind === 'argv' ? { ...base, prefix: this.workspaces.slurm.prefix(ws, true) } : base;
     const count = [...this.sessions.values()].filter((s) => s.ws.id === ws.id).length;
@@ -164,6 +164,7 @@ export class TerminalService {
         command: title,
         argv: null,
         cwd: this.workspaces.driver(ws.backend).defaultCwd(ws),
+        ...(opts.user ? { user: opts.user } : {}),
         client: opts.client,
         startedAt: new Date(startedMs).toISOString(),
         durationMs: 0,

@@ -169,7 +169,8 @@ export function createApptainerDriver(ctx: DriverContext): Driver {
       return { kind: 'argv', argv: [...prefix, 'apptainer', 'exec', `instance://${instanceNameFor(ws.id)}`, 'sh', '-c', KILL_EXEC_SCRIPT, 'benchtop-kill', execId] };
     },
 
-    shellCommand(ws, { sessionId, secretEnv }) {
+    shellCommand(ws, { sessionId, secretEnv, user }) {
+      if (user) throw new BenchtopError('INVALID_INPUT', 'user: an apptainer instance runs commands as you; it cannot switch users', { field: 'user' });
       const name = instanceNameFor(ws.id);
       const spec = apptainerSpecFor(ws, home(ws));
       return {

@@ -214,12 +214,13 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
       return bwrapSetupFailure(exitCode, stderrTail);
     },
 
-    shellCommand(ws, { sessionId, secretEnv }) {
+    shellCommand(ws, { sessionId, secretEnv, user: asUser }) {
       const bwrap = bwrapPath();
       if (!bwrap) throw new BenchtopError('BACKEND_UNAVAILABLE', 'bwrap: bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)');
       const hasSecrets = Object.keys(secretEnv).length > 0;
+      const user = userFor(ws, asUser);
       // No --new-session: an interactive shell needs the terminal as its controlling tty.
-      const argv = buildBwrapArgv(bwrap, specFor(ws, { cwd: SANDBOX_PROJECT, env: {}, hasSecrets, argv: ['sh', '-c', LOGIN_SHELL_SCRIPT], newSession: false, term: TERMINAL_TERM }));
+      const argv = buildBwrapArgv(bwrap, specFor(ws, { cwd: SANDBOX_PROJECT, env: {}, hasSecrets, argv: ['sh', '-c', LOGIN_SHELL_SCRIPT], newSession: false, term: TERMINAL_TERM, ...(user ? { user } : {}) }));
       return {
         kind: 'argv',
         argv,

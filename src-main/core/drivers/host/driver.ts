@@ -70,7 +70,8 @@ export function createHostDriver(_ctx: DriverContext): Driver {
       return { kind: 'env', marker: `${EXEC_MARKER}=${execId}` };
     },
 
-    shellCommand(ws, { sessionId, secretEnv }) {
+    shellCommand(ws, { sessionId, secretEnv, user }) {
+      if (user) throw new BenchtopError('INVALID_INPUT', 'user: a host workspace runs commands as you; it cannot switch users', { field: 'user' });
       const shell = process.env.SHELL && process.env.SHELL.startsWith('/') ? process.env.SHELL : '/bin/sh';
       const env: Record<string, string> = {};
       for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;

@@ -308,7 +308,7 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       return null;
     },
 
-    shellCommand(ws, { sessionId, secretEnv }) {
+    shellCommand(ws, { sessionId, secretEnv, user }) {
       const runtime: PodmanRuntime = { kind: 'default' };
       const name = containerName(ws);
       const argv = buildExecArgv({
@@ -320,6 +320,7 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
         argv: ['sh', '-c', LOGIN_SHELL_SCRIPT],
         runtime,
         interactive: true,
+        ...(user ? { user } : {}),
       });
       return {
         kind: 'argv',
