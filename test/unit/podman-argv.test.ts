@@ -10,6 +10,9 @@ import {
   type PodmanRunSpec,
 } from '../../src-main/core/drivers/podman/argv';
 import { CDI_HINT, gpuUnavailable } from '../../src-main/core/drivers/podman/gpu';
+import { createPodmanDriver } from '../../src-main/core/drivers/podman/driver';
+import type { DriverContext } from '../../src-main/core/drivers/types';
+import type { Workspace } from '../../src-preload/contract';
 
 function spec(over: Partial<PodmanRunSpec> = {}): PodmanRunSpec {
   return {
@@ -347,5 +350,37 @@ describe('exec as a user (podman)', () => {
     expect(uid.some((a) => a.startsWith('USER='))).toBe(false);
     expect(buildExecArgv(base)).not.toContain('--user');
     expect(named.indexOf('--user')).toBeLessThan(named.indexOf('c'));
+  });
+});
+
+describe('SLURM allocation plan of a gVisor workspace', () => {
+  it('runs the container under runsc even when this process never asked podman for its info', () => {
+    const ctx = {
+      runner: { run: async () => ({ exitCode: 1, stdout: '', stderr: 'not asked', argv: [] }) },
+      host: { rootless: false, cgroupControllers: [], cores: 2, memoryMiB: 4096 },
+      workspaceDir: () => '/data/ws/abc',
+    } as unknown as DriverContext;
+    const ws = {
+      id: 'abc123def456',
+      name: 'gv',
+      backend: 'gvisor',
+      image: 'localhost/x:1',
+      imageKind: 'image',
+      project: '/p',
+      network: 'none',
+      env: {},
+      limits: { execTimeoutSec: 300 },
+      unenforcedLimits: [],
+      ttlSec: null,
+      gpu: false,
+      runtime: {},
+    } as unknown as Workspace;
+    const plan = createPodmanDriver(ctx, { id: 'gvisor' }).allocationPlan?.(ws);
+    const start = plan?.start ?? [];
+    expect(start[start.indexOf('--runtime') + 1]).toMatch(/runsc$/);
+    expect(start).toContain('--runtime-flag');
+    // podman's own default for the podman backend, as before.
+    const plain = createPodmanDriver(ctx, { id: 'podman' }).allocationPlan?.({ ...ws, backend: 'podman' } as Workspace);
+    expect(plain?.start).not.toContain('--runtime');
   });
 });

@@ -609,6 +609,8 @@ export class WorkspaceService {
   private async startInSlurm(ws: Workspace, client: string): Promise<Workspace> {
     let jobId: string;
     try {
+      // The driver picks its runtime from what it detects (crun vs runc): detect first, in any process.
+      await this.drivers[ws.backend].detect();
       jobId = await this.slurm.submit(ws, this.drivers[ws.backend]);
     } catch (err) {
       const message = (await this.redactor()).text((err as Error).message);

@@ -222,8 +222,9 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
     async prepare() {},
 
     allocationPlan(ws) {
-      // Chosen once here (from this host's podman); the node runs the same podman.
-      const runtime: PodmanRuntime = lastRuntime ?? { kind: 'default' };
+      // Chosen here (from this host's podman); the node runs the same podman. A gVisor
+      // workspace is always submitted with runsc, whether or not this process asked podman yet.
+      const runtime: PodmanRuntime = isGvisor ? { kind: 'gvisor', runsc: which('runsc') ?? 'runsc' } : (lastRuntime ?? { kind: 'default' });
       const name = containerName(ws);
       if (!ws.image || ws.imageKind === 'host') throw new BenchtopError('INVALID_INPUT', 'image: missing', { field: 'image' });
       return {
