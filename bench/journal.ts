@@ -101,7 +101,7 @@ function workspaceRecord(id: string, project: string): Workspace {
     state: 'stopped',
     reason: null,
     image: null,
-    imageKind: 'host',
+    imageKind: 'system',
     project,
     limits: { execTimeoutSec: 300 },
     unenforcedLimits: [],

@@ -130,7 +130,7 @@ async function main(argv: string[]): Promise<number> {
     case 'images': {
       const { values } = parse(rest, { backend: { type: 'string' } }, 0);
       return withClient(async (c) => {
-        const r = await c.call('images.list', { backend: (values.backend ?? 'podman') as BackendId });
+        const r = await c.call('images.list', { backend: await imageBackend(c, values.backend) });
         print(values.json, r, () => formatImages(r.images, r.canPull));
         return 0;
       });
@@ -144,7 +144,7 @@ async function main(argv: string[]): Promise<number> {
           if (p.pullId === pullId && !values.json) process.stderr.write(`${p.line}\n`);
         });
         try {
-          const image = await c.call('images.pull', { backend: (values.backend ?? 'podman') as BackendId, ref: positionals[0] as string, pullId });
+          const image = await c.call('images.pull', { backend: await imageBackend(c, values.backend), ref: positionals[0] as string, pullId });
           print(values.json, image, () => `pulled ${image.ref}`);
           return 0;
         } finally {
@@ -334,6 +334,14 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
+}
+
+/** The backend given, else the first available one with an image store to pull into. */
+async function imageBackend(c: BenchtopClient, given: string | undefined): Promise<BackendId> {
+  if (given !== undefined) return given as BackendId; // validated by the contract
+  const store = (await c.call('backends.list', {})).find((b) => b.available && b.descriptor.supports.pull);
+  if (!store) throw new UsageError('--backend is required: no backend here keeps images to pull into');
+  return store.id;
 }
 
 /**

@@ -6,6 +6,8 @@
 import { z } from 'zod';
 
 export const BACKEND_IDS = ['podman', 'gvisor', 'bwrap', 'apptainer', 'host'] as const;
+/** What imageKind `system` was called in older records. */
+const LEGACY_SYSTEM_IMAGE_KIND = BACKEND_IDS[4];
 export const backendIdSchema = z.enum(BACKEND_IDS);
 export type BackendId = z.infer<typeof backendIdSchema>;
 
@@ -68,12 +70,57 @@ export const capabilitiesSchema = z.object({
 });
 export type Capabilities = z.infer<typeof capabilitiesSchema>;
 
+/**
+ * What a backend is, as its driver describes itself (the same on every host):
+ * the create form, the backends page, the overview and the CLI read this
+ * instead of knowing backends by name.
+ */
+export const backendDescriptorSchema = z.object({
+  label: z.string(),
+  /** One line: what a workspace of this backend is. */
+  summary: z.string(),
+  isolation: isolationSchema,
+  /** Where the project folder appears inside; null: used in place (no sandbox). */
+  projectPath: z.string().nullable(),
+  image: z.object({
+    /** none: runs no image; optional: has a default system; required: a filesystem of its own. */
+    use: z.enum(['none', 'optional', 'required']),
+    /** What an image is for it, in words ("a local image or a rootfs folder"). */
+    kinds: z.string(),
+    example: z.string(),
+  }),
+  supports: z.object({
+    tty: z.boolean(),
+    stdin: z.boolean(),
+    /** exec and terminals as another user (--user). */
+    userSwitch: z.boolean(),
+    /** placed inside a SLURM allocation. */
+    slurm: z.boolean(),
+    /** an image store to pull into (images.pull). */
+    pull: z.boolean(),
+    /** extra mounts, dev repos and the apptainer options. */
+    apptainerOptions: z.boolean(),
+  }),
+  defaultNetwork: networkSchema,
+  /** No isolation: creating one needs the user's explicit consent (allowHost). */
+  needsConsent: z.boolean(),
+  /** Its sandboxes carry Benchtop's labels (a container found without its record is still known). */
+  labelsSandboxes: z.boolean(),
+  /** Its sandbox's main process ends by itself, with 0, when the TTL runs out. */
+  ttlProcess: z.boolean(),
+});
+export type BackendDescriptor = z.infer<typeof backendDescriptorSchema>;
+
+/** The create input's field of Apptainer-only options (named after its backend). */
+export const APPTAINER_OPTIONS_FIELD = 'apptainer' as const;
+
 export const backendInfoSchema = z.object({
   id: backendIdSchema,
   available: z.boolean(),
   version: z.string().nullable(),
   hint: z.string().nullable(),
   capabilities: capabilitiesSchema,
+  descriptor: backendDescriptorSchema,
 });
 export type BackendInfo = z.infer<typeof backendInfoSchema>;
 
@@ -142,7 +189,8 @@ export const workspaceSchema = z.object({
   state: workspaceStateSchema,
   reason: z.string().nullable(),
   image: z.string().nullable(),
-  imageKind: z.enum(['image', 'rootfs', 'host']),
+  /** `system`: no image, the host's system folders (read-only). Records written before the rename say `host`. */
+  imageKind: z.preprocess((v) => (v === LEGACY_SYSTEM_IMAGE_KIND ? 'system' : v), z.enum(['image', 'rootfs', 'system'])),
   project: z.string(),
   limits: limitsSchema,
   /** Limits that were asked for but are not enforced (only with bestEffortLimits). */

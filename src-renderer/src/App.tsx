@@ -2,6 +2,7 @@
 import { useState } from 'react';
 import type { BenchtopClient } from '../../src-preload/client';
 import { BackendsPage } from './backends/BackendsPage';
+import { BackendsContext } from './backends/descriptors';
 import { HelpPage } from './help/HelpPage';
 import { useBackends, useRoute, useWorkspaces } from './hooks';
 import { useOwnActions } from './notify/ownActions';
@@ -20,6 +21,7 @@ export function App({ client: connection }: { client: BenchtopClient }) {
   const current = route.page === 'workspace' ? workspaces?.find((w) => w.id === route.id) : undefined;
 
   return (
+    <BackendsContext.Provider value={backends}>
     <div className="app">
       <aside className="sidebar">
         <h1>Benchtop</h1>
@@ -76,5 +78,6 @@ export function App({ client: connection }: { client: BenchtopClient }) {
         />
       )}
     </div>
+    </BackendsContext.Provider>
   );
 }

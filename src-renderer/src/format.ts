@@ -33,5 +33,5 @@ export function resources(w: Workspace): string {
 
 export function imageLabel(w: Workspace): string {
   if (w.image) return w.imageKind === 'rootfs' ? `${w.image} (rootfs)` : w.image;
-  return w.imageKind === 'host' ? 'host system (read-only)' : '—';
+  return w.imageKind === 'system' ? 'host system (read-only)' : '—';
 }

@@ -307,7 +307,7 @@ describe('journal.search over RPC', () => {
     const service = new WorkspaceService({ home: dir });
     const at = '2024-01-01T00:00:00.000Z';
     const rec: Workspace = {
-      id: 'aabbccddeeff', name: 'w1', backend: 'host', state: 'stopped', reason: null, image: null, imageKind: 'host', project: dir,
+      id: 'aabbccddeeff', name: 'w1', backend: 'host', state: 'stopped', reason: null, image: null, imageKind: 'system', project: dir,
       limits: { execTimeoutSec: 300 }, unenforcedLimits: [], network: 'full', isolation: 'none', env: {}, secretKeys: [], ttlSec: null,
       expiresAt: null, createdAt: at, updatedAt: at, startedAt: null, stoppedAt: null, placement: { kind: 'local' }, slurm: null, mounts: [], devRepos: [], gpu: false, apptainer: {}, runtime: {},
     };

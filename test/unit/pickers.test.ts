@@ -52,7 +52,7 @@ describe('podman images', () => {
 });
 
 describe('images used before', () => {
-  const ws = (over: Partial<Workspace>): Workspace => ({ id: 'i', backend: 'bwrap', image: null, imageKind: 'host', createdAt: '2026-01-01T00:00:00Z', ...over }) as Workspace;
+  const ws = (over: Partial<Workspace>): Workspace => ({ id: 'i', backend: 'bwrap', image: null, imageKind: 'system', createdAt: '2026-01-01T00:00:00Z', ...over }) as Workspace;
   it('offers rootfs folders to backends that take them, image files to their own backend, newest first, each once, only if still there', () => {
     const list = [
       ws({ image: '/r/old', imageKind: 'rootfs', createdAt: '2026-01-01T00:00:00Z' }),

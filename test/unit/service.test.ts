@@ -5,11 +5,11 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   BenchtopError,
   type BackendId,
-  type BackendInfo,
+  type BackendDescriptor,
   type Capabilities,
   type Workspace,
 } from '../../src-preload/contract';
-import type { Driver, DriverExecRequest, ExecLaunch, ResolvedImage, SandboxStatus, TerminalSource } from '../../src-main/core/drivers/types';
+import type { DetectedBackend, Driver, DriverExecRequest, ExecLaunch, ResolvedImage, SandboxStatus, TerminalSource } from '../../src-main/core/drivers/types';
 import type { KillSpec } from '../../src-main/core/watchdog/kill';
 import type { HostInfo } from '../../src-main/core/host/hostinfo';
 import { WorkspaceService } from '../../src-main/core/workspaces/service';
@@ -44,11 +44,28 @@ class FakeDriver implements Driver {
     this.listKey = `fake-${id}`;
   }
 
-  async detect(): Promise<BackendInfo> {
+  /** As the real drivers describe themselves, where it matters to the service's rules. */
+  get descriptor(): BackendDescriptor {
+    const host = this.id === 'host';
+    return {
+      label: this.id,
+      summary: 'a fake',
+      isolation: this.capabilities.isolation,
+      projectPath: host ? null : '/workspace',
+      image: { use: host ? 'none' : 'required', kinds: 'fake images', example: 'alpine' },
+      supports: { tty: true, stdin: true, userSwitch: false, slurm: !host, pull: false, apptainerOptions: this.id === 'apptainer' },
+      defaultNetwork: host ? 'full' : 'none',
+      needsConsent: host,
+      labelsSandboxes: this.id === 'podman' || this.id === 'gvisor',
+      ttlProcess: this.id === 'podman' || this.id === 'gvisor',
+    };
+  }
+
+  async detect(): Promise<DetectedBackend> {
     return { id: this.id, available: this.available, version: 'fake', hint: this.available ? null : 'not installed', capabilities: this.capabilities };
   }
   async resolveImage(image: string | undefined): Promise<ResolvedImage> {
-    if (this.id === 'host' || this.id === 'bwrap') return { image: null, imageKind: 'host' };
+    if (this.id === 'host' || this.id === 'bwrap') return { image: null, imageKind: 'system' };
     return { image: image ?? 'alpine', imageKind: 'image' };
   }
   async prepare(): Promise<void> {}

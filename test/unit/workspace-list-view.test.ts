@@ -11,7 +11,7 @@ function ws(over: Partial<Workspace>): Workspace {
     state: 'created',
     reason: null,
     image: null,
-    imageKind: 'host',
+    imageKind: 'system',
     project: '/home/ana/lab/x',
     createdAt: '2026-01-01T00:00:00.000Z',
     ...over,

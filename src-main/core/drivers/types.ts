@@ -2,7 +2,7 @@
  * What every backend driver provides. Drivers build argv with pure functions
  * (see each driver's argv.ts) and hand them to the shared runner.
  */
-import type { BackendId, BackendInfo, ImageChoice, Workspace } from '../../../src-preload/contract';
+import type { BackendDescriptor, BackendId, BackendInfo, ImageChoice, Workspace } from '../../../src-preload/contract';
 import type { HostInfo } from '../host/hostinfo';
 import type { Runner } from '../runner/runner';
 import type { KillSpec } from '../watchdog/kill';
@@ -84,7 +84,7 @@ export interface SandboxFailure {
 /** Result of validating --image for a backend. */
 export interface ResolvedImage {
   image: string | null;
-  imageKind: 'image' | 'rootfs' | 'host';
+  imageKind: 'image' | 'rootfs' | 'system';
 }
 
 /**
@@ -115,13 +115,18 @@ export interface DriverImages {
   pull(ref: string, onLine: (line: string) => void): Promise<ImageChoice>;
 }
 
+/** What a driver finds on this host; the service adds the driver's descriptor. */
+export type DetectedBackend = Omit<BackendInfo, 'descriptor'>;
+
 export interface Driver {
   readonly id: BackendId;
+  /** What this backend is, the same on every host (see backendDescriptorSchema). */
+  readonly descriptor: BackendDescriptor;
   /** Present when the backend keeps images of its own (rootfs folders and files are found from earlier workspaces). */
   readonly images?: DriverImages;
   /** Drivers with the same key share one list call per refresh (podman and gvisor). */
   readonly listKey: string;
-  detect(): Promise<BackendInfo>;
+  detect(): Promise<DetectedBackend>;
   resolveImage(image: string | undefined): Promise<ResolvedImage>;
   /**
    * Whether a workspace here can have a GPU: null when it can, else why not

@@ -6,7 +6,8 @@
  * state and reason are guaranteed; the rest is what could be salvaged), and
  * `rm` removes them with their sandbox, folder, locks and secrets.
  */
-import { BenchtopError, LIMIT_RANGES, type BackendId, type Workspace } from '../../../src-preload/contract';
+import { BACKEND_IDS, BenchtopError, LIMIT_RANGES, type BackendId, type Workspace } from '../../../src-preload/contract';
+import { FALLBACK_BACKEND } from '../drivers/registry';
 import type { Driver, SandboxStatus } from '../drivers/types';
 import type { SecretStore } from '../secrets/store';
 import type { SlurmPlacement } from '../slurm/placement';
@@ -32,8 +33,6 @@ interface Broken {
   backendKnown: boolean;
 }
 
-const ISOLATION_OF: Record<BackendId, Workspace['isolation']> = { podman: 'container', gvisor: 'gvisor', bwrap: 'namespaces', apptainer: 'container', host: 'none' };
-
 export class BrokenRecords {
   constructor(private readonly host: BrokenHost) {}
 
@@ -55,10 +54,12 @@ export class BrokenRecords {
       throw new BenchtopError('CONFLICT', `${named.length} broken workspaces are named "${ref}" (${named.map((b) => b.ws.id).join(', ')}): remove them by id`, { workspace: ref });
     }
     const { ws } = hit;
-    const known = hit.backendKnown ? [ws.backend] : (['bwrap', 'host', 'apptainer'] as const);
-    const drivers = new Set<Driver>(known.filter((b) => b !== 'podman' && b !== 'gvisor').map((b) => this.host.drivers[b]));
-    // Any podman container of this workspace goes through the podman driver (podman knows its runtime).
-    if (hit.container || ws.backend === 'podman' || ws.backend === 'gvisor') drivers.add(this.host.drivers.podman);
+    const everyDriver = Object.values(this.host.drivers);
+    // Backends that key sandboxes by the workspace id without labels must each be asked when the backend is unknown.
+    const known = hit.backendKnown ? [this.host.drivers[ws.backend]] : everyDriver.filter((d) => !d.descriptor.labelsSandboxes);
+    // A labelled sandbox (a container) goes through the driver that lists it (podman knows a container's runtime).
+    const labelled = hit.container ? everyDriver.filter((d) => d.descriptor.labelsSandboxes) : [];
+    const drivers = new Set<Driver>([...known, ...labelled].map((d) => this.listOwner(d)));
     for (const d of drivers) {
       try {
         await d.remove(ws);
@@ -122,9 +123,21 @@ export class BrokenRecords {
     });
   }
 
+  /** The driver whose id is this driver's list key: it lists (and removes) the sandboxes of all that share it. */
+  private listOwner(d: Driver): Driver {
+    return Object.values(this.host.drivers).find((o) => o.id === d.listKey) ?? d;
+  }
+
+  /** The backend a labelled sandbox says it is, else the one that lists labelled sandboxes. */
+  private labelledBackend(s: SandboxStatus): BackendId | undefined {
+    const said = BACKEND_IDS.find((id) => id === s.sandbox?.backend);
+    if (said) return said;
+    const labeller = Object.values(this.host.drivers).find((d) => d.descriptor.labelsSandboxes);
+    return labeller ? this.listOwner(labeller).id : undefined;
+  }
+
   private workspace(id: string, reason: string, salvage: Partial<Workspace>, changedAt: string | null, s: SandboxStatus | undefined): Broken {
-    const labelled = s?.sandbox?.backend === 'gvisor' ? 'gvisor' : s ? 'podman' : undefined;
-    const backend: BackendId = salvage.backend ?? labelled ?? 'bwrap';
+    const backend: BackendId = salvage.backend ?? (s ? this.labelledBackend(s) : undefined) ?? FALLBACK_BACKEND;
     const at = salvage.createdAt ?? s?.sandbox?.createdAt ?? changedAt ?? new Date(this.host.now()).toISOString();
     const ws: Workspace = {
       image: s?.sandbox?.image ?? null,
@@ -151,7 +164,7 @@ export class BrokenRecords {
       id,
       name: salvage.name ?? s?.sandbox?.name ?? id,
       backend,
-      isolation: salvage.isolation ?? ISOLATION_OF[backend],
+      isolation: salvage.isolation ?? this.host.drivers[backend].descriptor.isolation,
       state: 'broken',
       reason,
       createdAt: at,

@@ -6,6 +6,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import {
+  APPTAINER_OPTIONS_FIELD,
   BACKEND_IDS,
   BenchtopError,
   LIMIT_RANGES,
@@ -18,10 +19,7 @@ import {
   type LimitName,
   type Workspace,
 } from '../../../src-preload/contract';
-import { createApptainerDriver } from '../drivers/apptainer/driver';
-import { createBwrapDriver } from '../drivers/bwrap/driver';
-import { createHostDriver } from '../drivers/host/driver';
-import { createPodmanDriver } from '../drivers/podman/driver';
+import { createDrivers } from '../drivers/registry';
 import type { Driver, DriverContext, SandboxStatus } from '../drivers/types';
 import { readHostInfo, type HostInfo } from '../host/hostinfo';
 import { ImageCatalog } from '../images/catalog';
@@ -98,13 +96,7 @@ export class WorkspaceService {
       workspaceDir: (ws) => this.registry.dir(ws.id),
       home: options.home,
     };
-    this.drivers = {
-      podman: options.drivers?.podman ?? createPodmanDriver(ctx, { id: 'podman' }),
-      gvisor: options.drivers?.gvisor ?? createPodmanDriver(ctx, { id: 'gvisor' }),
-      bwrap: options.drivers?.bwrap ?? createBwrapDriver(ctx),
-      apptainer: options.drivers?.apptainer ?? createApptainerDriver(ctx),
-      host: options.drivers?.host ?? createHostDriver(ctx),
-    };
+    this.drivers = createDrivers(ctx, options.drivers);
     this.slurm = new SlurmPlacement(ctx.runner, (ws) => this.registry.dir(ws.id));
     this.runner = ctx.runner;
     this.brokenRecords = new BrokenRecords({
@@ -269,22 +261,28 @@ export class WorkspaceService {
   }
 
   async backends(): Promise<BackendInfo[]> {
-    return Promise.all(BACKEND_IDS.map((id) => this.drivers[id].detect()));
+    return Promise.all(BACKEND_IDS.map(async (id) => ({ ...(await this.drivers[id].detect()), descriptor: this.drivers[id].descriptor })));
   }
 
   async create(input: CreateWorkspaceInput, client: string): Promise<Workspace> {
     const driver = this.drivers[input.backend];
-    if (input.backend === 'host' && !input.allowHost) {
-      throw new BenchtopError('INVALID_INPUT', 'allowHost: the host backend has NO isolation (commands run as you, on this machine); pass --allow-host to use it', { field: 'allowHost' });
+    const described = driver.descriptor;
+    if (described.needsConsent && !input.allowHost) {
+      throw new BenchtopError('INVALID_INPUT', `allowHost: the ${input.backend} backend has NO isolation (commands run as you, on this machine); pass --allow-host to use it`, { field: 'allowHost' });
     }
     validateHostLimits(input, this.host);
     if (input.slurm) {
-      if (input.backend === 'host') throw new BenchtopError('INVALID_INPUT', 'slurm: the host backend cannot be placed in SLURM (use bwrap, podman, gvisor or apptainer)', { field: 'slurm' });
+      if (!described.supports.slurm) {
+        const can = BACKEND_IDS.filter((id) => this.drivers[id].descriptor.supports.slurm).join(', ');
+        throw new BenchtopError('INVALID_INPUT', `slurm: the ${input.backend} backend cannot be placed in SLURM (use ${can})`, { field: 'slurm' });
+      }
       const ok = this.slurm.available();
       if (!ok.ok) throw new BenchtopError('BACKEND_UNAVAILABLE', `slurm: ${ok.why}`, { hint: ok.why });
     }
-    if ((input.mounts?.length || input.devRepos?.length || input.apptainer) && input.backend !== 'apptainer') {
-      throw new BenchtopError('INVALID_INPUT', `${input.mounts?.length ? 'mounts' : input.devRepos?.length ? 'devRepos' : 'apptainer'}: extra mounts, dev repos and apptainer options are for the apptainer backend`, { field: input.mounts?.length ? 'mounts' : input.devRepos?.length ? 'devRepos' : 'apptainer' });
+    if ((input.mounts?.length || input.devRepos?.length || input.apptainer) && !described.supports.apptainerOptions) {
+      const field = input.mounts?.length ? 'mounts' : input.devRepos?.length ? 'devRepos' : APPTAINER_OPTIONS_FIELD;
+      const can = BACKEND_IDS.filter((id) => this.drivers[id].descriptor.supports.apptainerOptions).join(', ');
+      throw new BenchtopError('INVALID_INPUT', `${field}: extra mounts, dev repos and apptainer options are for the ${can} backend`, { field });
     }
     if (input.apptainer?.applyCgroups && (input.cpus !== undefined || input.memoryMiB !== undefined || input.pids !== undefined)) {
       throw new BenchtopError('INVALID_INPUT', 'apptainer.applyCgroups: give cpus/memory/pids or a cgroups file, not both', { field: 'apptainer.applyCgroups' });
@@ -298,7 +296,7 @@ export class WorkspaceService {
       const why = driver.gpuSupport ? await driver.gpuSupport() : `${input.backend} cannot give a workspace a GPU (podman with a CDI spec, or apptainer, can)`;
       if (why) throw new BenchtopError('INVALID_INPUT', `gpu: ${why}`, { field: 'gpu' });
     }
-    const network = input.network ?? (input.backend === 'host' ? 'full' : 'none');
+    const network = input.network ?? described.defaultNetwork;
     if (!info.capabilities.network.includes(network)) {
       throw new BenchtopError('INVALID_INPUT', `network: ${input.backend} supports only ${info.capabilities.network.join(', ')} here`, { field: 'network' });
     }
@@ -544,7 +542,7 @@ export class WorkspaceService {
 
   private async reconcileOne(ws: Workspace, status: SandboxStatus | undefined): Promise<void> {
     const now = this.now();
-    const persistent = ws.backend === 'podman' || ws.backend === 'gvisor';
+    const persistent = this.drivers[ws.backend].descriptor.ttlProcess;
     // A container's main process ends with 0 only when its TTL ran out (`sleep TTL`; stop and kill give 143/137):
     // it may do so a moment before the record's expiry, and then it expired, it did not die.
     const ranOut = persistent && ws.state === 'running' && status !== undefined && !status.running && status.exitCode === 0;

@@ -14,14 +14,16 @@ export function BackendsPage({ backends }: { backends: BackendInfo[] | null }) {
           {backends.map((b) => (
             <article key={b.id} className={`card ${b.available ? '' : 'unavailable'}`} data-testid="backend-card" data-backend={b.id}>
               <h3>
-                {b.id} <span className={`badge ${b.available ? 'state-running' : 'state-failed'}`}>{b.available ? 'available' : 'not available'}</span>
+                {b.descriptor.label} <span className="muted mono small">{b.id}</span> <span className={`badge ${b.available ? 'state-running' : 'state-failed'}`}>{b.available ? 'available' : 'not available'}</span>
               </h3>
+              <p className="small">{b.descriptor.summary}</p>
               <p className="mono small">{b.version ?? '—'}</p>
               <ul className="small">
                 <li>Isolation: {b.capabilities.isolation === 'none' ? 'none (host processes)' : b.capabilities.isolation}</li>
                 <li>Enforces: {b.capabilities.enforcedLimits.length ? b.capabilities.enforcedLimits.join(', ') : 'no cpu/memory/pids limits'}</li>
                 <li>Network: {b.capabilities.network.join(' or ')}</li>
-                <li>Images: {b.id === 'apptainer' ? 'SIF files, sandbox folders' : [b.capabilities.registryImage && 'local images', b.capabilities.rootfsImage && 'rootfs folders'].filter(Boolean).join(', ') || 'none'}</li>
+                <li>Images: {b.descriptor.image.kinds}</li>
+                <li>Project: {b.descriptor.projectPath ?? 'used in place'}</li>
                 <li>GPU: {b.capabilities.gpu ? 'yes' : 'no'}</li>
                 {b.capabilities.rootless !== undefined && <li>Mode: {b.capabilities.rootless ? 'rootless' : 'rootful'}</li>}
               </ul>

@@ -11,6 +11,7 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { ExecResult, Workspace } from '../../../src-preload/contract';
+import { useDescriptor } from '../backends/descriptors';
 
 /** Output kept on screen, in characters (≈ bytes for text): older output is dropped from the top. */
 const OUTPUT_CAP = 200 * 1024;
@@ -119,6 +120,7 @@ interface Props {
 }
 
 export function CommandBar({ client, workspace, onOpenJournal }: Props) {
+  const descriptor = useDescriptor(workspace.backend);
   const wsId = workspace.id;
   const defaultTimeout = workspace.limits.execTimeoutSec;
   const [line, setLine] = useState('');
@@ -310,7 +312,8 @@ export function CommandBar({ client, workspace, onOpenJournal }: Props) {
     }
   };
 
-  const stateHint = workspace.state === 'running' ? 'run a command in /workspace (journaled; Up/Down: history)' : `workspace is ${workspace.state}`;
+  const where = descriptor?.projectPath ?? 'the project folder';
+  const stateHint = workspace.state === 'running' ? `run a command in ${where} (journaled; Up/Down: history)` : `workspace is ${workspace.state}`;
   const timeoutError = 'error' in timeout ? timeout.error : null;
   const elapsed = run ? (run.endedAt ?? Math.max(now, run.startedAt)) - run.startedAt : 0;
 

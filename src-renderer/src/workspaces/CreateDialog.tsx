@@ -11,7 +11,7 @@
  */
 import { useEffect, useLayoutEffect, useMemo, useRef, useState, type FormEvent } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
-import type { BackendId, BackendInfo, CreateWorkspaceInput, SlurmPartition, Workspace } from '../../../src-preload/contract';
+import { BACKEND_IDS, type BackendId, type BackendInfo, type CreateWorkspaceInput, type SlurmPartition, type Workspace } from '../../../src-preload/contract';
 import { FolderBrowser } from './FolderBrowser';
 import { CONFIRM_HOST, formError, type FormError } from './formErrors';
 import { ImagePicker } from './ImagePicker';
@@ -41,20 +41,18 @@ function parseEnv(text: string): { env: Record<string, string>; bad: string | nu
 const num = (s: string): number | undefined => (s.trim() === '' ? undefined : Number(s));
 
 /**
- * What the image field says for a backend, from what it can run: nothing (it
- * runs no image: the host), required (it has a filesystem of its own: a
- * persistent container or instance) or optional (bwrap: the host's /usr by default).
+ * What the image field says for a backend, as its descriptor puts it: nothing
+ * (it runs no image), required (a filesystem of its own) or optional (it has
+ * a default system).
  */
 function imageField(info: BackendInfo | undefined): { shown: boolean; label: string; placeholder: string } {
-  const c = info?.capabilities;
-  if (!c || (!c.rootfsImage && !c.registryImage)) return { shown: false, label: '', placeholder: '' };
-  if (c.registryImage) return { shown: true, label: 'Image (local image or rootfs folder)', placeholder: 'localhost/image:tag or /path/to/rootfs' };
-  if (c.persistentInstance) return { shown: true, label: 'Image (image file or folder)', placeholder: '/path/to/image.sif or /path/to/sandbox' };
-  return { shown: true, label: 'Image (rootfs folder, optional)', placeholder: 'the host system, read-only' };
+  const d = info?.descriptor.image;
+  if (!d || d.use === 'none') return { shown: false, label: '', placeholder: '' };
+  return { shown: true, label: `Image: ${d.kinds}`, placeholder: d.use === 'optional' ? 'empty: the default' : d.example ? `e.g. ${d.example}` : '' };
 }
 
 export function CreateDialog({ client, backends, onClose, onCreated, taken }: Props) {
-  const firstAvailable = backends?.find((b) => b.available && b.capabilities.isolation !== 'none')?.id ?? 'bwrap';
+  const firstAvailable = backends?.find((b) => b.available && !b.descriptor.needsConsent)?.id ?? BACKEND_IDS[0];
   const [backend, setBackend] = useState<BackendId>(firstAvailable);
   const [name, setName] = useState(() => suggestName(taken));
   /** The user typed a name: picking a folder no longer renames. */
@@ -87,7 +85,8 @@ export function CreateDialog({ client, backends, onClose, onCreated, taken }: Pr
 
   const info = useMemo(() => backends?.find((b) => b.id === backend), [backends, backend]);
   /** The host backend: no sandbox, no image, the project used in place, no SLURM. */
-  const inPlace = info?.capabilities.isolation === 'none';
+  const inPlace = info?.descriptor.projectPath === null;
+  const slurmOk = info?.descriptor.supports.slurm ?? false;
   const img = imageField(info);
   const fieldClass = (f: string) => (error?.field === f ? 'field invalid' : 'field');
   const invalid = (f: string) => (error?.field === f ? { 'aria-invalid': true as const, 'aria-describedby': 'create-error' } : {});
@@ -142,7 +141,7 @@ export function CreateDialog({ client, backends, onClose, onCreated, taken }: Pr
     setMissingProject(null);
     const { env, bad } = parseEnv(envText);
     if (bad !== null) return setError({ message: `Environment: each line is KEY=VALUE; “${bad}” has no “=”`, field: 'env' });
-    if (inPlace && !hostConfirmed) return setError({ message: `Host backend: ${CONFIRM_HOST}.`, field: 'allowHost' });
+    if (info?.descriptor.needsConsent && !hostConfirmed) return setError({ message: `Host backend: ${CONFIRM_HOST}.`, field: 'allowHost' });
     const secretMap = Object.fromEntries(secrets.filter((s) => s.key.trim()).map((s) => [s.key.trim(), s.value]));
     const input: CreateWorkspaceInput = {
       name: name.trim(),
@@ -159,8 +158,8 @@ export function CreateDialog({ client, backends, onClose, onCreated, taken }: Pr
       ...(Object.keys(secretMap).length ? { secrets: secretMap } : {}),
       ...(bestEffort ? { bestEffortLimits: true } : {}),
       ...(gpu && info?.capabilities.gpu ? { gpu: true } : {}),
-      ...(inPlace ? { allowHost: true } : {}),
-      ...(inSlurm && !inPlace
+      ...(info?.descriptor.needsConsent ? { allowHost: true } : {}),
+      ...(inSlurm && slurmOk
         ? {
             slurm: {
               ...(slurm.partition.trim() ? { partition: slurm.partition.trim() } : {}),
@@ -220,7 +219,7 @@ export function CreateDialog({ client, backends, onClose, onCreated, taken }: Pr
               </label>
             ))}
           </fieldset>
-          {inPlace && (
+          {info?.descriptor.needsConsent && (
             <label className={`danger-box ${error?.field === 'allowHost' ? 'invalid' : ''}`}>
               <input type="checkbox" checked={hostConfirmed} onChange={(e) => setHostConfirmed(e.target.checked)} data-testid="confirm-host" {...invalid('allowHost')} /> I understand: a host workspace has{' '}
               <strong>no isolation</strong> — commands run as me, on this machine, with my files and network.
@@ -253,7 +252,7 @@ export function CreateDialog({ client, backends, onClose, onCreated, taken }: Pr
               />
             )}
             <div className={`${fieldClass('project')} wide`}>
-              <label htmlFor="ws-project-input">{inPlace ? 'Project folder (used in place: commands run in it, as you)' : 'Project folder (mounted read-write at /workspace)'}</label>
+              <label htmlFor="ws-project-input">{inPlace ? 'Project folder (used in place: commands run in it, as you)' : `Project folder (mounted read-write${info?.descriptor.projectPath ? ` at ${info.descriptor.projectPath}` : ''})`}</label>
               <div className="input-with-button">
                 <input id="ws-project-input" value={project} onChange={(e) => setProject(e.target.value)} placeholder="empty: a new folder kept with the workspace" data-testid="ws-project" {...invalid('project')} />
                 <button type="button" onClick={() => void browse()} data-testid="project-browse">
@@ -295,12 +294,12 @@ export function CreateDialog({ client, backends, onClose, onCreated, taken }: Pr
                 <input type="checkbox" checked={gpu} onChange={(e) => setGpu(e.target.checked)} data-testid="ws-gpu" {...invalid('gpu')} /> all of this machine's GPUs
               </label>
             )}
-            {!inPlace && (
+            {slurmOk && (
               <label className="field check wide">
                 <input type="checkbox" checked={inSlurm} onChange={(e) => setInSlurm(e.target.checked)} data-testid="ws-slurm" /> run inside a SLURM allocation (sbatch; terminals attach with srun)
               </label>
             )}
-            {inSlurm && !inPlace && (
+            {inSlurm && slurmOk && (
               <div className={`${fieldClass('slurm')} wide slurm-grid`}>
                 <label>
                   Partition
@@ -377,7 +376,7 @@ export function CreateDialog({ client, backends, onClose, onCreated, taken }: Pr
               Cancel
             </button>
             <button className="primary" type="submit" disabled={submitting} data-testid="create-submit">
-              {submitting ? (inSlurm && !inPlace ? 'Waiting for the allocation…' : 'Creating…') : 'Create and start'}
+              {submitting ? (inSlurm && slurmOk ? 'Waiting for the allocation…' : 'Creating…') : 'Create and start'}
             </button>
           </div>
         </footer>

@@ -2,15 +2,17 @@
 import type { Workspace } from '../../../src-preload/contract';
 import { imageLabel, relative, resources } from '../format';
 import { useNow } from '../hooks';
+import { projectPlace, useDescriptor } from '../backends/descriptors';
 import { IsolationBadge, StateBadge } from './StateBadge';
 
 export function Overview({ workspace: w }: { workspace: Workspace }) {
   const now = useNow();
+  const descriptor = useDescriptor(w.backend);
   const rows: [string, React.ReactNode][] = [
     ['State', <><StateBadge ws={w} /> {w.reason}</>],
     ['Backend', <>{w.backend} <IsolationBadge ws={w} /> <span className="muted">({w.isolation === 'none' ? 'no isolation' : w.isolation})</span></>],
     ['Image', <span className="mono">{imageLabel(w)}</span>],
-    ['Project', <><span className="mono">{w.project}</span> <span className="muted">→ /workspace (read-write)</span></>],
+    ['Project', <><span className="mono">{w.project}</span> <span className="muted">{projectPlace(descriptor)}</span></>],
     ['Network', w.network === 'none' ? 'none (offline)' : 'full'],
     ['Limits', <>{resources(w)}{w.unenforcedLimits.length > 0 && <span className="warn"> — not enforced: {w.unenforcedLimits.join(', ')}</span>}</>],
     ['Exec timeout', `${w.limits.execTimeoutSec} s`],

@@ -128,7 +128,7 @@ export function WorkspaceList({ client, workspaces, onOpen, onCreate }: Props) {
           {reportView}
           <div className="empty">
             <p>No workspaces yet.</p>
-            <p>A workspace is a sandbox with your project folder at /workspace, terminals, and a journal of every command.</p>
+            <p>A workspace is a sandbox with your project folder inside it, terminals, and a journal of every command.</p>
           </div>
         </>
       ) : (

@@ -6,11 +6,11 @@
 import { existsSync, mkdirSync, realpathSync, statSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
-import { BenchtopError, type BackendInfo, type LimitName, type Workspace } from '../../../../src-preload/contract';
+import { BenchtopError, type LimitName, type Workspace } from '../../../../src-preload/contract';
 import { backendFailed } from '../errors';
 import { KILL_EXEC_SCRIPT, EXEC_MARKER } from '../podman/argv';
 import { launcherEnv } from '../shell';
-import type { Driver, DriverContext, ResolvedImage, SandboxStatus } from '../types';
+import type { Driver, DriverContext, ResolvedImage, SandboxStatus, DetectedBackend } from '../types';
 import { which } from '../which';
 import {
   buildInstanceExecArgv,
@@ -74,8 +74,20 @@ export function createApptainerDriver(ctx: DriverContext): Driver {
   return {
     id: 'apptainer',
     listKey: 'apptainer',
+    descriptor: {
+      label: 'Apptainer',
+      summary: 'a persistent Apptainer instance (the HPC container), --cleanenv --containall',
+      isolation: 'container',
+      projectPath: '~/proj/NAME (or /workspace)',
+      image: { use: 'required', kinds: 'a SIF file, or a sandbox folder', example: '/data/images/pytorch.sif' },
+      supports: { tty: true, stdin: true, userSwitch: false, slurm: true, pull: false, apptainerOptions: true },
+      defaultNetwork: 'none',
+      needsConsent: false,
+      labelsSandboxes: false,
+      ttlProcess: false,
+    },
 
-    async detect(): Promise<BackendInfo> {
+    async detect(): Promise<DetectedBackend> {
       const path = bin();
       const caps = {
         enforcedLimits: path ? enforced() : [],

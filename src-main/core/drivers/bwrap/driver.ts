@@ -4,11 +4,11 @@
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
-import { BenchtopError, type BackendInfo, type Workspace } from '../../../../src-preload/contract';
+import { BenchtopError, type Workspace } from '../../../../src-preload/contract';
 import { killByEnv, WORKSPACE_MARKER } from '../../host/procscan';
 import { EXEC_MARKER, KILL_EXEC_SCRIPT } from '../podman/argv';
 import { withFd3Launcher } from '../../host/fd3';
-import type { Driver, DriverContext, DriverExecRequest, ResolvedImage, SandboxFailure, SandboxStatus } from '../types';
+import type { Driver, DriverContext, DriverExecRequest, ResolvedImage, SandboxFailure, SandboxStatus, DetectedBackend } from '../types';
 import {
   buildBwrapArgv,
   groupFile,
@@ -120,8 +120,20 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
   return {
     id: 'bwrap',
     listKey: 'bwrap',
+    descriptor: {
+      label: 'Bubblewrap',
+      summary: 'a fresh namespace sandbox for each command: the host system read-only (or a rootfs folder), a home of its own',
+      isolation: 'namespaces',
+      projectPath: SANDBOX_PROJECT,
+      image: { use: 'optional', kinds: 'a rootfs folder (default: the host system, read-only)', example: '/srv/rootfs/debian-12' },
+      supports: { tty: true, stdin: true, userSwitch: true, slurm: true, pull: false, apptainerOptions: false },
+      defaultNetwork: 'none',
+      needsConsent: false,
+      labelsSandboxes: false,
+      ttlProcess: false,
+    },
 
-    async detect(): Promise<BackendInfo> {
+    async detect(): Promise<DetectedBackend> {
       const p = await detectOnce();
       return {
         id: 'bwrap',
@@ -142,7 +154,7 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
     },
 
     async resolveImage(image): Promise<ResolvedImage> {
-      if (!image) return { image: null, imageKind: 'host' };
+      if (!image) return { image: null, imageKind: 'system' };
       if (!isAbsolute(image) && !image.startsWith('.')) {
         throw new BenchtopError('INVALID_INPUT', `image: bwrap takes a rootfs directory, not "${image}"`, { field: 'image' });
       }

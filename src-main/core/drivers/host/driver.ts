@@ -4,17 +4,29 @@
  * everywhere as "no isolation" (pyro's allow_host_compat).
  */
 import { statSync } from 'node:fs';
-import { BenchtopError, type BackendInfo } from '../../../../src-preload/contract';
+import { BenchtopError } from '../../../../src-preload/contract';
 import { killByEnv, WORKSPACE_MARKER } from '../../host/procscan';
 import { EXEC_MARKER } from '../podman/argv';
-import type { Driver, DriverContext, ResolvedImage, SandboxStatus } from '../types';
+import type { Driver, DriverContext, ResolvedImage, SandboxStatus, DetectedBackend } from '../types';
 
 export function createHostDriver(_ctx: DriverContext): Driver {
   return {
     id: 'host',
     listKey: 'host',
+    descriptor: {
+      label: 'Host (no isolation)',
+      summary: 'commands run as you, on this machine, in the project folder: no sandbox at all',
+      isolation: 'none',
+      projectPath: null,
+      image: { use: 'none', kinds: 'none: the host system', example: '' },
+      supports: { tty: true, stdin: true, userSwitch: false, slurm: false, pull: false, apptainerOptions: false },
+      defaultNetwork: 'full',
+      needsConsent: true,
+      labelsSandboxes: false,
+      ttlProcess: false,
+    },
 
-    async detect(): Promise<BackendInfo> {
+    async detect(): Promise<DetectedBackend> {
       return {
         id: 'host',
         available: true,
@@ -35,7 +47,7 @@ export function createHostDriver(_ctx: DriverContext): Driver {
 
     async resolveImage(image): Promise<ResolvedImage> {
       if (image) throw new BenchtopError('INVALID_INPUT', 'image: the host backend runs no image', { field: 'image' });
-      return { image: null, imageKind: 'host' };
+      return { image: null, imageKind: 'system' };
     },
 
     async prepare() {},

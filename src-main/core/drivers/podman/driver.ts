@@ -5,8 +5,8 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
-import { BenchtopError, type BackendId, type BackendInfo, type LimitName, type Workspace } from '../../../../src-preload/contract';
-import type { Driver, DriverContext, DriverExecRequest, ResolvedImage, SandboxStatus, SandboxFailure } from '../types';
+import { BenchtopError, type BackendId, type LimitName, type Workspace } from '../../../../src-preload/contract';
+import type { Driver, DriverContext, DriverExecRequest, ResolvedImage, SandboxStatus, SandboxFailure, DetectedBackend } from '../types';
 import { runKill, type KillSpec } from '../../watchdog/kill';
 import { backendFailed } from '../errors';
 import { podmanHint } from './hints';
@@ -129,7 +129,7 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
   let lastRootless: boolean | undefined;
 
   function runSpec(ws: Workspace, name: string, runtime: PodmanRuntime, rootless: boolean): PodmanRunSpec {
-    if (!ws.image || ws.imageKind === 'host') throw new BenchtopError('INVALID_INPUT', 'image: missing', { field: 'image' });
+    if (!ws.image || ws.imageKind === 'system') throw new BenchtopError('INVALID_INPUT', 'image: missing', { field: 'image' });
     return {
       workspaceId: ws.id,
       name: ws.name,
@@ -155,9 +155,21 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
   return {
     id: options.id,
     listKey: 'podman',
+    descriptor: {
+      label: isGvisor ? 'gVisor' : 'Podman',
+      summary: isGvisor ? 'a container under gVisor: its system calls answered by a kernel in user space (runsc)' : 'a long-lived container: its own filesystem, namespaces, no capabilities',
+      isolation: isGvisor ? 'gvisor' : 'container',
+      projectPath: CONTAINER_PROJECT_DIR,
+      image: { use: 'required', kinds: 'a local image, or a rootfs folder', example: 'localhost/benchtop-test:latest' },
+      supports: { tty: true, stdin: true, userSwitch: true, slurm: true, pull: true, apptainerOptions: false },
+      defaultNetwork: 'none',
+      needsConsent: false,
+      labelsSandboxes: true,
+      ttlProcess: true,
+    },
     images: createPodmanImages(ctx.runner, podman),
 
-    async detect(): Promise<BackendInfo> {
+    async detect(): Promise<DetectedBackend> {
       const i = await info();
       const base = {
         network: isGvisor ? (['none'] as const) : (['none', 'full'] as const),
@@ -226,7 +238,7 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       // workspace is always submitted with runsc, whether or not this process asked podman yet.
       const runtime: PodmanRuntime = isGvisor ? { kind: 'gvisor', runsc: which('runsc') ?? 'runsc' } : (lastRuntime ?? { kind: 'default' });
       const name = containerName(ws);
-      if (!ws.image || ws.imageKind === 'host') throw new BenchtopError('INVALID_INPUT', 'image: missing', { field: 'image' });
+      if (!ws.image || ws.imageKind === 'system') throw new BenchtopError('INVALID_INPUT', 'image: missing', { field: 'image' });
       return {
         start: [podman, ...buildRunArgv(runSpec(ws, name, runtime, lastRootless ?? ctx.host.rootless))],
         alive: { argv: [podman, 'container', 'inspect', '--format', '{{.State.Running}}', name], output: 'true' },
@@ -244,7 +256,7 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       if (existing) {
         r = await run(buildStartArgv(runtime, name), { timeoutMs: 120000 });
       } else {
-        if (!ws.image || ws.imageKind === 'host') throw new BenchtopError('INVALID_INPUT', 'image: missing', { field: 'image' });
+        if (!ws.image || ws.imageKind === 'system') throw new BenchtopError('INVALID_INPUT', 'image: missing', { field: 'image' });
         r = await run(buildRunArgv(runSpec(ws, name, runtime, i.rootless)), { timeoutMs: 300000 });
       }
       if (r.exitCode !== 0) throw backendFailed(`${options.id}: could not start the container`, r, podmanHint);
