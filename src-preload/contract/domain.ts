@@ -60,10 +60,6 @@ export const capabilitiesSchema = z.object({
   /** Which limits this backend ENFORCES on this host (not merely accepts). */
   enforcedLimits: z.array(z.enum(LIMIT_NAMES)),
   network: z.array(networkSchema),
-  pty: z.boolean(),
-  persistentInstance: z.boolean(),
-  rootfsImage: z.boolean(),
-  registryImage: z.boolean(),
   gpu: z.boolean(),
   isolation: isolationSchema,
   rootless: z.boolean().optional(),
@@ -88,6 +84,8 @@ export const backendDescriptorSchema = z.object({
     /** What an image is for it, in words ("a local image or a rootfs folder"). */
     kinds: z.string(),
     example: z.string(),
+    /** A root filesystem folder is an image for it (so folders other workspaces used are offered). */
+    rootfs: z.boolean(),
   }),
   supports: z.object({
     tty: z.boolean(),

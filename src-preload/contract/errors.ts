@@ -23,8 +23,6 @@ export const ERROR_CODES = [
   'TIMEOUT',
   /** The caller cancelled it (e.g. an exec whose reader went away). */
   'CANCELLED',
-  /** The peer is not allowed (bad token, foreign origin). */
-  'UNAUTHORIZED',
   /** A bug in Benchtop: the message says what failed. */
   'INTERNAL',
 ] as const;

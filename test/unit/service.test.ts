@@ -19,10 +19,6 @@ class FakeDriver implements Driver {
   capabilities: Capabilities = {
     enforcedLimits: ['cpus', 'memory', 'pids'],
     network: ['none', 'full'],
-    pty: true,
-    persistentInstance: true,
-    rootfsImage: false,
-    registryImage: true,
     gpu: false,
     isolation: 'container',
   };
@@ -52,7 +48,7 @@ class FakeDriver implements Driver {
       summary: 'a fake',
       isolation: this.capabilities.isolation,
       projectPath: host ? null : '/workspace',
-      image: { use: host ? 'none' : 'required', kinds: 'fake images', example: 'alpine' },
+      image: { use: host ? 'none' : 'required', kinds: 'fake images', example: 'alpine', rootfs: false },
       supports: { tty: true, stdin: true, userSwitch: false, slurm: !host, pull: false, apptainerOptions: this.id === 'apptainer' },
       defaultNetwork: host ? 'full' : 'none',
       needsConsent: host,

@@ -47,7 +47,7 @@ export class ImageCatalog {
   async list(backend: BackendId): Promise<{ images: ImageChoice[]; canPull: boolean }> {
     const driver = this.deps.driver(backend);
     const info = await driver.detect();
-    const rootfsOk = info.capabilities.rootfsImage;
+    const rootfsOk = driver.descriptor.image.rootfs;
     const store = info.available && driver.images ? await driver.images.list() : [];
     const newestStore = [...store].sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
     return { images: [...newestStore, ...usedBefore(this.deps.workspaces(), backend, rootfsOk, pathExists)], canPull: info.available && !!driver.images };

@@ -5,7 +5,7 @@
  * job's output says when the sandbox is up; commands and terminals enter with
  * `srun --jobid --overlap`; stopping cancels the job.
  */
-import { chmodSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchtopError, type SlurmJob, type SlurmPartition, type Workspace } from '../../../src-preload/contract';
 import { listPartitions } from './partitions';
@@ -158,9 +158,5 @@ export class SlurmPlacement {
       if (!s || SlurmPlacement.ended(s)) return;
       await new Promise((r) => setTimeout(r, 300));
     }
-  }
-
-  forget(ws: Workspace): void {
-    rmSync(this.slurmDir(ws), { recursive: true, force: true });
   }
 }

@@ -141,10 +141,6 @@ export class Registry {
     writeFileAtomic(paths.record(this.dir(ws.id)), `${JSON.stringify(file, null, 2)}\n`);
   }
 
-  exists(id: string): boolean {
-    return existsSync(paths.record(this.dir(id)));
-  }
-
   remove(id: string): void {
     // The record goes first, so a half-removed folder is never mistaken for a workspace.
     rmSync(paths.record(this.dir(id)), { force: true });

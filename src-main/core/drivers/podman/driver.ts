@@ -4,7 +4,6 @@
  */
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import { randomUUID } from 'node:crypto';
 import { BenchtopError, type BackendId, type LimitName, type Workspace } from '../../../../src-preload/contract';
 import type { Driver, DriverContext, DriverExecRequest, ResolvedImage, SandboxStatus, SandboxFailure, DetectedBackend } from '../types';
 import { runKill, type KillSpec } from '../../watchdog/kill';
@@ -160,7 +159,7 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       summary: isGvisor ? 'a container under gVisor: its system calls answered by a kernel in user space (runsc)' : 'a long-lived container: its own filesystem, namespaces, no capabilities',
       isolation: isGvisor ? 'gvisor' : 'container',
       projectPath: CONTAINER_PROJECT_DIR,
-      image: { use: 'required', kinds: 'a local image, or a rootfs folder', example: 'localhost/benchtop-test:latest' },
+      image: { use: 'required', kinds: 'a local image, or a rootfs folder', example: 'localhost/benchtop-test:latest', rootfs: true },
       supports: { tty: true, stdin: true, userSwitch: true, slurm: true, pull: true, apptainerOptions: false },
       defaultNetwork: 'none',
       needsConsent: false,
@@ -173,10 +172,6 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       const i = await info();
       const base = {
         network: isGvisor ? (['none'] as const) : (['none', 'full'] as const),
-        pty: true,
-        persistentInstance: true,
-        rootfsImage: true,
-        registryImage: true,
         gpu: !isGvisor && gpuUnavailable() === null,
         isolation: isGvisor ? ('gvisor' as const) : ('container' as const),
       };
@@ -347,10 +342,6 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
 
     defaultCwd: () => CONTAINER_PROJECT_DIR,
   };
-}
-
-export function newExecId(): string {
-  return randomUUID();
 }
 
 function isDir(p: string): boolean {
