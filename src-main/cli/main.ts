@@ -31,6 +31,7 @@ const USAGE = `usage:
        [--gpu]                      (podman: every NVIDIA GPU through CDI; apptainer: --nv)
        [--mount HOST:CONTAINER[:ro|rw]]... [--dev-repo NAME=PATH]...              (apptainer)
        [--texlive-prefix DIR] [--project-mount home|workspace] [--apply-cgroups FILE] (apptainer)
+       [--overlay IMG|DIR] [--fakeroot]                                          (apptainer)
        [--allow-host] [--best-effort-limits] [--no-start] [--json]
   benchtop images [--backend podman|gvisor|bwrap|apptainer] [--json]
   benchtop pull REF [--backend podman|gvisor] [--json]      REF: a registry name, oci-archive:/path.tar, docker-archive:, dir:
@@ -185,6 +186,8 @@ async function main(argv: string[]): Promise<number> {
           'texlive-prefix': { type: 'string' },
           'project-mount': { type: 'string' },
           'apply-cgroups': { type: 'string' },
+          overlay: { type: 'string' },
+          fakeroot: { type: 'boolean' },
           gpu: { type: 'boolean' },
         },
         1,
@@ -204,7 +207,7 @@ async function main(argv: string[]): Promise<number> {
           )
         : undefined;
       const apptainer = Object.fromEntries(
-        Object.entries({ texlivePrefix: values['texlive-prefix'], projectMount: values['project-mount'], applyCgroups: values['apply-cgroups'] }).filter(([, v]) => v !== undefined),
+        Object.entries({ texlivePrefix: values['texlive-prefix'], projectMount: values['project-mount'], applyCgroups: values['apply-cgroups'], overlay: values.overlay, fakeroot: values.fakeroot }).filter(([, v]) => v !== undefined),
       );
       if (!values.backend) throw new UsageError('--backend is required (podman, gvisor, bwrap or host)');
       const input = {
@@ -484,6 +487,8 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   gpu: '--gpu',
   apptainer: '--apptainer',
   'apptainer.applyCgroups': '--apply-cgroups',
+  'apptainer.overlay': '--overlay',
+  'apptainer.fakeroot': '--fakeroot',
   'apptainer.texlivePrefix': '--texlive-prefix',
   'apptainer.projectMount': '--project-mount',
   'slurm.partition': '--partition',

@@ -170,6 +170,10 @@ export const apptainerOptionsSchema = z
     projectMount: z.enum(['home', 'workspace']).optional(),
     /** A cgroups TOML for --apply-cgroups (instead of cpus/memory/pids). */
     applyCgroups: z.string().regex(/^\/.*\.toml$/, 'must be an absolute path to a .toml file').optional(),
+    /** A persistent writable overlay (an overlay image or folder) instead of a throwaway --writable-tmpfs. */
+    overlay: z.string().regex(/^\/[^:]*$/, 'must be an absolute path to an overlay image or folder').optional(),
+    /** Run as root inside through a user namespace (--fakeroot). */
+    fakeroot: z.boolean().optional(),
   })
   .strict();
 

@@ -5,7 +5,7 @@
  */
 import os from 'node:os';
 import { describe, expect, it } from 'vitest';
-import { workspaceSchema, type Workspace } from '../../src-preload/contract';
+import { apptainerOptionsSchema, workspaceSchema, type Workspace } from '../../src-preload/contract';
 import {
   DEFAULT_PATH,
   INSTANCE_NAME_RE,
@@ -666,5 +666,26 @@ describe('driver: terminal entry through instance exec', () => {
     expect(env).toContain(`BENCHTOP_PROJECT_DIR=/home/${expectedUser}/proj/paper`);
     expect(env).toContain(`USER=${expectedUser}`);
     expect(env).toContain('FOO=bar');
+  });
+});
+
+describe('persistent overlay and fakeroot (the scitex builder’s newer options)', () => {
+  it('a persistent --overlay replaces the throwaway --writable-tmpfs; --fakeroot when asked', () => {
+    const plain = sessionFlags(spec());
+    expect(plain).toContain('--writable-tmpfs');
+    expect(plain).not.toContain('--overlay');
+    expect(plain).not.toContain('--fakeroot');
+    const over = sessionFlags(spec({ overlay: '/data/overlays/ws.img', fakeroot: true }));
+    expect(over.slice(0, 5)).toEqual(['--containall', '--cleanenv', '--overlay', '/data/overlays/ws.img', '--hostname']);
+    expect(over).not.toContain('--writable-tmpfs');
+    expect(over).toContain('--fakeroot');
+    expect(buildInstanceStartArgv(spec({ overlay: '/o.img' }), 'benchtop-x')).toContain('--overlay');
+  });
+
+  it('the workspace’s options reach the spec', () => {
+    const s = apptainerSpecFor(workspace({ apptainer: { overlay: '/data/o.img', fakeroot: true } }), '/h');
+    expect([s.overlay, s.fakeroot]).toEqual(['/data/o.img', true]);
+    expect(apptainerOptionsSchema.safeParse({ overlay: 'relative.img' }).success).toBe(false);
+    expect(apptainerOptionsSchema.safeParse({ overlay: '/a/b.img', fakeroot: true }).success).toBe(true);
   });
 });

@@ -351,7 +351,7 @@ export class WorkspaceService {
       mounts,
       devRepos,
       gpu: input.gpu ?? false,
-      apptainer: input.apptainer ?? {},
+      apptainer: input.apptainer?.overlay ? { ...input.apptainer, overlay: resolveHostPath(input.apptainer.overlay, 'apptainer.overlay', this.options.home) } : (input.apptainer ?? {}),
       runtime: {},
     };
     await this.registry.withRegistryLock(async () => {

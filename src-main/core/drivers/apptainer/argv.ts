@@ -53,6 +53,9 @@ export interface ApptainerSpec {
   limits: ApptainerLimits;
   gpu: boolean;
   network: 'none' | 'full';
+  /** A persistent writable overlay; without it, changes outside binds vanish with the instance. */
+  overlay?: string;
+  fakeroot?: boolean;
 }
 
 export function projectDirInside(spec: Pick<ApptainerSpec, 'username' | 'projectSlug' | 'projectMount'>): string {
@@ -110,7 +113,8 @@ export function sessionEnv(spec: ApptainerSpec): Record<string, string> {
 
 export function sessionFlags(spec: ApptainerSpec): string[] {
   const inside = projectDirInside(spec);
-  const a = ['--containall', '--cleanenv', '--writable-tmpfs', '--hostname', spec.hostname];
+  const a = ['--containall', '--cleanenv', ...(spec.overlay ? ['--overlay', spec.overlay] : ['--writable-tmpfs']), '--hostname', spec.hostname];
+  if (spec.fakeroot) a.push('--fakeroot');
   if (spec.network === 'none') a.push('--net', '--network', 'none');
   if (spec.gpu) a.push('--nv');
   for (const [k, v] of Object.entries(sessionEnv(spec))) a.push('--env', `${k}=${v}`);

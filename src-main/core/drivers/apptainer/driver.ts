@@ -50,6 +50,8 @@ export function apptainerSpecFor(ws: Workspace, home: string): ApptainerSpec {
     },
     gpu: ws.gpu,
     network: ws.network,
+    ...(ws.apptainer.overlay ? { overlay: ws.apptainer.overlay } : {}),
+    ...(ws.apptainer.fakeroot ? { fakeroot: true } : {}),
   };
 }
 
