@@ -87,6 +87,38 @@ describeWith('bwrap', 'terminals into a bwrap workspace', () => {
     ws.close();
   });
 
+  it('holds a flood back for a slow viewer: what is sent but not yet acked stays near the high-water mark', async () => {
+    const { client, ws } = await serve.connect();
+    const t = await client.call('terminals.open', { workspace: 'term', cols: 200, rows: 50 });
+    let received = 0;
+    let acked = 0;
+    let maxOutstanding = 0;
+    let text = '';
+    const off = client.on('terminal.data', (p) => {
+      if (p.id !== t.id) return;
+      received += p.data.length;
+      text = (text + p.data).slice(-200);
+      maxOutstanding = Math.max(maxOutstanding, received - acked);
+      // A renderer that takes its time: each chunk is acked 400 ms after it arrived.
+      setTimeout(() => {
+        acked += p.data.length;
+        void client.call('terminals.ack', { id: t.id, chars: p.data.length }).catch(() => undefined);
+      }, 400);
+    });
+    await client.call('terminals.write', { id: t.id, data: "head -c 3000000 /dev/zero | tr '\\0' y; echo; echo SLOW-FLOOD-DONE\r" });
+    const end = Date.now() + 90_000;
+    while (!/[\r\n]SLOW-FLOOD-DONE\r\n/.test(text)) {
+      if (Date.now() > end) throw new Error(`the flood never finished: ${JSON.stringify(text)}`);
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    off();
+    expect(received).toBeGreaterThan(3_000_000);
+    // The PTY is paused past the high-water mark (100 000 chars): without flow control all 3 MB would be in flight.
+    expect(maxOutstanding).toBeLessThan(600_000);
+    await client.call('terminals.close', { id: t.id });
+    ws.close();
+  });
+
   it('a terminal the user closed is journaled as closed, not failed: no exit code, reason "closed by web", not under exit "failed"', async () => {
     const { client, ws } = await serve.connect();
     const t = await client.call('terminals.open', { workspace: 'term', cols: 80, rows: 24, title: 'to close' });
