@@ -8,7 +8,8 @@
  * inside, and returns where it was; Escape and a click on the backdrop cancel.
  * The confirming button says exactly what it does ("Delete 3 workspaces").
  */
-import { useLayoutEffect, useRef, type ReactNode } from 'react';
+import { useRef, type ReactNode } from 'react';
+import { useModal } from './useModal';
 
 interface Props {
   title: string;
@@ -26,17 +27,7 @@ export function ConfirmDialog({ title, children, confirmLabel, onConfirm, onCanc
   /** Where a press began: a drag from inside out onto the backdrop is not a click on it. */
   const pressedOnBackdrop = useRef(false);
 
-  useLayoutEffect(() => {
-    const dialog = dialogRef.current;
-    if (!dialog) return;
-    const before = document.activeElement as HTMLElement | null;
-    if (!dialog.open) dialog.showModal();
-    cancelRef.current?.focus();
-    return () => {
-      if (dialog.open) dialog.close();
-      before?.focus?.();
-    };
-  }, []);
+  useModal(dialogRef, cancelRef);
 
   return (
     <dialog

@@ -33,14 +33,6 @@ export function sliceBefore(start: number, size = SLICE_BYTES): { offset: number
   return { offset, length: start - offset };
 }
 
-/** The bytes of a base64 string (journal.readOutput's exact form). */
-export function base64Bytes(data: string): Uint8Array {
-  const bin = atob(data);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
-}
-
 /** Says how much of a stored stream is on screen: "all 12 KiB", "last 64 KiB of 3.2 MiB". */
 export function shownLabel(start: number, end: number, stored: number): string {
   if (start <= 0) return `all ${fmtBytes(end)}`;

@@ -9,7 +9,8 @@
  */
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
-import { base64Bytes, sliceBefore, sliceSkip, SLICE_BYTES } from './outputSlice';
+import { base64Bytes } from '../ids';
+import { sliceBefore, sliceSkip, SLICE_BYTES } from './outputSlice';
 
 /** How often the output of a running entry is read. */
 const POLL_MS = 1000;

@@ -12,6 +12,7 @@ import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FormEve
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { ExecResult, Workspace } from '../../../src-preload/contract';
 import { useDescriptor } from '../backends/descriptors';
+import { base64Bytes, newRequestId } from '../ids';
 
 /** Output kept on screen, in characters (≈ bytes for text): older output is dropped from the top. */
 const OUTPUT_CAP = 200 * 1024;
@@ -57,13 +58,6 @@ function saveHistory(wsId: string, history: string[]): void {
   }
 }
 
-function base64Bytes(data: string): Uint8Array {
-  const bin = atob(data);
-  const bytes = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) bytes[i] = bin.charCodeAt(i);
-  return bytes;
-}
-
 const timeoutKey = (wsId: string) => `benchtop.commandTimeout.${wsId}`;
 
 /** The timeout chosen earlier for this workspace, or its default. */
@@ -86,10 +80,6 @@ function saveTimeout(wsId: string, text: string, fallback: number): void {
   } catch {
     // Storage unavailable: the choice lives on for this session only.
   }
-}
-
-function newExecId(): string {
-  return typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `cmd-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
 function fmtSeconds(ms: number): string {
@@ -244,7 +234,7 @@ export function CommandBar({ client, workspace, onOpenJournal }: Props) {
     draft.current = '';
     setLine('');
 
-    const execId = newExecId();
+    const execId = newRequestId();
     chunks.current = [];
     kept.current = 0;
     dropped.current = 0;

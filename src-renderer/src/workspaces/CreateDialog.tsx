@@ -9,7 +9,8 @@
  * radio group (arrow keys move between them). The body scrolls; the footer with
  * the error and the actions stays in view.
  */
-import { useEffect, useLayoutEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useEffect, useMemo, useRef, useState, type FormEvent } from 'react';
+import { useModal } from '../useModal';
 import type { BenchtopClient } from '../../../src-preload/client';
 import { BACKEND_IDS, type BackendId, type BackendInfo, type CreateWorkspaceInput, type SlurmPartition, type Workspace } from '../../../src-preload/contract';
 import { FolderBrowser } from './FolderBrowser';
@@ -91,17 +92,7 @@ export function CreateDialog({ client, backends, onClose, onCreated, taken }: Pr
   const fieldClass = (f: string) => (error?.field === f ? 'field invalid' : 'field');
   const invalid = (f: string) => (error?.field === f ? { 'aria-invalid': true as const, 'aria-describedby': 'create-error' } : {});
 
-  useLayoutEffect(() => {
-    const dialog = dialogRef.current;
-    if (!dialog) return;
-    const before = document.activeElement as HTMLElement | null;
-    if (!dialog.open) dialog.showModal();
-    nameRef.current?.focus();
-    return () => {
-      if (dialog.open) dialog.close();
-      before?.focus?.();
-    };
-  }, []);
+  useModal(dialogRef, nameRef);
 
   // SLURM's partitions, once the user asks for SLURM (free text still allowed).
   useEffect(() => {

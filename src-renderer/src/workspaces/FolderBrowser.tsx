@@ -5,7 +5,8 @@
  * or the folder typed. A modal <dialog> over the create dialog: Escape closes
  * it alone, focus returns to the Browse button.
  */
-import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
+import { useModal } from '../useModal';
 import { createPortal } from 'react-dom';
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { FolderListing } from '../../../src-preload/contract';
@@ -43,13 +44,7 @@ export function FolderBrowser({ client, start, onPick, onClose }: Props) {
     [client],
   );
 
-  useLayoutEffect(() => {
-    const dialog = dialogRef.current;
-    if (dialog && !dialog.open) dialog.showModal();
-    return () => {
-      if (dialog?.open) dialog.close();
-    };
-  }, []);
+  useModal(dialogRef);
 
   useEffect(() => {
     // A start that cannot be listed (not typed yet, or gone) falls back to the home folder.

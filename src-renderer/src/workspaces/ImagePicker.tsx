@@ -10,6 +10,7 @@ import { useCallback, useEffect, useId, useRef, useState } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { BackendId, ImageChoice } from '../../../src-preload/contract';
 import { humanBytes, relative } from '../format';
+import { newRequestId } from '../ids';
 
 interface Props {
   client: BenchtopClient;
@@ -21,10 +22,6 @@ interface Props {
   invalid: boolean;
   /** The id of the form's error line, referenced when the field is invalid. */
   errorId: string;
-}
-
-function newPullId(): string {
-  return typeof crypto.randomUUID === 'function' ? crypto.randomUUID() : `pull-${Date.now().toString(36)}-${Math.random().toString(36).slice(2, 10)}`;
 }
 
 function describe(i: ImageChoice, now: number): string {
@@ -88,7 +85,7 @@ export function ImagePicker({ client, backend, label, placeholder, value, onChan
   const pull = async () => {
     const ref = pullRef.trim();
     if (!ref || pulling) return;
-    const pullId = newPullId();
+    const pullId = newRequestId();
     activePull.current = pullId;
     setPulling(true);
     setPullLines([]);
