@@ -135,8 +135,10 @@ export async function benchTerminal(): Promise<Record<string, unknown>> {
   const home = mkdtempSync(join(os.tmpdir(), 'benchtop-p3-'));
   const service = new WorkspaceService({ home });
   const ws = await service.create({ name: 'p3', backend: 'bwrap' }, 'bench');
-  const source = service.driver('bwrap').shellCommand(ws, { sessionId: 'bench', secretEnv: {} });
-  if (source.kind !== 'argv') throw new Error('bwrap terminals are argv sources');
+  // The raw tool: the same bwrap a terminal runs, straight under a PTY.
+  const bwrap = service.driver('bwrap');
+  if (!bwrap.launch) throw new Error('bwrap terminals are host programs');
+  const source = bwrap.launch(ws, { cwd: bwrap.defaultCwd(ws), env: {}, secretEnv: {}, id: 'bench', stdin: true, tty: { cols: 120, rows: 40 } });
   const served = await serve({ home, host: '127.0.0.1', port: 0, quiet: true });
   const step = (m: string) => process.stderr.write(`P3: ${m}\n`);
   step('launching Chromium');

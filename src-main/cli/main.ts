@@ -17,7 +17,7 @@ import { WorkspaceService } from '../core/workspaces/service';
 import { createServiceRpc } from '../rpc/handlers';
 import { formatBackends, formatEntry, formatImages, formatJournal, formatWorkspace, formatWorkspaces } from './format';
 
-/** Benchtop's own failures in `exec` exit 125, as `podman exec` does. */
+/** Benchtop's own failures in `exec` and `shell` exit 125, as `podman exec` does. */
 const EXEC_OWN_FAILURE = 125;
 /** What a shell reports for a command ended by SIGPIPE (its reader went away). */
 const SIGPIPE_EXIT = 141;
@@ -374,7 +374,11 @@ async function shell(c: BenchtopClient, workspace: string, user: string | undefi
       if (raw) process.stdin.setRawMode(false);
       process.stdin.pause();
       void c.call('terminals.close', { id: t.id }).catch(() => undefined);
-      resolve(terminal.exitCode ?? 1);
+      // The sandbox could not start the shell: one line, and 125 as podman says of its own failures.
+      if (terminal.failure) {
+        process.stderr.write(`benchtop: ${terminal.failure}\n`);
+        resolve(EXEC_OWN_FAILURE);
+      } else resolve(terminal.exitCode ?? 1);
     });
     if (raw) {
       process.stdin.setRawMode(true);
@@ -543,5 +547,5 @@ function flushAndExit(code: number): void {
 const args = process.argv.slice(2);
 main(args).then(flushAndExit, (err: unknown) => {
   process.stderr.write(`${errorLine(err)}\n`);
-  flushAndExit(args[0] === 'exec' ? EXEC_OWN_FAILURE : err instanceof UsageError ? 2 : 1);
+  flushAndExit(args[0] === 'exec' || args[0] === 'shell' ? EXEC_OWN_FAILURE : err instanceof UsageError ? 2 : 1);
 });

@@ -411,6 +411,8 @@ export const terminalInfoSchema = z.object({
   /** null while the shell runs. */
   exitCode: z.number().int().nullable(),
   running: z.boolean(),
+  /** Set when the sandbox could not start the shell (e.g. no such user): Benchtop's one line, instead of the sandbox's. */
+  failure: z.string().optional(),
 });
 export type TerminalInfo = z.infer<typeof terminalInfoSchema>;
 

@@ -79,5 +79,16 @@ for (const c of cases) {
       await t.waitFor(/\r?\n?65534\r\n/);
       expect(await t.exited).toBe(0);
     });
+
+    it('--user with no such user: one line of ours, exit 125, the session journaled as not run', async () => {
+      const t = inTerminal(['shell', c.name, '--user', 'nosuch7'], home, 80, 24);
+      const code = await t.exited;
+      // The sandbox's own words (podman's "Error: unable to find user …") are not shown: ours are.
+      expect(t.out().replace(/\r/g, '')).toMatch(/^benchtop: (--)?user: no user "nosuch7"[^\n]*\n$/);
+      expect(code).toBe(125);
+      const last = (await cliJson<JournalEntry[]>(['logs', c.name], { home })).filter((e) => e.source === 'terminal').at(-1);
+      expect(last?.status).toBe('not-run');
+      expect(last?.reason).toMatch(/nosuch7/);
+    });
   });
 }

@@ -34,6 +34,13 @@ describeWith('gvisor', 'gvisor workspaces', () => {
     expect(mem.stderr).toMatch(/^benchtop: --memory: gvisor cannot enforce a memory limit.*--best-effort-limits.*\[LIMIT_UNENFORCEABLE\]\n$/);
   });
 
+  it('decides its runtime at create and keeps it in the record, before any start', async () => {
+    const ws = await cliJson<Workspace>(['create', 'gvrec', '--backend', 'gvisor', '--image', FIXTURE_IMAGE, '--no-start'], opts());
+    expect(ws.state).toBe('created');
+    expect(ws.runtime).toMatchObject({ ociRuntime: 'runsc', rootless: false });
+    expect((await cli(['rm', 'gvrec'], opts())).exitCode).toBe(0);
+  });
+
   it('runs commands in the gVisor kernel, times out with 124 and kills inside', async () => {
     const ws = await cliJson<Workspace>(['create', 'gv', '--backend', 'gvisor', '--image', FIXTURE_IMAGE, '--memory', '128', '--best-effort-limits'], opts());
     expect(ws).toMatchObject({ state: 'running', isolation: 'gvisor', unenforcedLimits: ['memory'] });

@@ -30,7 +30,7 @@ import {
   type ApptainerSpec,
 } from '../../src-main/core/drivers/apptainer/argv';
 import { apptainerSpecFor, createApptainerDriver, instanceNameFor } from '../../src-main/core/drivers/apptainer/driver';
-import type { DriverContext } from '../../src-main/core/drivers/types';
+import type { Driver, DriverContext } from '../../src-main/core/drivers/types';
 
 function spec(over: Partial<ApptainerSpec> = {}): ApptainerSpec {
   return {
@@ -636,6 +636,12 @@ describe('apptainerSpecFor (Workspace → spec)', () => {
   });
 });
 
+/** What a terminal (a login shell with a tty) runs, as the terminal service asks for it. */
+function terminalLaunch(driver: Driver, ws: Workspace, secretEnv: Record<string, string>) {
+  if (!driver.launch) throw new Error('apptainer is entered by a host program');
+  return driver.launch(ws, { cwd: driver.defaultCwd(ws), env: {}, secretEnv, id: 'sess-1', stdin: true, tty: { cols: 80, rows: 24 } });
+}
+
 describe('driver: terminal entry through instance exec', () => {
   const ctx = {
     runner: { run: async () => ({ exitCode: 0, stdout: '', stderr: '' }) },
@@ -645,9 +651,8 @@ describe('driver: terminal entry through instance exec', () => {
 
   it('runs the fixed shell entry in instance://NAME with --pwd at the project, secrets only in env', () => {
     const ws = workspace();
-    const src = createApptainerDriver(ctx).shellCommand(ws, { sessionId: 'sess-1', secretEnv: { API_TOKEN: 'tok-VALUE' } });
-    expect(src.kind).toBe('argv');
-    if (src.kind !== 'argv') return;
+    const driver = createApptainerDriver(ctx);
+    const src = terminalLaunch(driver, ws, { API_TOKEN: 'tok-VALUE' });
     const argv = src.argv;
     expect(argv.slice(0, 5)).toEqual(['apptainer', 'exec', '--cleanenv', '--pwd', `/home/${expectedUser}/proj/paper`]);
     expect(argv.slice(-4)).toEqual(['instance://benchtop-abc123def456', ...buildShellCommand()]);
@@ -657,8 +662,7 @@ describe('driver: terminal entry through instance exec', () => {
 
   it('the terminal exec carries the session identity (env from instance start does not reach instance exec)', () => {
     const ws = workspace();
-    const src = createApptainerDriver(ctx).shellCommand(ws, { sessionId: 'sess-1', secretEnv: {} });
-    if (src.kind !== 'argv') return;
+    const src = terminalLaunch(createApptainerDriver(ctx), ws, {});
     const env = valuesOf(src.argv, '--env');
     expect(env.some((e) => e.startsWith('BENCHTOP_EXEC'))).toBe(true);
     // `apptainer exec instance://` does not inherit what `instance start` was given, so each exec repeats it.

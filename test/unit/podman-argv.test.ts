@@ -383,4 +383,18 @@ describe('SLURM allocation plan of a gVisor workspace', () => {
     const plain = createPodmanDriver(ctx, { id: 'podman' }).allocationPlan?.({ ...ws, backend: 'podman' } as Workspace);
     expect(plain?.start).not.toContain('--runtime');
   });
+
+  it('submits with the runtime and rootlessness kept in the record at create, not what this process happens to know', () => {
+    const ctx = { runner: { run: async () => ({ exitCode: 0, stdout: '', stderr: '' }) }, host: { rootless: false, cgroupControllers: [] }, workspaceDir: () => '/d' } as unknown as DriverContext;
+    const ws = { id: 'abc123def456', name: 'p', backend: 'podman', image: 'localhost/x:1', imageKind: 'image', project: '/p', network: 'none', env: {}, limits: { execTimeoutSec: 300 }, unenforcedLimits: [], ttlSec: null, gpu: false } as unknown as Workspace;
+    // A fresh process has asked podman nothing: only the record can say runc.
+    const plan = createPodmanDriver(ctx, { id: 'podman' }).allocationPlan?.({ ...ws, runtime: { ociRuntime: 'runc', rootless: true } } as Workspace);
+    const start = plan?.start ?? [];
+    expect(start[start.indexOf('--runtime') + 1]).toBe('runc');
+    const stop = plan?.stop ?? [];
+    expect(stop[stop.indexOf('--runtime') + 1]).toBe('runc');
+    // Rootless from the record: no --userns=keep-id style flags for rootful, some for rootless (the spec differs).
+    const rootful = createPodmanDriver(ctx, { id: 'podman' }).allocationPlan?.({ ...ws, runtime: { ociRuntime: 'runc', rootless: false } } as Workspace);
+    expect(rootful?.start).not.toEqual(start);
+  });
 });

@@ -9,7 +9,10 @@ import {
   type Capabilities,
   type Workspace,
 } from '../../src-preload/contract';
-import type { DetectedBackend, Driver, DriverExecRequest, ExecLaunch, ResolvedImage, SandboxStatus, TerminalSource } from '../../src-main/core/drivers/types';
+import type { DetectedBackend, Driver, ResolvedImage, SandboxStatus } from '../../src-main/core/drivers/types';
+import { hostProcesses, type HostLaunch } from '../../src-main/core/process/host-launch';
+import type { ProcessSink, SandboxProcess, SpawnRequest } from '../../src-main/core/process/types';
+import { createExecaRunner } from '../../src-main/core/runner/runner';
 import type { KillSpec } from '../../src-main/core/watchdog/kill';
 import type { HostInfo } from '../../src-main/core/host/hostinfo';
 import { WorkspaceService } from '../../src-main/core/workspaces/service';
@@ -26,12 +29,12 @@ class FakeDriver implements Driver {
   /** Sandboxes this fake reports, by workspace id; start/stop keep it in step. */
   sandboxes = new Map<string, SandboxStatus>();
   removed: string[] = [];
-  execRequests: DriverExecRequest[] = [];
+  execRequests: SpawnRequest[] = [];
   /**
    * The host shell script exec runs (a real process: exec streams, times out and
    * journals it); by default it echoes the secret env values on stdout and stderr.
    */
-  execScript: (req: DriverExecRequest) => string = (req) =>
+  execScript: (req: SpawnRequest) => string = (req) =>
     `printf 'secrets: %s\\n' "${Object.keys(req.secretEnv).map((k) => `${k}=$${k}`).join(' ')}"; printf 'also %s\\n' "${Object.keys(req.secretEnv).map((k) => `$${k}`).join(',')}" >&2`;
   /** Set to make the launch itself fail (as a missing backend binary does). */
   execProgram = 'sh';
@@ -82,15 +85,18 @@ class FakeDriver implements Driver {
     await new Promise((r) => setTimeout(r, 5));
     return new Map(this.sandboxes);
   }
-  execLaunch(_ws: Workspace, req: DriverExecRequest): ExecLaunch {
+  /** Real host processes (exec streams, times out and journals them); only the sandbox is fake. */
+  private readonly processes = hostProcesses(createExecaRunner(), { launch: (ws, req) => this.launch(ws, req), killSpec: (ws, id) => this.killSpec(ws, id) });
+  spawn(ws: Workspace, req: SpawnRequest, sink: ProcessSink): Promise<SandboxProcess> {
+    return this.processes.spawn(ws, req, sink);
+  }
+  launch(_ws: Workspace, req: SpawnRequest): HostLaunch {
+    if (!req.argv) return { argv: ['/bin/sh'], env: {} };
     this.execRequests.push(req);
-    return { argv: [this.execProgram, '-c', this.execScript(req)], env: { ...req.secretEnv, FAKE_EXEC: req.execId } };
+    return { argv: [this.execProgram, '-c', this.execScript(req)], env: { ...req.secretEnv, FAKE_EXEC: req.id } };
   }
   killSpec(_ws: Workspace, execId: string): KillSpec {
     return { kind: 'env', marker: `FAKE_EXEC=${execId}` };
-  }
-  shellCommand(): TerminalSource {
-    return { kind: 'argv', argv: ['/bin/sh'], env: {} };
   }
 
   defaultCwd(): string {

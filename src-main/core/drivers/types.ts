@@ -1,11 +1,14 @@
 /**
  * What every backend driver provides. Drivers build argv with pure functions
- * (see each driver's argv.ts) and hand them to the shared runner.
+ * (see each driver's argv.ts) and hand them to the shared runner; processes
+ * in a sandbox are started through the one process protocol (process/types.ts).
  */
 import type { BackendDescriptor, BackendId, BackendInfo, ImageChoice, Workspace } from '../../../src-preload/contract';
 import type { HostInfo } from '../host/hostinfo';
 import type { Runner } from '../runner/runner';
 import type { KillSpec } from '../watchdog/kill';
+import type { ProcessSink, SandboxProcess, SpawnRequest } from '../process/types';
+import type { HostLaunch } from '../process/host-launch';
 import type { AllocationPlan } from '../slurm/argv';
 
 export interface DriverContext {
@@ -30,45 +33,6 @@ export interface SandboxStatus {
   sandbox?: { container?: string; name?: string; backend?: string; home?: string; createdAt?: string; image?: string };
 }
 
-export interface DriverExecRequest {
-  /** The argv to run inside the sandbox. */
-  argv: string[];
-  /** Absolute path inside the sandbox. */
-  cwd: string;
-  env: Record<string, string>;
-  /** Passed to the sandbox without ever appearing in an argv. */
-  secretEnv: Record<string, string>;
-  /** Unique per exec: marks every process of the command, so its whole tree can be found and killed. */
-  execId: string;
-  /** Keep the command's stdin open (as `podman exec -i`); otherwise it reads an empty stdin. */
-  stdin: boolean;
-  /** Run as this user (a name or uid) inside the sandbox; absent: the workspace's default user. */
-  user?: string;
-  /** Runs the driver's argv through this first (e.g. `srun --jobid=… --overlap` for SLURM placement). */
-  prefix?: string[];
-}
-
-/** The host process that runs one command in a sandbox; exec starts it, streams it and times it out. */
-export interface ExecLaunch {
-  argv: string[];
-  /** Environment of the host process (secret values travel here, never in argv). */
-  env: Record<string, string>;
-  /** Whether `env` is added to this process's environment (default) or replaces it. */
-  extendEnv?: boolean;
-  cwd?: string;
-  /** Data for fd 3 (bwrap --args 3). */
-  fd3?: Uint8Array;
-  /** Start it in its own process group and kill the group (host commands, which nothing else contains). */
-  killProcessGroup?: boolean;
-  /**
-   * How the sandbox's own error lines begin ("Error: " for podman, "bwrap: ").
-   * stderr that holds only such lines is held back from the caller until it is
-   * known whether the command ran: a sandbox failure is then reported as one
-   * line of Benchtop's, not as the sandbox's words (the journal keeps them).
-   */
-  failurePrefix?: string;
-}
-
 /** The sandbox, not the command, failed: the command did not run, or was cut off by the sandbox. */
 export interface SandboxFailure {
   /** One line for the user, e.g. "the container was removed while the command ran". */
@@ -86,27 +50,6 @@ export interface ResolvedImage {
   image: string | null;
   imageKind: 'image' | 'rootfs' | 'system';
 }
-
-/**
- * What a terminal runs: a host argv under a PTY (podman/gvisor exec -it, a
- * fresh bwrap, a host shell), or — for microVM guest agents later — a byte
- * stream. The PTY service takes either.
- */
-export type TerminalSource =
-  | {
-      kind: 'argv';
-      argv: string[];
-      /** The process's whole environment (nothing is inherited implicitly). */
-      env: Record<string, string>;
-      cwd?: string;
-      /** Data for fd 3 (bwrap --args 3), passed through a small launcher since a PTY has no fd 3. */
-      fd3?: string;
-      /** Clean-up after the terminal ends or is closed (e.g. kill what it left inside a container). */
-      cleanup?: () => Promise<void>;
-      /** Runs before the argv and the fd-3 launcher (e.g. `srun --pty` for SLURM placement). */
-      prefix?: string[];
-    }
-  | { kind: 'stream'; open(): NodeJS.ReadWriteStream; cleanup?: () => Promise<void> };
 
 /** A backend's own image store (podman's): what is in it, and pulling into it. */
 export interface DriverImages {
@@ -133,6 +76,11 @@ export interface Driver {
    * and how to fix it. A driver without it cannot give GPUs at all.
    */
   gpuSupport?(): Promise<string | null>;
+  /**
+   * Decides, at create, what the workspace runs on (the OCI runtime, rootless
+   * or not); kept in its record so every later start uses the same.
+   */
+  chooseRuntime?(): Promise<Workspace['runtime']>;
   /** Prepares host-side files (called once, at create). */
   prepare(ws: Workspace): Promise<void>;
   /** Starts the sandbox, or adopts it when it is already running. Returns whether it adopted. */
@@ -142,23 +90,29 @@ export interface Driver {
   remove(ws: Workspace): Promise<void>;
   /** Sandboxes this driver owns, by workspace id, in ONE backend call. */
   list(workspaces: Workspace[]): Promise<Map<string, SandboxStatus>>;
-  /** How to run one command in the sandbox (exec runs it; see workspaces/exec.ts). */
-  execLaunch(ws: Workspace, req: DriverExecRequest): ExecLaunch;
-  /** How to end one command's (or terminal's) whole process tree inside the sandbox, from any process. */
-  killSpec(ws: Workspace, execId: string, prefix?: string[]): KillSpec;
+  /**
+   * Starts one process in the running sandbox (a command, a terminal's shell,
+   * a copy's tar): everything that runs in a workspace goes through here.
+   */
+  spawn(ws: Workspace, req: SpawnRequest, sink: ProcessSink): Promise<SandboxProcess>;
+  /**
+   * Drivers whose sandboxes are entered by a host program: the program `spawn`
+   * runs for a request (argv tests and the benchmarks read it).
+   */
+  launch?(ws: Workspace, req: SpawnRequest): HostLaunch;
+  /** How to end one process's whole tree inside the sandbox, from any process (the watchdog too). */
+  killSpec(ws: Workspace, id: string, via?: string[]): KillSpec;
   /**
    * After a command ended with a non-zero code and this stderr tail: whether
    * the sandbox failed rather than the command (its code is then not the command's).
    */
-  diagnose?(ws: Workspace, req: DriverExecRequest, outcome: { exitCode: number; stderrTail: string }): Promise<SandboxFailure | null>;
+  diagnose?(ws: Workspace, req: SpawnRequest, outcome: { exitCode: number; stderrTail: string }): Promise<SandboxFailure | null>;
   /**
    * For SLURM placement: how the allocation script starts the sandbox, tells
    * that it lives, and stops it. Absent: the allocation itself is the sandbox's
    * home (bwrap: each exec is a fresh sandbox inside it).
    */
   allocationPlan?(ws: Workspace): AllocationPlan;
-  /** What a terminal into this workspace runs. `sessionId` marks its processes like an exec id. */
-  shellCommand(ws: Workspace, opts: { sessionId: string; secretEnv: Record<string, string>; user?: string }): TerminalSource;
   /** Default working directory inside the sandbox. */
   defaultCwd(ws: Workspace): string;
 }

@@ -59,6 +59,9 @@ export interface Started {
   stdin: NodeJS.WritableStream | null;
   /** Kills the process (its whole group when started with killProcessGroup). */
   kill(): void;
+  /** Stops reading its output until resumed (the process blocks once the pipe fills). */
+  pause(): void;
+  resume(): void;
   exited: Promise<Exit>;
 }
 
@@ -122,7 +125,15 @@ export function createExecaRunner(): Runner {
       const spawnError = result.failed && result.exitCode === undefined && !result.isTerminated ? result.originalMessage : undefined;
       return { code: result.exitCode ?? null, signal: result.signal ?? null, ...(spawnError !== undefined ? { spawnError } : {}) };
     });
-    return { pid: child.pid, stdin: child.stdin ?? null, kill, exited };
+    const pause = () => {
+      child.stdout?.pause();
+      child.stderr?.pause();
+    };
+    const resume = () => {
+      child.stdout?.resume();
+      child.stderr?.resume();
+    };
+    return { pid: child.pid, stdin: child.stdin ?? null, kill, pause, resume, exited };
   };
 
   return {

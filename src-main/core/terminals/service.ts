@@ -1,20 +1,23 @@
 /**
  * Terminal sessions, owned by the main process: many per workspace, each a
- * PTY running the driver's shell command. Output is redacted, kept as
+ * process with a terminal started through the driver's `spawn` (a login
+ * shell unless a command is given). Output is redacted, kept as
  * scrollback for reattaching, recorded as asciicast, and flow-controlled
  * with acknowledgements (as VS Code does: pause above a high watermark of
  * unacknowledged characters, resume below a low one).
  */
 import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
+import { StringDecoder } from 'node:string_decoder';
 import { BenchtopError, type TerminalInfo, type Workspace } from '../../../src-preload/contract';
-import type { TerminalSource } from '../drivers/types';
+import { onlyLinesStartingWith, SANDBOX_LINES_MAX } from '../process/sandbox-lines';
+import type { SandboxProcess, SpawnRequest } from '../process/types';
+import { exitCodeOf } from '../runner/runner';
 import { createStreamRedactor, type StreamRedactor } from '../secrets/redact';
 import type { WorkspaceService } from '../workspaces/service';
 import { EXEC_MARKER } from '../drivers/podman/argv';
 import { AsciicastWriter } from './asciicast';
 import { shellForeground, type Foreground } from './foreground';
-import { startPty, type PtyProcess } from './pty';
 import { Scrollback } from './scrollback';
 
 export const FLOW_HIGH_WATERMARK = 100_000;
@@ -28,16 +31,6 @@ const COALESCE_MS = 2;
 const COALESCE_MAX_CHARS = 64 * 1024;
 /** Paused output resumes anyway after this long without acknowledgements. */
 const UNACKED_RESUME_MS = 3000;
-/**
- * `srun --pty` waits in accept() for the job step's pty connection, and a
- * SIGWINCH arriving meanwhile makes it print "srun: error: pty: accept
- * failure: Interrupted system call" and stop forwarding window sizes for good.
- * So a SLURM terminal is not resized until the step has shown output (then
- * its pty connection is up), plus this margin; the last size asked for is
- * applied then.
- */
-const SRUN_PTY_SETTLE_MS = 150;
-
 export interface TerminalListener {
   data(id: string, data: string): void;
   changed(info: TerminalInfo, closed: boolean): void;
@@ -46,8 +39,16 @@ export interface TerminalListener {
 interface Session {
   info: TerminalInfo;
   ws: Workspace;
-  pty: PtyProcess;
-  source: TerminalSource;
+  proc: SandboxProcess;
+  req: SpawnRequest;
+  /**
+   * The first output, while it may be the sandbox's own words for a shell
+   * it could not start (podman: "Error: unable to find user …"): shown
+   * once it is known to be the shell's, or replaced by one line of ours.
+   */
+  opening: string | null;
+  /** The terminal's bytes as text (a character split between reads stays whole). */
+  decoder: StringDecoder;
   scrollback: Scrollback;
   recorder: AsciicastWriter;
   redactor: StreamRedactor;
@@ -67,9 +68,6 @@ interface Session {
   client: string;
   /** Its journal entry, written when it started. */
   seq: number;
-  /** Set while resizes must wait (srun --pty not connected yet): the size to apply once they may go through. */
-  heldResize?: { cols: number; rows: number } | null;
-  releaseTimer?: NodeJS.Timeout;
   /** Who closed it (terminals.close), when a user did. */
   closedBy?: string;
 }
@@ -121,7 +119,7 @@ export class TerminalService {
     s.unacked += data.length;
     if (s.viewerAcking && !s.paused && s.unacked > FLOW_HIGH_WATERMARK) {
       s.paused = true;
-      s.pty.pause();
+      s.proc.pause();
       // A live viewer acks within milliseconds. If none does (window closed, client gone),
       // the job must not stall: resume, and stop pausing until a viewer acks again —
       // the scrollback ring absorbs the output meanwhile.
@@ -130,7 +128,7 @@ export class TerminalService {
         s.paused = false;
         s.viewerAcking = false;
         s.unacked = 0;
-        s.pty.resume();
+        s.proc.resume();
       }, UNACKED_RESUME_MS);
     }
     for (const l of this.listeners) l.data?.(s.info.id, data);
@@ -148,14 +146,15 @@ export class TerminalService {
     const id = randomBytes(8).toString('hex');
     const secretEnv = await this.workspaces.secrets.get(ws.id);
     const secretValues = await this.workspaces.secrets.allValues();
-    const base = this.workspaces.driver(ws.backend).shellCommand(ws, { sessionId: id, secretEnv, ...(opts.user ? { user: opts.user } : {}) });
+    const driver = this.workspaces.driver(ws.backend);
+    const cwd = driver.defaultCwd(ws);
     // SLURM placement: the shell runs inside the allocation, through `srun --pty --overlap`.
-    const source: TerminalSource = ws.placement.kind === 'slurm' && base.kind === 'argv' ? { ...base, prefix: this.workspaces.slurm.prefix(ws, true) } : base;
+    const via = this.workspaces.carrier(ws);
     const count = [...this.sessions.values()].filter((s) => s.ws.id === ws.id).length;
     const title = opts.title ?? `shell ${count + 1}`;
     const startedMs = Date.now();
     // Journaled when it starts, so a session whose host dies is still there (completed as interrupted by the watchdog).
-    const kill = this.workspaces.driver(ws.backend).killSpec(ws, id, ws.placement.kind === 'slurm' ? this.workspaces.slurm.prefix(ws) : undefined);
+    const kill = driver.killSpec(ws, id, via?.pipes);
     const entry = await this.workspaces.beginRunning(
       ws,
       {
@@ -163,7 +162,7 @@ export class TerminalService {
         source: 'terminal',
         command: title,
         argv: null,
-        cwd: this.workspaces.driver(ws.backend).defaultCwd(ws),
+        cwd,
         ...(opts.user ? { user: opts.user } : {}),
         client: opts.client,
         startedAt: new Date(startedMs).toISOString(),
@@ -177,9 +176,13 @@ export class TerminalService {
       id,
       kill,
     );
-    let pty: PtyProcess;
+    const ready: { session?: Session } = {};
+    /** Output that came before the session exists. */
+    const early: Buffer[] = [];
+    let proc: SandboxProcess;
+    const req: SpawnRequest = { cwd, env: {}, secretEnv, id, stdin: true, tty: { cols: opts.cols, rows: opts.rows }, ...(via ? { via } : {}), ...(opts.user ? { user: opts.user } : {}) };
     try {
-      pty = await startPty(source, opts.cols, opts.rows);
+      proc = await driver.spawn(ws, req, (_stream, chunk) => (ready.session ? this.received(ready.session, chunk) : early.push(chunk)));
     } catch (err) {
       await this.workspaces.endRunning(ws, entry.seq, id, { status: 'not-run', reason: err instanceof Error ? err.message : String(err) }).catch(() => undefined);
       throw err;
@@ -196,11 +199,13 @@ export class TerminalService {
       running: true,
     };
     let finish!: () => void;
-    const session: Session = {
+    const created: Session = {
       info,
       ws,
-      pty,
-      source,
+      proc,
+      req,
+      opening: proc.failurePrefix ? '' : null,
+      decoder: new StringDecoder('utf8'),
       scrollback: new Scrollback(SCROLLBACK_CHARS),
       recorder: new AsciicastWriter(join(this.workspaces.registry.dir(ws.id), 'terminals', `${id}.cast`), { width: opts.cols, height: opts.rows, title }),
       redactor: createStreamRedactor(secretValues),
@@ -215,39 +220,65 @@ export class TerminalService {
       finished: new Promise<void>((r) => (finish = r)),
       client: opts.client,
       seq: entry.seq,
-      heldResize: source.kind === 'argv' && source.prefix?.includes('--pty') ? null : undefined,
     };
-    this.sessions.set(id, session);
-    pty.onData((chunk) => {
-      session.lastDataMs = Date.now();
-      if (session.heldResize !== undefined && !session.releaseTimer) session.releaseTimer = setTimeout(() => this.releaseResize(session), SRUN_PTY_SETTLE_MS);
-      this.queueData(session, session.redactor.push(chunk));
-      if (session.holdTimer) clearTimeout(session.holdTimer);
-      if (session.redactor.holding) session.holdTimer = setTimeout(() => this.queueData(session, session.redactor.flush()), REDACT_HOLD_MS);
-    });
-    pty.onExit((exitCode) => void this.finishSession(session, exitCode).then(finish));
-    this.emitChanged(session);
+    ready.session = created;
+    this.sessions.set(id, created);
+    for (const chunk of early.splice(0)) this.received(created, chunk);
+    void proc.exited.then((exit) => this.finishSession(created, exitCodeOf(exit))).then(finish);
+    this.emitChanged(created);
     return { ...info };
+  }
+
+  /** Output from the terminal: redacted (a possible secret's start held back briefly), then queued for viewers. */
+  private received(s: Session, chunk: Buffer): void {
+    s.lastDataMs = Date.now();
+    let text = s.decoder.write(chunk);
+    if (s.opening !== null) {
+      s.opening += text;
+      if (s.opening.length <= SANDBOX_LINES_MAX && onlyLinesStartingWith(s.opening, s.proc.failurePrefix as string)) return;
+      text = s.opening;
+      s.opening = null;
+    }
+    this.queueData(s, s.redactor.push(text));
+    if (s.holdTimer) clearTimeout(s.holdTimer);
+    if (s.redactor.holding) s.holdTimer = setTimeout(() => this.queueData(s, s.redactor.flush()), REDACT_HOLD_MS);
   }
 
   private async finishSession(s: Session, exitCode: number): Promise<void> {
     // Let the last output arrive (node-pty may report exit first).
     for (let i = 0; i < 20 && Date.now() - s.lastDataMs < EXIT_DRAIN_MS; i++) await new Promise((r) => setTimeout(r, EXIT_DRAIN_MS));
     if (s.holdTimer) clearTimeout(s.holdTimer);
+    const failure = await this.sandboxFailure(s, exitCode);
+    if (s.opening !== null && !failure) this.queueData(s, s.redactor.push(s.opening));
+    s.opening = null;
+    this.queueData(s, s.redactor.push(s.decoder.end()));
     this.queueData(s, s.redactor.flush());
     this.flushData(s);
-    if (s.releaseTimer) clearTimeout(s.releaseTimer);
     s.info.exitCode = exitCode;
     s.info.running = false;
+    if (failure) s.info.failure = s.redactor.push(failure.reason) + s.redactor.flush();
     await s.recorder.close();
-    await s.source.cleanup?.().catch(() => undefined);
+    // Ending the client (podman exec, srun) can leave the shell's tree running inside: end it there too.
+    await s.proc.killTree().catch(() => undefined);
     // A session the user closed ended because they said so: it has no exit code of its own (the
     // shell's 129 is the hangup Benchtop sent), and it did not fail.
-    const ending = s.closedBy !== undefined ? { exitCode: null, reason: s.closedBy } : { exitCode };
+    const ending = failure
+      ? { exitCode: null, reason: failure.reason, status: 'not-run' as const }
+      : s.closedBy !== undefined
+        ? { exitCode: null, reason: s.closedBy, status: 'completed' as const }
+        : { exitCode, status: 'completed' as const };
     await this.workspaces
-      .endRunning(s.ws, s.seq, s.info.id, { durationMs: Date.now() - s.startedMs, ...ending, status: 'completed' })
+      .endRunning(s.ws, s.seq, s.info.id, { durationMs: Date.now() - s.startedMs, ...ending })
       .catch(() => undefined); // The workspace may have been removed meanwhile.
     this.emitChanged(s);
+  }
+
+  /** Whether the sandbox, not the shell, ended it before it ran (only what it said so far is looked at). */
+  private async sandboxFailure(s: Session, exitCode: number) {
+    const driver = this.workspaces.driver(s.ws.backend);
+    if (s.opening === null || !s.opening || exitCode === 0 || s.closedBy !== undefined || !driver.diagnose) return null;
+    const failure = await driver.diagnose(s.ws, s.req, { exitCode, stderrTail: s.opening.replace(/\r\n/g, '\n') }).catch(() => null);
+    return failure?.notRun ? failure : null;
   }
 
   list(ref?: string): TerminalInfo[] {
@@ -262,7 +293,7 @@ export class TerminalService {
     s.viewerAcking = true;
     if (s.paused) {
       s.paused = false;
-      s.pty.resume();
+      s.proc.resume();
     }
     return { terminal: { ...s.info }, scrollback: s.scrollback.text() };
   }
@@ -270,7 +301,7 @@ export class TerminalService {
   write(id: string, data: string): void {
     const s = this.get(id);
     if (!s.info.running) throw new BenchtopError('CONFLICT', `terminal "${s.info.title}" has ended (exit code ${s.info.exitCode})`);
-    s.pty.write(data);
+    s.proc.write(data);
   }
 
   /**
@@ -286,24 +317,11 @@ export class TerminalService {
     s.info.cols = cols;
     s.info.rows = rows;
     if (!same) s.recorder.resize(cols, rows);
-    if (s.heldResize !== undefined) {
-      s.heldResize = { cols, rows };
-      return;
-    }
     if (same) {
       // The kernel signals only a change of size: step through another one.
-      s.pty.resize(cols, rows > 1 ? rows - 1 : rows + 1);
+      s.proc.resize(cols, rows > 1 ? rows - 1 : rows + 1);
     }
-    s.pty.resize(cols, rows);
-  }
-
-  /** The srun --pty connection is up: resizes go through now, starting with the last one asked for. */
-  private releaseResize(s: Session): void {
-    const want = s.heldResize;
-    s.heldResize = undefined;
-    s.releaseTimer = undefined;
-    if (!s.info.running || !want) return;
-    s.pty.resize(want.cols, want.rows);
+    s.proc.resize(cols, rows);
   }
 
   ack(id: string, chars: number): void {
@@ -313,7 +331,7 @@ export class TerminalService {
     if (s.paused && s.unacked < FLOW_LOW_WATERMARK) {
       s.paused = false;
       if (s.stallTimer) clearTimeout(s.stallTimer);
-      s.pty.resume();
+      s.proc.resume();
     }
   }
 
@@ -326,13 +344,13 @@ export class TerminalService {
 
   /**
    * Whether the shell runs a program in the foreground, so closing it would end that program.
-   * A SLURM shell runs on another node: unknown from here.
+   * A shell whose processes this host cannot see (on another node, under gVisor's kernel): unknown from here.
    */
   busy(id: string): Foreground {
     const s = this.get(id);
     if (!s.info.running) return { busy: false };
-    if (s.ws.placement.kind === 'slurm') return { busy: null };
-    return shellForeground(s.pty.pid, `${EXEC_MARKER}=${s.info.id}`);
+    if (!s.proc.hostVisible || s.proc.pid === undefined) return { busy: null };
+    return shellForeground(s.proc.pid, `${EXEC_MARKER}=${s.info.id}`);
   }
 
   /** Ends a session because a user (or the host shutting down) said so: journaled as closed, with `by` as the reason. */
@@ -340,7 +358,7 @@ export class TerminalService {
     const s = this.get(id);
     if (s.info.running) {
       s.closedBy ??= by;
-      s.pty.kill();
+      s.proc.kill();
       await Promise.race([s.finished, new Promise((r) => setTimeout(r, 5000))]);
     }
     this.sessions.delete(id);

@@ -1,7 +1,7 @@
 /**
  * Exec: one command in a running workspace, built once over every driver.
- * The driver says which host process runs it (execLaunch) and how to end its
- * tree from outside (killSpec); everything else happens here:
+ * The driver starts it (spawn, the one process protocol) and says how to end
+ * its tree from outside (killSpec); everything else happens here:
  *
  * - the journal entry is written when the command starts (running) and
  *   completed when it ends, its output stored as it arrives (capped);
@@ -16,19 +16,20 @@
 import { randomUUID } from 'node:crypto';
 import { isAbsolute, posix } from 'node:path';
 import { BenchtopError, type ExecInput, type ExecResult, type JournalEntry, type Workspace } from '../../../src-preload/contract';
-import type { Driver, DriverExecRequest, SandboxFailure } from '../drivers/types';
+import type { Driver, SandboxFailure } from '../drivers/types';
+import { onlyLinesStartingWith, SANDBOX_LINES_MAX } from '../process/sandbox-lines';
+import type { Carrier, ProcessExit, SandboxProcess, SpawnRequest } from '../process/types';
 import type { Journal, NewEntry } from '../journal/journal';
-import { exitCodeOf, type Exit, type Runner } from '../runner/runner';
+import { exitCodeOf, type Runner } from '../runner/runner';
 import { createByteRedactor } from '../secrets/redact-bytes';
 import { splitSensitive, type Redactor } from '../secrets/redact';
 import { ensureWatchdog } from '../watchdog/ensure';
-import { runKill } from '../watchdog/kill';
 import { registerRunning, setClient, unregisterRunning } from '../watchdog/running';
 import { displayCommand } from './quote';
 
 /** Bytes of each stream kept in the journal (and in the result); the stream itself is never cut. */
 export const OUTPUT_CAP = 1024 * 1024;
-const STDERR_TAIL = 4096;
+const STDERR_TAIL = SANDBOX_LINES_MAX;
 
 export type OutputStream = 'stdout' | 'stderr';
 
@@ -46,8 +47,8 @@ export interface ExecHost {
   journal(ws: Workspace): Journal;
   secretsOf(ws: Workspace): Promise<Record<string, string>>;
   redactor(extra?: Iterable<string>): Promise<Redactor>;
-  /** SLURM placement: the prefix that runs a command inside the allocation. */
-  prefix(ws: Workspace): string[] | undefined;
+  /** What carries a process into the workspace's placement (SLURM: srun into the allocation). */
+  carrier(ws: Workspace): Carrier | undefined;
   /** Tells listeners that an entry was written or completed. */
   announce(ws: Workspace, entry: JournalEntry): void;
   /** The workspace's state as the backend sees it now (after a sandbox failure). */
@@ -68,13 +69,13 @@ class PendingLive implements Live {
   private queue: Buffer[] = [];
   private ended = false;
   private cancelled = false;
-  private target: { stdin: NodeJS.WritableStream | null; cancel(): void } | null = null;
+  private target: { proc: SandboxProcess; cancel(): void } | null = null;
 
-  attach(stdin: NodeJS.WritableStream | null, cancel: () => void): void {
-    this.target = { stdin, cancel };
-    for (const b of this.queue) stdin?.write(b);
+  attach(proc: SandboxProcess, cancel: () => void): void {
+    this.target = { proc, cancel };
+    for (const b of this.queue) void proc.write(b);
     this.queue = [];
-    if (this.ended) stdin?.end();
+    if (this.ended) proc.end();
     if (this.cancelled) cancel();
   }
   async input(data: Buffer): Promise<void> {
@@ -82,14 +83,12 @@ class PendingLive implements Live {
       this.queue.push(data);
       return;
     }
-    const stdin = this.target.stdin;
-    if (!stdin) return;
     // Resolves once written: a caller that awaits each chunk never outruns the command.
-    await new Promise<void>((ok) => void stdin.write(data, () => ok()));
+    await this.target.proc.write(data);
   }
   end(): void {
     this.ended = true;
-    this.target?.stdin?.end();
+    this.target?.proc.end();
   }
   cancel(): void {
     this.cancelled = true;
@@ -142,8 +141,8 @@ export class Executor {
     const ttlLeftMs = ws.expiresAt ? Date.parse(ws.expiresAt) - host.now() : Infinity;
     const byTtl = ttlLeftMs < timeoutMs;
     if (byTtl) timeoutMs = Math.max(0, ttlLeftMs);
-    const prefix = host.prefix(ws);
-    const req: DriverExecRequest = { argv, cwd, env: plain, secretEnv, execId, stdin: input.stdin === true, ...(prefix ? { prefix } : {}), ...(input.user ? { user: input.user } : {}) };
+    const via = host.carrier(ws);
+    const req: SpawnRequest = { argv, cwd, env: plain, secretEnv, id: execId, stdin: input.stdin === true, ...(via ? { via } : {}), ...(input.user ? { user: input.user } : {}) };
     const journal = host.journal(ws);
 
     const entry: NewEntry = {
@@ -171,76 +170,74 @@ export class Executor {
       return done;
     };
 
-    let launch;
+    const kill = driver.killSpec(ws, execId, via?.pipes);
+    const running = registerRunning(host.home, { execId, workspaceId: ws.id, seq, startedAt: begun.startedAt, kill });
+    if (host.watchdog) ensureWatchdog(host.home);
+
+    const ready: { streams?: { stdout: StreamCopy; stderr: StreamCopy } } = {};
+    /** Output that came before the streams exist (they need the process's failure prefix). */
+    const early: [OutputStream, Buffer][] = [];
+    const deliver = (stream: OutputStream, c: Buffer, to: { stdout: StreamCopy; stderr: StreamCopy }) => {
+      // Output on stdout: the command runs, so what it said on stderr is its own.
+      if (stream === 'stdout') to.stderr.release(false);
+      to[stream].push(c);
+    };
+    let timedOut = false;
+    let cancelled = false;
+    let exit: ProcessExit;
+    let proc: SandboxProcess;
     try {
-      launch = driver.execLaunch(ws, req);
+      proc = await driver.spawn(ws, req, (stream, c) => (ready.streams ? deliver(stream, c, ready.streams) : early.push([stream, c])));
     } catch (err) {
+      this.live.delete(execId);
+      unregisterRunning(host.home, execId);
       const reason = redactor.text(err instanceof Error ? err.message : String(err));
       await finish({ status: 'not-run', reason });
       throw err instanceof BenchtopError ? new BenchtopError(err.code, reason, redactor.value(err.details)) : err;
     }
-    const kill = driver.killSpec(ws, execId, prefix);
-    const running = registerRunning(host.home, { execId, workspaceId: ws.id, seq, startedAt: begun.startedAt, kill });
-    if (host.watchdog) ensureWatchdog(host.home);
-
-    const streams = {
+    const copies = {
       stdout: new StreamCopy(journal, seq, 'stdout', secretEnv, io),
-      stderr: new StreamCopy(journal, seq, 'stderr', secretEnv, io, launch.failurePrefix),
+      stderr: new StreamCopy(journal, seq, 'stderr', secretEnv, io, proc.failurePrefix),
     };
-    let timedOut = false;
-    let cancelled = false;
-    let exit: Exit;
+    for (const [stream, c] of early.splice(0)) deliver(stream, c, copies);
+    ready.streams = copies;
     try {
-      const started = host.runner.start(launch.argv, {
-        env: launch.env,
-        ...(launch.extendEnv !== undefined ? { extendEnv: launch.extendEnv } : {}),
-        ...(launch.cwd ? { cwd: launch.cwd } : {}),
-        ...(launch.fd3 ? { fd3: launch.fd3 } : {}),
-        ...(launch.killProcessGroup ? { killProcessGroup: true } : {}),
-        stdin: req.stdin,
-        onStdout: (c) => {
-          // Output on stdout: the command runs, so what it said on stderr is its own.
-          streams.stderr.release(false);
-          streams.stdout.push(c);
-        },
-        onStderr: (c) => streams.stderr.push(c),
-      });
-      setClient(host.home, running, started.pid);
+      setClient(host.home, running, proc.pid);
       const live = this.live.get(execId);
       if (live instanceof PendingLive) {
-        live.attach(started.stdin, () => {
+        live.attach(proc, () => {
           cancelled = true;
-          started.kill();
+          proc.kill();
         });
       }
       const timer = setTimeout(() => {
         timedOut = true;
-        started.kill();
+        proc.kill();
       }, timeoutMs);
-      exit = await started.exited;
+      exit = await proc.exited;
       clearTimeout(timer);
     } finally {
       this.live.delete(execId);
     }
 
     // Killing the client (podman exec, srun) leaves the command running inside: end its tree there.
-    const cleanupError = timedOut || cancelled ? await runKill(host.runner, kill) : undefined;
+    const cleanupError = timedOut || cancelled ? await proc.killTree() : undefined;
     if (timedOut) {
-      streams.stderr.note(byTtl ? `benchtop: the workspace's TTL ran out; the command was killed\n` : `benchtop: timed out after ${timeoutMs / 1000} s; the command was killed\n`);
+      copies.stderr.note(byTtl ? `benchtop: the workspace's TTL ran out; the command was killed\n` : `benchtop: timed out after ${timeoutMs / 1000} s; the command was killed\n`);
     }
-    if (cleanupError) streams.stderr.note(`benchtop: could not stop the command inside the sandbox: ${redactor.text(cleanupError)}\n`);
-    streams.stdout.close();
-    streams.stderr.close();
+    if (cleanupError) copies.stderr.note(`benchtop: could not stop the command inside the sandbox: ${redactor.text(cleanupError)}\n`);
+    copies.stdout.close();
+    copies.stderr.close();
 
     let failure: SandboxFailure | null = null;
     if (exit.spawnError !== undefined) failure = spawnFailure(ws, exit.spawnError);
     else if (!timedOut && !cancelled && exitCodeOf(exit) !== 0 && driver.diagnose) {
-      failure = await driver.diagnose(ws, req, { exitCode: exitCodeOf(exit), stderrTail: streams.stderr.tail() }).catch(() => null);
+      failure = await driver.diagnose(ws, req, { exitCode: exitCodeOf(exit), stderrTail: copies.stderr.tail() }).catch(() => null);
     }
     // The sandbox's own words stay in the journal; the caller gets Benchtop's one line instead.
-    streams.stderr.release(failure !== null);
+    copies.stderr.release(failure !== null);
     const exitCode = timedOut ? 124 : exitCodeOf(exit);
-    const outputs = { stdout: streams.stdout.info(), stderr: streams.stderr.info() };
+    const outputs = { stdout: copies.stdout.info(), stderr: copies.stderr.info() };
     try {
       if (failure) {
         await finish({ status: failure.notRun ? 'not-run' : 'interrupted', reason: failure.reason, exitCode: null, ...outputs });
@@ -266,8 +263,8 @@ export class Executor {
     return {
       seq,
       exitCode,
-      stdout: streams.stdout.text(),
-      stderr: streams.stderr.text(),
+      stdout: copies.stdout.text(),
+      stderr: copies.stderr.text(),
       durationMs: Math.round(performance.now() - startedMs),
       timedOut,
       stdoutTruncated: outputs.stdout.truncated,
@@ -366,9 +363,4 @@ class StreamCopy {
   tail(): string {
     return this.last.toString('utf8');
   }
-}
-
-/** True while every line of text (the last one may be partial) begins as the sandbox's own lines do. */
-function onlyLinesStartingWith(text: string, prefix: string): boolean {
-  return text.split('\n').every((line, i, all) => (i === all.length - 1 && line.length < prefix.length ? prefix.startsWith(line) : line.startsWith(prefix)));
 }

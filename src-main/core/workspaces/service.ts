@@ -1,7 +1,9 @@
 /**
  * The workspace service: the one core that the Electron app, the browser host
- * and the CLI all drive. It owns lifecycle, exec, journaling, redaction,
- * reconciliation against the backends, and TTL reaping.
+ * and the CLI all drive. It owns the records (create, start, stop, remove,
+ * TTL reaping) and hands the rest to one owner each: where a sandbox lives
+ * and how it is reconciled to its placement (placement/), commands to the
+ * executor (exec.ts), lost records to broken.ts.
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
@@ -20,6 +22,7 @@ import {
   type Workspace,
 } from '../../../src-preload/contract';
 import { createDrivers } from '../drivers/registry';
+import type { Carrier } from '../process/types';
 import type { Driver, DriverContext, SandboxStatus } from '../drivers/types';
 import { readHostInfo, type HostInfo } from '../host/hostinfo';
 import { ImageCatalog } from '../images/catalog';
@@ -30,13 +33,15 @@ import { createSecretStore, type SecretStore } from '../secrets/store';
 import { readJson } from '../store/atomic';
 import { paths } from '../store/layout';
 import { Registry } from '../store/registry';
-import { allocationTime } from '../slurm/argv';
-import { SlurmPlacement, type AllocationStatus } from '../slurm/placement';
+import { SlurmPlacement } from '../slurm/placement';
 import { ensureWatchdog } from '../watchdog/ensure';
 import type { KillSpec } from '../watchdog/kill';
 import { hasRunning, reapOrphans, registerRunning, unregisterRunning } from '../watchdog/running';
 import { BrokenRecords } from './broken';
 import { Executor, type ExecIO } from './exec';
+import { LocalPlacement } from './placement/local';
+import { SlurmAllocations } from './placement/slurm';
+import { ACTIVE, type Placement, type PlacementHost } from './placement/types';
 import { FolderTracker } from './watch';
 import { resolveHostPath, resolveProject, validateHostLimits } from './validate';
 
@@ -57,16 +62,6 @@ export interface ServiceOptions {
   watchdog?: boolean;
 }
 
-const ACTIVE = new Set(['starting', 'running', 'stopping']);
-/**
- * A SLURM allocation that ends this close to its workspace's expiry ended by
- * the TTL: SLURM counts whole minutes from the job's start (before the
- * sandbox was ready), and the allocation notices within seconds a sandbox
- * whose own TTL ran out.
- */
-const TTL_END_GRACE_MS = 30 * 1000;
-/** A record left in "starting" longer than this by a process that died is failed by reconciliation. */
-const START_GRACE_MS = 5 * 60 * 1000;
 const LIMIT_FIELDS: Record<LimitName, 'cpus' | 'memoryMiB' | 'pids'> = { cpus: 'cpus', memory: 'memoryMiB', pids: 'pids' };
 
 export class WorkspaceService {
@@ -81,6 +76,7 @@ export class WorkspaceService {
   private readonly runner: Runner;
   private readonly executor: Executor;
   private readonly brokenRecords: BrokenRecords;
+  private readonly placements: { local: Placement; slurm: Placement };
   /** The images each backend can use, and pulls. */
   readonly images: ImageCatalog;
 
@@ -99,6 +95,18 @@ export class WorkspaceService {
     this.drivers = createDrivers(ctx, options.drivers);
     this.slurm = new SlurmPlacement(ctx.runner, (ws) => this.registry.dir(ws.id));
     this.runner = ctx.runner;
+    const placementHost: PlacementHost = {
+      driver: (ws) => this.drivers[ws.backend],
+      allDrivers: () => Object.values(this.drivers),
+      update: (id, mutate, opts) => this.update(id, mutate, opts),
+      lifecycle: (ws, event, client, detail) => this.lifecycle(ws, event, client, detail),
+      expire: (ws) => this.expire(ws),
+      secretsOf: (ws) => this.secrets.get(ws.id),
+      redactor: () => this.redactor(),
+      read: (id) => this.registry.read(id),
+      now: () => this.now(),
+    };
+    this.placements = { local: new LocalPlacement(placementHost), slurm: new SlurmAllocations(placementHost, this.slurm) };
     this.brokenRecords = new BrokenRecords({
       home: options.home,
       registry: this.registry,
@@ -117,7 +125,7 @@ export class WorkspaceService {
       journal: (ws) => this.journal(ws),
       secretsOf: (ws) => this.secrets.get(ws.id),
       redactor: (extra) => this.redactor(extra),
-      prefix: (ws) => (ws.placement.kind === 'slurm' ? this.slurm.prefix(ws) : undefined),
+      carrier: (ws) => this.carrier(ws),
       announce: (ws, entry) => this.emitAppended(ws.id, entry),
       reconcile: async (ws) => {
         await this.refresh([ws]);
@@ -260,6 +268,16 @@ export class WorkspaceService {
     return this.drivers[id];
   }
 
+  /** Where the workspace's sandbox lives: it starts, stops, lists and carries processes there. */
+  private placement(ws: Workspace): Placement {
+    return this.placements[ws.placement.kind];
+  }
+
+  /** What carries a process into where the workspace is placed: srun into its SLURM allocation, or nothing. */
+  carrier(ws: Workspace): Carrier | undefined {
+    return this.placement(ws).carrier(ws);
+  }
+
   async backends(): Promise<BackendInfo[]> {
     return Promise.all(BACKEND_IDS.map(async (id) => ({ ...(await this.drivers[id].detect()), descriptor: this.drivers[id].descriptor })));
   }
@@ -314,6 +332,7 @@ export class WorkspaceService {
       unenforced.push(limit);
     }
     const image = await driver.resolveImage(input.image);
+    const runtime = driver.chooseRuntime ? await driver.chooseRuntime() : {};
     const id = randomBytes(6).toString('hex');
     const dir = this.registry.dir(id);
     const project = input.project ? resolveProject(input.project, this.options.home, { create: input.createProject === true }) : paths.files(dir);
@@ -352,7 +371,7 @@ export class WorkspaceService {
       devRepos,
       gpu: input.gpu ?? false,
       apptainer: input.apptainer?.overlay ? { ...input.apptainer, overlay: resolveHostPath(input.apptainer.overlay, 'apptainer.overlay', this.options.home) } : (input.apptainer ?? {}),
-      runtime: {},
+      runtime,
     };
     await this.registry.withRegistryLock(async () => {
       const taken = this.registry.list().find((w) => w.name === input.name);
@@ -380,7 +399,6 @@ export class WorkspaceService {
 
   async start(ref: string, client: string): Promise<Workspace> {
     const ws = this.registry.get(ref);
-    const driver = this.drivers[ws.backend];
     const starting = await this.registry.withRegistryLock(() =>
       this.update(ws.id, (w) => {
         if (w.state === 'running') return null;
@@ -393,29 +411,7 @@ export class WorkspaceService {
       }),
     );
     if (!starting) return this.registry.get(ws.id);
-    if (starting.placement.kind === 'slurm') return this.startInSlurm(starting, client);
-    try {
-      const { adopted, runtime } = await driver.start(starting, await this.secrets.get(ws.id));
-      const startedMs = this.now();
-      const startedAt = new Date(startedMs).toISOString();
-      const running = await this.update(ws.id, (w) => ({
-        ...w,
-        state: 'running',
-        reason: adopted ? 'adopted: its sandbox was already running' : null,
-        runtime: { ...w.runtime, ...runtime },
-        startedAt,
-        stoppedAt: null,
-        expiresAt: w.ttlSec ? new Date(startedMs + w.ttlSec * 1000).toISOString() : null,
-      }));
-      await this.lifecycle(ws, adopted ? 'adopted' : 'started', client, running?.expiresAt ? `expires ${running.expiresAt}` : null);
-      return running ?? this.registry.get(ws.id);
-    } catch (err) {
-      const redactor = await this.redactor();
-      const message = redactor.text(err instanceof Error ? err.message : String(err));
-      await this.update(ws.id, (w) => ({ ...w, state: 'failed', reason: message }));
-      await this.lifecycle(ws, 'failed', client, message);
-      throw err instanceof BenchtopError ? new BenchtopError(err.code, redactor.text(err.message), redactor.value(err.details)) : err;
-    }
+    return this.placement(starting).start(starting, client);
   }
 
   async stop(ref: string, client: string): Promise<Workspace> {
@@ -427,10 +423,7 @@ export class WorkspaceService {
     });
     if (!stopping) return this.registry.get(ws.id);
     try {
-      if (stopping.placement.kind === 'slurm') {
-        await this.slurm.cancel(stopping);
-        await this.slurm.waitEnded(stopping);
-      } else await this.drivers[ws.backend].stop(stopping);
+      await this.placement(stopping).stop(stopping);
     } catch (err) {
       await this.update(ws.id, (w) => ({ ...w, state: 'failed', reason: `stop failed: ${(err as Error).message}` }));
       throw err;
@@ -451,8 +444,7 @@ export class WorkspaceService {
     const ws = this.registry.find(ref);
     if (!ws) return this.brokenRecords.remove(ref, client);
     try {
-      if (ws.placement.kind === 'slurm') await this.slurm.cancel(ws);
-      else await this.drivers[ws.backend].remove(ws);
+      await this.placement(ws).remove(ws);
     } catch (err) {
       // An uninstalled backend holds no sandbox to remove; any other failure keeps the record.
       if (!(err instanceof BenchtopError && err.code === 'BACKEND_UNAVAILABLE')) throw err;
@@ -503,201 +495,36 @@ export class WorkspaceService {
   }
 
   /**
-   * refresh(); returns what podman listed (every Benchtop container, for
-   * broken workspaces). With `everyContainer` podman is listed even when no
-   * record is a podman one.
+   * refresh(); returns what the backends that label their sandboxes listed
+   * (every Benchtop container, for broken workspaces). With `everyContainer`
+   * they are listed even when no record is one of theirs.
    */
   private async reconcile(only: Workspace[] | undefined, everyContainer: boolean): Promise<Map<string, SandboxStatus>> {
     // Commands whose owner died and no watchdog ended: end them and complete their entries.
     if (hasRunning(this.options.home)) await reapOrphans(this.options.home, this.runner, this.now).catch(() => 0);
     const all = only ?? this.registry.list();
-    const inSlurm = all.filter((w) => w.placement.kind === 'slurm');
-    const records = all.filter((w) => w.placement.kind !== 'slurm');
-    if (inSlurm.length) await this.refreshSlurm(inSlurm);
-    const byKey = new Map<string, { driver: Driver; list: Workspace[] }>();
-    for (const ws of records) {
-      const d = this.drivers[ws.backend];
-      const group = byKey.get(d.listKey) ?? { driver: d, list: [] };
-      group.list.push(ws);
-      byKey.set(d.listKey, group);
-    }
-    if (everyContainer && !byKey.has(this.drivers.podman.listKey)) byKey.set(this.drivers.podman.listKey, { driver: this.drivers.podman, list: [] });
-    const statuses = new Map<string, SandboxStatus>();
-    let containers = new Map<string, SandboxStatus>();
-    await Promise.all(
-      [...byKey.values()].map(async ({ driver, list }) => {
-        try {
-          const listed = await driver.list(list);
-          if (driver.listKey === this.drivers.podman.listKey) containers = listed;
-          for (const [id, s] of listed) statuses.set(id, s);
-        } catch {
-          // A backend that cannot list right now changes nothing this round.
-          for (const ws of list) statuses.set(ws.id, { running: ACTIVE.has(ws.state), description: 'unknown' });
-        }
-      }),
-    );
-    for (const ws of records) await this.reconcileOne(ws, statuses.get(ws.id));
-    return containers;
-  }
-
-  private async reconcileOne(ws: Workspace, status: SandboxStatus | undefined): Promise<void> {
-    const now = this.now();
-    const persistent = this.drivers[ws.backend].descriptor.ttlProcess;
-    // A container's main process ends with 0 only when its TTL ran out (`sleep TTL`; stop and kill give 143/137):
-    // it may do so a moment before the record's expiry, and then it expired, it did not die.
-    const ranOut = persistent && ws.state === 'running' && status !== undefined && !status.running && status.exitCode === 0;
-    if (ws.expiresAt && ACTIVE.has(ws.state) && (Date.parse(ws.expiresAt) <= now || ranOut)) {
-      await this.expire(ws);
-      return;
-    }
-    let event: string | null = null;
-    let detail: string | null = null;
-    const next = await this.update(
-      ws.id,
-      (w) => {
-        // The status was read for the record as it was; changed since (a start just finished), it says nothing.
-        if (w.updatedAt !== ws.updatedAt) return null;
-        if (w.state === 'running' && !status?.running) {
-          event = 'died';
-          detail = status ? `${status.description} outside Benchtop` : 'its sandbox is gone (removed outside Benchtop)';
-          return { ...w, state: 'stopped', reason: detail, stoppedAt: this.nowIso(), expiresAt: null };
-        }
-        if (w.state === 'starting' && !status?.running && now - Date.parse(w.updatedAt) > START_GRACE_MS) {
-          event = 'failed';
-          detail = 'start was interrupted (the process starting it went away)';
-          return { ...w, state: 'failed', reason: detail };
-        }
-        if (persistent && status?.running && (w.state === 'stopped' || w.state === 'failed' || w.state === 'created' || w.state === 'starting')) {
-          event = 'adopted';
-          detail = 'its sandbox was running: adopted';
-          return { ...w, state: 'running', reason: detail, startedAt: w.startedAt ?? this.nowIso() };
-        }
-        return null;
-      },
-      // Someone holding the lock is changing this workspace right now; look again next round.
-      { try: true },
-    );
-    if (next && event) await this.lifecycle(next, event, 'reconcile', detail);
+    const local = all.filter((w) => this.placement(w) === this.placements.local);
+    const [listed] = await Promise.all([
+      this.placements.local.reconcile(local, { everyContainer }),
+      ...Object.values(this.placements)
+        .filter((p) => p !== this.placements.local)
+        .map((p) => {
+          const here = all.filter((w) => this.placement(w) === p);
+          return here.length ? p.reconcile(here, { everyContainer }) : undefined;
+        }),
+    ]);
+    return listed;
   }
 
   private async expire(ws: Workspace): Promise<void> {
     try {
-      if (ws.placement.kind === 'slurm') await this.slurm.cancel(ws);
-      else await this.drivers[ws.backend].remove(ws);
+      await this.placement(ws).remove(ws);
     } catch {
       // Reaping continues: the record must say expired even if the backend is gone.
     }
     const detail = `TTL of ${ws.ttlSec} s elapsed`;
     const next = await this.update(ws.id, (w) => (ACTIVE.has(w.state) ? { ...w, state: 'expired', reason: detail, stoppedAt: this.nowIso(), expiresAt: null } : null));
     if (next) await this.lifecycle(next, 'expired', 'reaper', detail);
-  }
-
-  /**
-   * Whether a SLURM allocation that ended was ended by the workspace's TTL:
-   * its --time was the TTL and it timed out, or it ended (a sandbox that ran
-   * out of time stops the allocation within seconds) close to the expiry.
-   */
-  private endedByTtl(w: Workspace, status: AllocationStatus): boolean {
-    if (!w.ttlSec || !w.expiresAt || w.placement.kind !== 'slurm') return false;
-    if (status.job?.state === 'TIMEOUT' && allocationTime(w.placement.time, w.ttlSec).byTtl) return true;
-    return Date.parse(w.expiresAt) - this.now() <= TTL_END_GRACE_MS;
-  }
-
-  /** Submits the allocation and waits (up to BENCHTOP_SLURM_WAIT seconds, default 600) for the ready marker. */
-  private async startInSlurm(ws: Workspace, client: string): Promise<Workspace> {
-    let jobId: string;
-    try {
-      // The driver picks its runtime from what it detects (crun vs runc): detect first, in any process.
-      await this.drivers[ws.backend].detect();
-      jobId = await this.slurm.submit(ws, this.drivers[ws.backend]);
-    } catch (err) {
-      const message = (await this.redactor()).text((err as Error).message);
-      await this.update(ws.id, (w) => ({ ...w, state: 'failed', reason: message }));
-      await this.lifecycle(ws, 'failed', client, message);
-      throw err;
-    }
-    await this.update(ws.id, (w) => ({ ...w, state: 'starting', reason: `submitted as SLURM job ${jobId}`, slurm: SlurmPlacement.jobRecord(jobId, null) }));
-    await this.lifecycle(ws, 'submitted', client, `SLURM job ${jobId}`);
-    const waitMs = (Number(process.env.BENCHTOP_SLURM_WAIT) > 0 ? Number(process.env.BENCHTOP_SLURM_WAIT) : 600) * 1000;
-    const start = Date.now();
-    while (Date.now() - start < waitMs) {
-      const current = this.registry.read(ws.id);
-      if (!current) throw new BenchtopError('NOT_FOUND', `workspace "${ws.name}" was removed while starting`);
-      const status = (await this.slurm.statusAll([current])).get(ws.id);
-      if (status) await this.applySlurm(current, status, client);
-      const now = this.registry.get(ws.id);
-      if (now.state === 'running') return now;
-      if (now.state !== 'starting') throw new BenchtopError('BACKEND_FAILED', `workspace "${now.name}" did not start: ${now.reason ?? now.state}`);
-      await new Promise((r) => setTimeout(r, 300));
-    }
-    return this.registry.get(ws.id); // Still queued: it stays "starting" and refresh follows it.
-  }
-
-  private async refreshSlurm(list: Workspace[]): Promise<void> {
-    let statuses: Map<string, AllocationStatus>;
-    try {
-      statuses = await this.slurm.statusAll(list);
-    } catch {
-      return; // Controller unreachable: change nothing this round.
-    }
-    for (const ws of list) {
-      if (ws.expiresAt && ACTIVE.has(ws.state) && Date.parse(ws.expiresAt) <= this.now()) {
-        await this.expire(ws);
-        continue;
-      }
-      const status = statuses.get(ws.id);
-      if (status) await this.applySlurm(ws, status, 'reconcile', true);
-    }
-  }
-
-  /** Maps a job's state and the ready marker onto the workspace (the batch system is the truth). */
-  private async applySlurm(ws: Workspace, status: AllocationStatus, client: string, tryLock = false): Promise<void> {
-    const jobId = ws.slurm?.jobId;
-    if (!jobId) return;
-    let event: string | null = null;
-    let detail: string | null = null;
-    const job = SlurmPlacement.jobRecord(jobId, status.job, status.job === null);
-    const next = await this.update(
-      ws.id,
-      (w) => {
-        const same = JSON.stringify(w.slurm) === JSON.stringify(job);
-        if (!ACTIVE.has(w.state)) return same ? null : { ...w, slurm: job };
-        if (status.failed) {
-          event = 'failed';
-          detail = `the sandbox did not start in SLURM job ${jobId}: ${status.tail}`;
-          return { ...w, state: 'failed', reason: detail, slurm: job };
-        }
-        if (SlurmPlacement.ended(status)) {
-          if (w.state === 'stopping') return same ? null : { ...w, slurm: job };
-          if (this.endedByTtl(w, status)) {
-            event = 'expired';
-            detail = `TTL of ${w.ttlSec} s elapsed`;
-            return { ...w, state: 'expired', reason: detail, stoppedAt: this.nowIso(), expiresAt: null, slurm: job };
-          }
-          event = 'died';
-          detail = SlurmPlacement.endReason(jobId, status);
-          if (!status.ready && status.tail) detail += ` — ${status.tail}`;
-          return { ...w, state: 'stopped', reason: detail, stoppedAt: this.nowIso(), expiresAt: null, slurm: job };
-        }
-        if (status.job?.state === 'PENDING') {
-          const reason = `queued in SLURM (job ${jobId}${status.job.reason ? `: ${status.job.reason}` : ''})`;
-          return same && w.reason === reason ? null : { ...w, state: 'starting', reason, slurm: job };
-        }
-        if (status.ready && w.state === 'starting') {
-          event = 'started';
-          detail = `in SLURM job ${jobId} on ${job.node ?? '?'}`;
-          const startedMs = this.now();
-          return { ...w, state: 'running', reason: null, slurm: job, startedAt: new Date(startedMs).toISOString(), expiresAt: w.ttlSec ? new Date(startedMs + w.ttlSec * 1000).toISOString() : null };
-        }
-        if (!status.ready && w.state === 'starting') {
-          const reason = `SLURM job ${jobId} running on ${job.node ?? '?'}, waiting for the sandbox`;
-          return same && w.reason === reason ? null : { ...w, reason, slurm: job };
-        }
-        return same ? null : { ...w, slurm: job };
-      },
-      { try: tryLock },
-    );
-    if (next && event) await this.lifecycle(next, event, client, detail);
   }
 
   /** Runs one command (see exec.ts); `io.onOutput` receives its output as it comes. */

@@ -10,6 +10,8 @@ import { BenchtopError, type LimitName, type Workspace } from '../../../../src-p
 import { backendFailed } from '../errors';
 import { KILL_EXEC_SCRIPT, EXEC_MARKER } from '../podman/argv';
 import { launcherEnv } from '../shell';
+import { hostProcesses } from '../../process/host-launch';
+import { viaArgv } from '../../process/types';
 import type { Driver, DriverContext, ResolvedImage, SandboxStatus, DetectedBackend } from '../types';
 import { which } from '../which';
 import {
@@ -72,6 +74,20 @@ export function createApptainerDriver(ctx: DriverContext): Driver {
     // Apptainer applies --cpus/--memory/--pids-limit through cgroups: as root, or rootless on cgroups v2 with systemd delegation.
     return !ctx.host.rootless || ctx.host.cgroup === 'v2' ? ['cpus', 'memory', 'pids'] : [];
   }
+
+  const processes = hostProcesses(ctx.runner, {
+    launch(ws, req) {
+      // An instance runs as the user who started it (or fakeroot): there is no per-exec switch.
+      if (req.user) throw new BenchtopError('INVALID_INPUT', 'user: an apptainer instance runs commands as you; it cannot switch users', { field: 'user' });
+      const spec = apptainerSpecFor(ws, home(ws));
+      // `apptainer exec instance://` does not inherit what `instance start` was given, so each exec repeats it.
+      const argv = buildInstanceExecArgv(instanceNameFor(ws.id), req.argv ?? buildShellCommand(), { cwd: req.cwd, env: { ...sessionEnv(spec), ...req.env, [EXEC_MARKER]: req.id } });
+      // Secrets pass --cleanenv as APPTAINERENV_* in apptainer's own environment: never in argv.
+      const env = secretEnvFor(req.secretEnv);
+      return { argv: [...viaArgv(req), ...argv], ...(req.tty ? { env: launcherEnv(env), extendEnv: false } : { env }) };
+    },
+    killSpec: (ws, id, prefix = []) => ({ kind: 'argv', argv: [...prefix, 'apptainer', 'exec', `instance://${instanceNameFor(ws.id)}`, 'sh', '-c', KILL_EXEC_SCRIPT, 'benchtop-kill', id] }),
+  });
 
   return {
     id: 'apptainer',
@@ -165,33 +181,13 @@ export function createApptainerDriver(ctx: DriverContext): Driver {
       return out;
     },
 
-    execLaunch(ws, req) {
+    ...processes,
+    // The binary is checked when a process starts (the argv alone needs none).
+    spawn: (ws, req, sink) => {
       requireBin();
-      // An instance runs as the user who started it (or fakeroot): there is no per-exec switch.
-      if (req.user) throw new BenchtopError('INVALID_INPUT', 'user: an apptainer instance runs commands as you; it cannot switch users', { field: 'user' });
-      const name = instanceNameFor(ws.id);
-      const argv = buildInstanceExecArgv(name, req.argv, { cwd: req.cwd, env: { ...sessionEnv(apptainerSpecFor(ws, home(ws))), ...req.env, [EXEC_MARKER]: req.execId } });
-      // Secrets pass --cleanenv as APPTAINERENV_* in apptainer's own environment: never in argv.
-      return { argv: [...(req.prefix ?? []), ...argv], env: secretEnvFor(req.secretEnv) };
+      return processes.spawn(ws, req, sink);
     },
 
-    killSpec(ws, execId, prefix = []) {
-      return { kind: 'argv', argv: [...prefix, 'apptainer', 'exec', `instance://${instanceNameFor(ws.id)}`, 'sh', '-c', KILL_EXEC_SCRIPT, 'benchtop-kill', execId] };
-    },
-
-    shellCommand(ws, { sessionId, secretEnv, user }) {
-      if (user) throw new BenchtopError('INVALID_INPUT', 'user: an apptainer instance runs commands as you; it cannot switch users', { field: 'user' });
-      const name = instanceNameFor(ws.id);
-      const spec = apptainerSpecFor(ws, home(ws));
-      return {
-        kind: 'argv',
-        argv: buildInstanceExecArgv(name, buildShellCommand(), { cwd: projectDirInside(spec), env: { ...sessionEnv(spec), [EXEC_MARKER]: sessionId } }),
-        env: launcherEnv(secretEnvFor(secretEnv)),
-        cleanup: async () => {
-          await run(['apptainer', 'exec', `instance://${name}`, 'sh', '-c', KILL_EXEC_SCRIPT, 'benchtop-kill', sessionId], { timeoutMs: 15000 });
-        },
-      };
-    },
 
     defaultCwd: (ws) => projectDirInside(apptainerSpecFor(ws, home(ws))),
   };

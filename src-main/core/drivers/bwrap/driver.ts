@@ -8,7 +8,7 @@ import { BenchtopError, type Workspace } from '../../../../src-preload/contract'
 import { killByEnv, WORKSPACE_MARKER } from '../../host/procscan';
 import { EXEC_MARKER, KILL_EXEC_SCRIPT } from '../podman/argv';
 import { withFd3Launcher } from '../../host/fd3';
-import type { Driver, DriverContext, DriverExecRequest, ResolvedImage, SandboxFailure, SandboxStatus, DetectedBackend } from '../types';
+import type { Driver, DriverContext, ResolvedImage, SandboxFailure, SandboxStatus, DetectedBackend } from '../types';
 import {
   buildBwrapArgv,
   groupFile,
@@ -25,6 +25,9 @@ import {
 } from './argv';
 import { which } from '../which';
 import { LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
+import { hostProcesses } from '../../process/host-launch';
+import { viaArgv } from '../../process/types';
+import type { KillSpec } from '../../watchdog/kill';
 
 /** What a path is, without following a final symlink (bwrap recreates links and binds folders). */
 export function lstatKind(path: string): { kind: 'dir' | 'file' | 'symlink' | 'missing'; target?: string } {
@@ -191,55 +194,54 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
       return out;
     },
 
-    execLaunch(ws, req: DriverExecRequest) {
-      // The sandbox probe ran when the workspace started; a missing bwrap still fails clearly.
-      const bwrap = bwrapPath();
-      if (!bwrap) throw new BenchtopError('BACKEND_UNAVAILABLE', 'bwrap: bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)');
-      const hasSecrets = Object.keys(req.secretEnv).length > 0;
-      const user = userFor(ws, req.user);
-      const argv = buildBwrapArgv(bwrap, specFor(ws, { cwd: req.cwd, env: req.env, hasSecrets, argv: req.argv, newSession: true, term: 'dumb', ...(user ? { user } : {}) }));
-      // Markers in bwrap's own environment (cleared inside) let stop/timeout find it.
-      const markers = { PATH: process.env.PATH ?? '/usr/bin:/bin', [WORKSPACE_MARKER]: ws.id, [EXEC_MARKER]: req.execId };
-      const prefix = req.prefix ?? [];
-      // srun forwards no fd 3: under SLURM the launcher runs on the node and opens it there.
-      const remote = prefix.length > 0 && hasSecrets ? withFd3Launcher(argv, markers, secretArgsPayload(req.secretEnv)) : null;
-      return {
-        argv: [...prefix, ...(remote?.argv ?? argv)],
-        extendEnv: false,
-        env: remote?.env ?? markers,
-        ...(hasSecrets && !remote ? { fd3: secretArgsPayload(req.secretEnv) } : {}),
-        failurePrefix: 'bwrap: ',
-      };
-    },
-
-    killSpec(_ws, execId, prefix = []) {
-      // bwrap dies with its parent and takes its whole sandbox with it: ending the marked bwrap is enough.
-      if (prefix.length) return { kind: 'argv', argv: [...prefix, 'sh', '-c', KILL_EXEC_SCRIPT, 'benchtop-kill', execId] };
-      return { kind: 'env', marker: `${EXEC_MARKER}=${execId}` };
-    },
+    ...hostProcesses(ctx.runner, {
+      launch(ws, req) {
+        // The sandbox probe ran when the workspace started; a missing bwrap still fails clearly.
+        const bwrap = bwrapPath();
+        if (!bwrap) throw new BenchtopError('BACKEND_UNAVAILABLE', 'bwrap: bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)');
+        const hasSecrets = Object.keys(req.secretEnv).length > 0;
+        const user = userFor(ws, req.user);
+        // No --new-session for a terminal: an interactive shell needs it as its controlling tty.
+        const argv = buildBwrapArgv(
+          bwrap,
+          specFor(ws, {
+            cwd: req.cwd,
+            env: req.env,
+            hasSecrets,
+            argv: req.argv ?? ['sh', '-c', LOGIN_SHELL_SCRIPT],
+            newSession: !req.tty,
+            term: req.tty ? TERMINAL_TERM : 'dumb',
+            ...(user ? { user } : {}),
+          }),
+        );
+        // Markers in bwrap's own environment (cleared inside) let stop/timeout find it.
+        const markers = { PATH: process.env.PATH ?? '/usr/bin:/bin', [WORKSPACE_MARKER]: ws.id, [EXEC_MARKER]: req.id };
+        const via = viaArgv(req);
+        // srun forwards no fd 3: under SLURM the launcher runs on the node and opens it there.
+        const remote = via.length > 0 && hasSecrets ? withFd3Launcher(argv, markers, secretArgsPayload(req.secretEnv)) : null;
+        return {
+          argv: [...via, ...(remote?.argv ?? argv)],
+          extendEnv: false,
+          env: remote?.env ?? markers,
+          ...(hasSecrets && !remote ? { fd3: secretArgsPayload(req.secretEnv) } : {}),
+          failurePrefix: 'bwrap: ',
+        };
+      },
+      killSpec: (ws, id, via) => bwrapKillSpec(id, via),
+    }),
 
     async diagnose(_ws, _req, { exitCode, stderrTail }) {
       return bwrapSetupFailure(exitCode, stderrTail);
     },
 
-    shellCommand(ws, { sessionId, secretEnv, user: asUser }) {
-      const bwrap = bwrapPath();
-      if (!bwrap) throw new BenchtopError('BACKEND_UNAVAILABLE', 'bwrap: bubblewrap is not installed (Debian/Ubuntu: apt install bubblewrap)');
-      const hasSecrets = Object.keys(secretEnv).length > 0;
-      const user = userFor(ws, asUser);
-      // No --new-session: an interactive shell needs the terminal as its controlling tty.
-      const argv = buildBwrapArgv(bwrap, specFor(ws, { cwd: SANDBOX_PROJECT, env: {}, hasSecrets, argv: ['sh', '-c', LOGIN_SHELL_SCRIPT], newSession: false, term: TERMINAL_TERM, ...(user ? { user } : {}) }));
-      return {
-        kind: 'argv',
-        argv,
-        env: { [WORKSPACE_MARKER]: ws.id, [EXEC_MARKER]: sessionId },
-        ...(hasSecrets ? { fd3: Buffer.from(secretArgsPayload(secretEnv)).toString('latin1') } : {}),
-        cleanup: async () => void (await killByEnv(`${EXEC_MARKER}=${sessionId}`)),
-      };
-    },
-
     defaultCwd: () => SANDBOX_PROJECT,
   };
+}
+
+/** bwrap dies with its parent and takes its whole sandbox with it: ending the marked bwrap is enough. */
+function bwrapKillSpec(execId: string, prefix: string[] = []): KillSpec {
+  if (prefix.length) return { kind: 'argv', argv: [...prefix, 'sh', '-c', KILL_EXEC_SCRIPT, 'benchtop-kill', execId] };
+  return { kind: 'env', marker: `${EXEC_MARKER}=${execId}` };
 }
 
 /**

@@ -7,9 +7,11 @@ import { statSync } from 'node:fs';
 import { BenchtopError } from '../../../../src-preload/contract';
 import { killByEnv, WORKSPACE_MARKER } from '../../host/procscan';
 import { EXEC_MARKER } from '../podman/argv';
+import { TERMINAL_TERM } from '../shell';
+import { hostProcesses } from '../../process/host-launch';
 import type { Driver, DriverContext, ResolvedImage, SandboxStatus, DetectedBackend } from '../types';
 
-export function createHostDriver(_ctx: DriverContext): Driver {
+export function createHostDriver(ctx: DriverContext): Driver {
   return {
     id: 'host',
     listKey: 'host',
@@ -62,35 +64,21 @@ export function createHostDriver(_ctx: DriverContext): Driver {
       return out;
     },
 
-    execLaunch(ws, req) {
-      // Nothing else contains a host command: it gets a process group of its own.
-      if (req.user) throw new BenchtopError('INVALID_INPUT', 'user: a host workspace runs commands as you; it cannot switch users', { field: 'user' });
-      if (!isDirectory(req.cwd)) throw new BenchtopError('INVALID_INPUT', `cwd: ${req.cwd}: no such folder`, { field: 'cwd' });
-      return {
-        argv: req.argv,
-        cwd: req.cwd,
-        env: { ...ws.env, ...req.env, ...req.secretEnv, [WORKSPACE_MARKER]: ws.id, [EXEC_MARKER]: req.execId },
-        killProcessGroup: true,
-      };
-    },
-
-    killSpec(_ws, execId) {
-      return { kind: 'env', marker: `${EXEC_MARKER}=${execId}` };
-    },
-
-    shellCommand(ws, { sessionId, secretEnv, user }) {
-      if (user) throw new BenchtopError('INVALID_INPUT', 'user: a host workspace runs commands as you; it cannot switch users', { field: 'user' });
-      const shell = process.env.SHELL && process.env.SHELL.startsWith('/') ? process.env.SHELL : '/bin/sh';
-      const env: Record<string, string> = {};
-      for (const [k, v] of Object.entries(process.env)) if (v !== undefined) env[k] = v;
-      return {
-        kind: 'argv',
-        argv: [shell, '-l'],
-        cwd: ws.project,
-        env: { ...env, ...ws.env, ...secretEnv, TERM: 'xterm-256color', [WORKSPACE_MARKER]: ws.id, [EXEC_MARKER]: sessionId },
-        cleanup: async () => void (await killByEnv(`${EXEC_MARKER}=${sessionId}`)),
-      };
-    },
+    ...hostProcesses(ctx.runner, {
+      launch(ws, req) {
+        if (req.user) throw new BenchtopError('INVALID_INPUT', 'user: a host workspace runs commands as you; it cannot switch users', { field: 'user' });
+        if (!isDirectory(req.cwd)) throw new BenchtopError('INVALID_INPUT', `cwd: ${req.cwd}: no such folder`, { field: 'cwd' });
+        const shell = process.env.SHELL && process.env.SHELL.startsWith('/') ? process.env.SHELL : '/bin/sh';
+        return {
+          argv: req.argv ?? [shell, '-l'],
+          cwd: req.cwd,
+          env: { ...ws.env, ...req.env, ...req.secretEnv, ...(req.tty ? { TERM: TERMINAL_TERM } : {}), [WORKSPACE_MARKER]: ws.id, [EXEC_MARKER]: req.id },
+          // Nothing else contains a host command: it gets a process group of its own (a terminal has its session).
+          ...(req.tty ? {} : { killProcessGroup: true }),
+        };
+      },
+      killSpec: (_ws, id) => ({ kind: 'env', marker: `${EXEC_MARKER}=${id}` }),
+    }),
 
     defaultCwd: (ws) => ws.project,
   };

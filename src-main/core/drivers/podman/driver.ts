@@ -5,8 +5,10 @@
 import { existsSync, realpathSync, statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import { BenchtopError, type BackendId, type LimitName, type Workspace } from '../../../../src-preload/contract';
-import type { Driver, DriverContext, DriverExecRequest, ResolvedImage, SandboxStatus, SandboxFailure, DetectedBackend } from '../types';
-import { runKill, type KillSpec } from '../../watchdog/kill';
+import type { Driver, DriverContext, ResolvedImage, SandboxStatus, SandboxFailure, DetectedBackend } from '../types';
+import type { KillSpec } from '../../watchdog/kill';
+import { hostProcesses } from '../../process/host-launch';
+import { viaArgv } from '../../process/types';
 import { backendFailed } from '../errors';
 import { podmanHint } from './hints';
 import { createPodmanImages } from './images';
@@ -52,6 +54,14 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
   let infoPromise: Promise<PodmanInfo | { error: string }> | undefined;
 
   const run = (argv: string[], opts?: Parameters<typeof ctx.runner.run>[1]) => ctx.runner.run([podman, ...argv], opts);
+
+  /** From the host first (a container at its pids limit cannot start the kill script), then inside. */
+  function killSpecFor(ws: Workspace, execId: string, prefix: string[] = []): KillSpec {
+    const inside: KillSpec = { kind: 'argv', argv: [...prefix, podman, ...buildKillExecArgv({ kind: 'default' }, containerName(ws), execId)] };
+    if (prefix.length) return inside; // On another node: only podman there can reach it.
+    // (Processes under gVisor are not visible on the host: the script inside reaches them.)
+    return { kind: 'all', specs: [{ kind: 'env', marker: `${EXEC_MARKER}=${execId}` }, inside] };
+  }
 
   async function info(): Promise<PodmanInfo | { error: string }> {
     infoPromise ??= (async () => {
@@ -125,6 +135,17 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
 
   const containerName = (ws: Workspace): string => ws.runtime.containerName ?? containerNameFor(ws.id);
   let lastRuntime: PodmanRuntime | undefined;
+  /**
+   * The OCI runtime a workspace was created with, from its record: decided
+   * once, at create, so every later process (a start, a SLURM submission
+   * from a fresh CLI) uses the same one. Records from before it was kept: null.
+   */
+  function recordedRuntime(ws: Workspace): PodmanRuntime | null {
+    const oci = ws.runtime.ociRuntime;
+    if (!oci) return null;
+    return oci === 'runsc' ? { kind: 'gvisor', runsc: which('runsc') ?? 'runsc' } : { kind: 'named', runtime: oci };
+  }
+  const ociRuntimeName = (runtime: PodmanRuntime, i: PodmanInfo): string => (runtime.kind === 'default' ? i.ociRuntime : runtime.kind === 'named' ? runtime.runtime : 'runsc');
   let lastRootless: boolean | undefined;
 
   function runSpec(ws: Workspace, name: string, runtime: PodmanRuntime, rootless: boolean): PodmanRunSpec {
@@ -231,20 +252,26 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
     allocationPlan(ws) {
       // Chosen here (from this host's podman); the node runs the same podman. A gVisor
       // workspace is always submitted with runsc, whether or not this process asked podman yet.
-      const runtime: PodmanRuntime = isGvisor ? { kind: 'gvisor', runsc: which('runsc') ?? 'runsc' } : (lastRuntime ?? { kind: 'default' });
+      const runtime: PodmanRuntime = recordedRuntime(ws) ?? (isGvisor ? { kind: 'gvisor', runsc: which('runsc') ?? 'runsc' } : (lastRuntime ?? { kind: 'default' }));
       const name = containerName(ws);
       if (!ws.image || ws.imageKind === 'system') throw new BenchtopError('INVALID_INPUT', 'image: missing', { field: 'image' });
       return {
-        start: [podman, ...buildRunArgv(runSpec(ws, name, runtime, lastRootless ?? ctx.host.rootless))],
+        start: [podman, ...buildRunArgv(runSpec(ws, name, runtime, ws.runtime.rootless ?? lastRootless ?? ctx.host.rootless))],
         alive: { argv: [podman, 'container', 'inspect', '--format', '{{.State.Running}}', name], output: 'true' },
         stop: [podman, ...buildRemoveArgv(runtime, name)],
       };
     },
 
-    async start(ws, secretEnv) {
+    async chooseRuntime() {
       const { i, runtime } = await requireInfo();
+      return { rootless: i.rootless, ociRuntime: ociRuntimeName(runtime, i) };
+    },
+
+    async start(ws, secretEnv) {
+      const { i, runtime: detected } = await requireInfo();
+      const runtime = recordedRuntime(ws) ?? detected;
       const name = containerName(ws);
-      const runtimeInfo = { containerName: name, rootless: i.rootless, ociRuntime: runtime.kind === 'default' ? i.ociRuntime : runtime.kind === 'named' ? runtime.runtime : 'runsc' };
+      const runtimeInfo = { containerName: name, rootless: i.rootless, ociRuntime: ociRuntimeName(runtime, i) };
       const existing = (await this.list([ws])).get(ws.id);
       if (existing?.running) return { adopted: true, runtime: runtimeInfo };
       let r;
@@ -260,13 +287,15 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
     },
 
     async stop(ws) {
-      const { runtime } = await requireInfo();
+      const { runtime: detected } = await requireInfo();
+      const runtime = recordedRuntime(ws) ?? detected;
       const r = await run(buildStopArgv(runtime, containerName(ws)), { timeoutMs: 60000 });
       if (r.exitCode !== 0 && !/no such container/i.test(r.stderr)) throw backendFailed(`${options.id}: could not stop the container`, r, podmanHint);
     },
 
     async remove(ws) {
-      const { runtime } = await requireInfo();
+      const { runtime: detected } = await requireInfo();
+      const runtime = recordedRuntime(ws) ?? detected;
       const r = await run(buildRemoveArgv(runtime, containerName(ws)), { timeoutMs: 60000 });
       if (r.exitCode !== 0 && !/no such container/i.test(r.stderr)) throw backendFailed(`${options.id}: could not remove the container`, r, podmanHint);
     },
@@ -278,66 +307,39 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       return parsePs(r.stdout);
     },
 
-    execLaunch(ws, req: DriverExecRequest) {
-      // A container remembers its OCI runtime: exec needs no `podman info` (~250 ms) to choose one.
-      const runtime: PodmanRuntime = { kind: 'default' };
-      const argv = buildExecArgv({
-        containerName: containerName(ws),
-        cwd: req.cwd,
-        env: req.env,
-        secretKeys: Object.keys(req.secretEnv),
-        execId: req.execId,
-        argv: req.argv,
-        runtime,
-        ...(req.stdin ? { interactive: 'stdin' as const } : {}),
-        ...(req.user ? { user: req.user } : {}),
-      });
-      // Secret values reach `podman exec --env KEY` through podman's own environment.
-      return { argv: [...(req.prefix ?? []), podman, ...argv], env: req.secretEnv, failurePrefix: 'Error: ' };
-    },
-
-    killSpec(ws, execId, prefix = []) {
-      const inside: KillSpec = { kind: 'argv', argv: [...prefix, podman, ...buildKillExecArgv({ kind: 'default' }, containerName(ws), execId)] };
-      if (prefix.length) return inside; // On another node: only podman there can reach it.
-      // From the host first: a container at its pids limit cannot start the kill script.
-      // (Processes under gVisor are not visible on the host: the script inside reaches them.)
-      return { kind: 'all', specs: [{ kind: 'env', marker: `${EXEC_MARKER}=${execId}` }, inside] };
-    },
+    ...hostProcesses(ctx.runner, {
+      launch(ws, req) {
+        // A container remembers its OCI runtime: exec needs no `podman info` (~250 ms) to choose one.
+        const runtime: PodmanRuntime = { kind: 'default' };
+        const argv = buildExecArgv({
+          containerName: containerName(ws),
+          cwd: req.cwd,
+          env: req.tty ? { TERM: TERMINAL_TERM, ...req.env } : req.env,
+          secretKeys: Object.keys(req.secretEnv),
+          execId: req.id,
+          argv: req.argv ?? ['sh', '-c', LOGIN_SHELL_SCRIPT],
+          runtime,
+          ...(req.tty ? { interactive: true } : req.stdin ? { interactive: 'stdin' as const } : {}),
+          ...(req.user ? { user: req.user } : {}),
+        });
+        // Secret values reach `podman exec --env KEY` through podman's own environment.
+        const env = req.tty ? launcherEnv(req.secretEnv) : req.secretEnv;
+        // gVisor's processes live in its own kernel: the host's /proc does not show them.
+        return { argv: [...viaArgv(req), podman, ...argv], env, ...(req.tty ? { extendEnv: false } : {}), failurePrefix: 'Error: ', hostVisible: !isGvisor };
+      },
+      killSpec: (ws, id, via) => killSpecFor(ws, id, via),
+    }),
 
     async diagnose(ws, req, { exitCode, stderrTail }) {
       const own = podmanExecFailure(stderrTail, ws.limits.pids);
       if (own) return own;
       // The container going away kills the exec (137) or fails it (125/255): ask podman, only then.
       if (![125, 126, 127, 137, 255].includes(exitCode)) return null;
-      const r = await ctx.runner.run([...(req.prefix ?? []), podman, 'container', 'inspect', '--format', '{{.State.Status}}', containerName(ws)], { timeoutMs: 15000 });
+      const r = await ctx.runner.run([...viaArgv(req), podman, 'container', 'inspect', '--format', '{{.State.Status}}', containerName(ws)], { timeoutMs: 15000 });
       if (r.exitCode !== 0 && /no such (container|object)/i.test(r.stderr)) return { reason: 'the container was removed while the command ran', notRun: false };
       const state = r.stdout.trim();
       if (r.exitCode === 0 && state !== 'running') return { reason: `the container stopped (${state}) while the command ran`, notRun: false };
       return null;
-    },
-
-    shellCommand(ws, { sessionId, secretEnv, user }) {
-      const runtime: PodmanRuntime = { kind: 'default' };
-      const name = containerName(ws);
-      const argv = buildExecArgv({
-        containerName: name,
-        cwd: CONTAINER_PROJECT_DIR,
-        env: { TERM: TERMINAL_TERM },
-        secretKeys: Object.keys(secretEnv),
-        execId: sessionId,
-        argv: ['sh', '-c', LOGIN_SHELL_SCRIPT],
-        runtime,
-        interactive: true,
-        ...(user ? { user } : {}),
-      });
-      return {
-        kind: 'argv',
-        argv: [podman, ...argv],
-        // Secret values reach `podman exec --env KEY` through podman's own environment.
-        env: launcherEnv(secretEnv),
-        // Ending the exec client leaves the shell running inside: kill it there too.
-        cleanup: async () => void (await runKill(ctx.runner, { kind: 'argv', argv: [podman, ...buildKillExecArgv(runtime, name, sessionId)] })),
-      };
     },
 
     defaultCwd: () => CONTAINER_PROJECT_DIR,
