@@ -266,6 +266,24 @@ describe('TerminalService flow control (fake clock)', () => {
     await until(() => viewer.text(info.id).includes('END'), 'the rest', 30_000);
     expect(viewer.text(info.id)).toBe(expected);
   });
+
+  it('after a viewer attaches to paused output, a later pause still lasts UNACKED_RESUME_MS (the earlier pause\'s timer is gone)', async () => {
+    viewer.acking = false;
+    const info = await open(`seq 1 ${LINES}; echo END; sleep 30`);
+    await until(() => received(info.id) > FLOW_HIGH_WATERMARK, 'output past the high watermark', 20_000, 1);
+    const first = await stalled(info.id);
+    // Paused for a while with nobody acking, then a viewer attaches (a reload): output resumes.
+    await vi.advanceTimersByTimeAsync(2000);
+    terminals.attach(info.id);
+    await until(() => received(info.id) > first + FLOW_HIGH_WATERMARK, 'output after attaching', 20_000, 1);
+    const second = await stalled(info.id);
+    // The viewer is slow to ack: the new pause holds for UNACKED_RESUME_MS from when it began, not from the first pause.
+    await vi.advanceTimersByTimeAsync(UNACKED_RESUME_MS - 1000);
+    await settle(200, 0);
+    expect(received(info.id)).toBe(second);
+    await vi.advanceTimersByTimeAsync(1000);
+    await until(() => received(info.id) > second, 'output to resume at last', 20_000, 1);
+  });
 });
 
 describe('TerminalService resize', () => {
