@@ -48,7 +48,7 @@ describe('the registry locks, across processes', () => {
   it('two writers updating one record under the workspace lock, or the registry lock, lose no update', async () => {
     const home = mkdtempSync(join(root, 'home-'));
     const registry = new Registry(home);
-    const count = 15;
+    const count = 10;
     // One record per kind of lock; all four writers start together (one process start-up for both cases).
     const records = (['workspace', 'registry'] as const).map((lock) => {
       const ws = sampleWorkspace({ id: `lock${lock}0001`, name: `lock-${lock}` });
