@@ -64,14 +64,20 @@ export class Viewer {
  * Waits until `ok()` (real time, at most `timeoutMs`). Under fake timers the
  * fake clock moves `step` ms per round, so the service's timers (output
  * coalescing, exit drain) run while the test decides when the long ones fire.
+ * Returns how far the fake clock moved.
  */
-export async function until(ok: () => boolean, what: string, timeoutMs = 10_000, step = 2): Promise<void> {
+export async function until(ok: () => boolean, what: string, timeoutMs = 10_000, step = 2): Promise<number> {
   const deadline = Date.now() + timeoutMs;
+  let moved = 0;
   while (!ok()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    if (vi.isFakeTimers()) await vi.advanceTimersByTimeAsync(step);
+    if (vi.isFakeTimers()) {
+      await vi.advanceTimersByTimeAsync(step);
+      moved += step;
+    }
     await realSleep(3);
   }
+  return moved;
 }
 
 /** Lets `ms` of real time pass (moving a fake clock `step` ms per round meanwhile). */
