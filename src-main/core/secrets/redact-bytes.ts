@@ -35,10 +35,17 @@ export function createByteRedactor(secrets: Record<string, string>): ByteRedacto
   if (needles.length === 0) return { push: (c) => c, flush: () => Buffer.alloc(0) };
   let held: Buffer = Buffer.alloc(0);
 
-  /** Replaces whole secrets in buf; returns the result and how many bytes at its end may begin a secret. */
+  const longest = Math.max(...needles.map((n) => n.length));
+
+  /**
+   * Replaces whole secrets in buf, left to right and longest first; returns the
+   * result and how many (raw) bytes at its end to hold back because a secret
+   * could still be under way there.
+   */
   function scan(buf: Buffer, final: boolean): { out: Buffer; keep: number } {
     const parts: Buffer[] = [];
     let pos = 0;
+    let pending = final ? -1 : pendingFrom(buf, 0);
     for (;;) {
       let at = -1;
       let rule = rules[0] as (typeof rules)[number];
@@ -49,28 +56,26 @@ export function createByteRedactor(secrets: Record<string, string>): ByteRedacto
           rule = r;
         }
       }
-      if (at < 0) break;
+      if (at < 0 || (pending >= 0 && pending <= at)) break;
       parts.push(buf.subarray(pos, at), rule.replace);
       pos = at + rule.find.length;
+      if (pending >= 0 && pending < pos) pending = pendingFrom(buf, pos);
     }
-    const rest = buf.subarray(pos);
-    const keep = final ? 0 : heldLength(rest);
-    parts.push(rest);
-    return { out: Buffer.concat(parts), keep };
+    parts.push(buf.subarray(pos));
+    return { out: Buffer.concat(parts), keep: pending >= 0 ? buf.length - pending : 0 };
   }
 
-  /** Length of the longest suffix of buf that is a proper prefix of some secret. */
-  function heldLength(buf: Buffer): number {
-    let best = 0;
-    for (const n of needles) {
-      for (let k = Math.min(n.length - 1, buf.length); k > best; k--) {
-        if (buf.subarray(buf.length - k).equals(n.subarray(0, k))) {
-          best = k;
-          break;
-        }
-      }
+  /**
+   * The first index at or after `from` where the rest of buf could still grow
+   * into a secret (a proper prefix of one), or -1. A whole shorter secret there
+   * counts: the longer one it begins may follow.
+   */
+  function pendingFrom(buf: Buffer, from: number): number {
+    for (let i = Math.max(from, buf.length - longest + 1); i < buf.length; i++) {
+      const rest = buf.subarray(i);
+      if (needles.some((n) => n.length > rest.length && n.subarray(0, rest.length).equals(rest))) return i;
     }
-    return best;
+    return -1;
   }
 
   return {

@@ -202,31 +202,46 @@ export interface StreamRedactor {
 }
 
 export function createStreamRedactor(secretValues: Iterable<string>): StreamRedactor {
-  const values = [...new Set(secretValues)].filter((v) => v.length >= MIN_SECRET_LENGTH);
+  const values = [...new Set(secretValues)].filter((v) => v.length >= MIN_SECRET_LENGTH).sort((a, b) => b.length - a.length);
   // Known values only, no URL or KEY=value patterns: a shell redraws its line in one write,
   // and a pattern that changed its length would desynchronise readline's cursor.
   const replaceValues = valueReplacer(values) ?? ((s: string) => s);
+  const pattern = values.length ? new RegExp(values.map(escapeRegExp).join('|'), 'g') : null;
+  const longest = values[0]?.length ?? 0;
+  /** Raw text not yet decided on: it could still become a secret. */
   let held = '';
-  /** Length of the longest suffix of `text` that is a proper prefix of some secret. */
-  const heldLength = (text: string): number => {
-    let best = 0;
-    for (const v of values) {
-      for (let n = Math.min(v.length - 1, text.length); n > best; n--) {
-        if (text.endsWith(v.slice(0, n))) {
-          best = n;
-          break;
-        }
-      }
+  /**
+   * The first index at or after `from` where the rest of `text` could still
+   * grow into a secret (a proper prefix of one), or -1. A whole shorter secret
+   * there counts: the longer one it begins may follow.
+   */
+  const pendingFrom = (text: string, from: number): number => {
+    for (let i = Math.max(from, text.length - longest + 1); i < text.length; i++) {
+      const rest = text.slice(i);
+      if (values.some((v) => v.length > rest.length && v.startsWith(rest))) return i;
     }
-    return best;
+    return -1;
   };
   return {
     push(chunk) {
-      if (values.length === 0) return chunk;
-      const text = replaceValues(held + chunk);
-      const keep = heldLength(text);
-      held = text.slice(text.length - keep);
-      return text.slice(0, text.length - keep);
+      if (!pattern) return chunk;
+      // Matches are replaced left to right, longest first, as in the whole text; the scan stops
+      // where a secret could still be under way and holds the (raw) rest back for the next chunk.
+      const text = held + chunk;
+      let out = '';
+      let pos = 0;
+      let pending = pendingFrom(text, 0);
+      for (;;) {
+        pattern.lastIndex = pos;
+        const m = pattern.exec(text);
+        if (!m || (pending >= 0 && pending <= m.index)) break;
+        out += text.slice(pos, m.index) + REDACTED;
+        pos = m.index + m[0].length;
+        if (pending >= 0 && pending < pos) pending = pendingFrom(text, pos);
+      }
+      const end = pending >= 0 ? pending : text.length;
+      held = text.slice(end);
+      return out + text.slice(pos, end);
     },
     flush() {
       const out = replaceValues(held);

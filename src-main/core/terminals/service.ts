@@ -293,6 +293,8 @@ export class TerminalService {
     s.viewerAcking = true;
     if (s.paused) {
       s.paused = false;
+      // Its stall timer goes with the pause: left, it would cut the next pause short and stop flow control.
+      if (s.stallTimer) clearTimeout(s.stallTimer);
       s.proc.resume();
     }
     return { terminal: { ...s.info }, scrollback: s.scrollback.text() };
