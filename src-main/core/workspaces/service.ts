@@ -20,7 +20,7 @@ import {
   type Workspace,
 } from '../../../src-preload/contract';
 import { createDrivers } from '../drivers/registry';
-import type { Driver, DriverContext, SandboxStatus } from '../drivers/types';
+import type { Driver, DriverContext, SandboxStatus, StopReport } from '../drivers/types';
 import { readHostInfo, type HostInfo } from '../host/hostinfo';
 import { ImageCatalog } from '../images/catalog';
 import { Journal, type NewEntry } from '../journal/journal';
@@ -38,6 +38,7 @@ import { hasRunning, reapOrphans, registerRunning, unregisterRunning } from '../
 import { BrokenRecords } from './broken';
 import { Executor, type ExecIO } from './exec';
 import { FolderTracker } from './watch';
+import { LiveProcesses } from './live-processes';
 import { resolveHostPath, resolveProject, validateHostLimits } from './validate';
 
 export interface ServiceEvents {
@@ -81,6 +82,8 @@ export class WorkspaceService {
   private readonly runner: Runner;
   private readonly executor: Executor;
   private readonly brokenRecords: BrokenRecords;
+  /** Each bwrap/host workspace's live process count, from the last reconcile. */
+  private readonly live = new LiveProcesses();
   /** The images each backend can use, and pulls. */
   readonly images: ImageCatalog;
 
@@ -177,7 +180,8 @@ export class WorkspaceService {
     return createRedactor([...(await this.secrets.allValues()), ...extra]);
   }
 
-  private emitChanged(ws: Workspace, removed = false): void {
+  private emitChanged(record: Workspace, removed = false): void {
+    const ws = this.live.view(record);
     this.tracker?.sawOwnChange(ws, removed);
     for (const l of this.listeners) l.workspaceChanged?.(ws, removed);
   }
@@ -200,7 +204,7 @@ export class WorkspaceService {
     const first = this.tracker === null;
     this.tracker ??= new FolderTracker((id) => this.registry.dir(id));
     // Without reconcile only the records are read (no backend call): cheap enough to do often.
-    const all = opts.reconcile || first ? await this.list() : this.registry.list();
+    const all = opts.reconcile || first ? await this.list() : this.registry.list().map((w) => this.live.view(w));
     const changes = this.tracker.diff(all, opts.reconcile || first);
     if (first) return;
     for (const ws of changes.changed) for (const l of this.listeners) l.workspaceChanged?.(ws, false);
@@ -426,11 +430,12 @@ export class WorkspaceService {
       return { ...w, state: 'stopping' };
     });
     if (!stopping) return this.registry.get(ws.id);
+    let report: StopReport | void = undefined;
     try {
       if (stopping.placement.kind === 'slurm') {
         await this.slurm.cancel(stopping);
         await this.slurm.waitEnded(stopping);
-      } else await this.drivers[ws.backend].stop(stopping);
+      } else report = await this.drivers[ws.backend].stop(stopping);
     } catch (err) {
       await this.update(ws.id, (w) => ({ ...w, state: 'failed', reason: `stop failed: ${(err as Error).message}` }));
       throw err;
@@ -443,7 +448,9 @@ export class WorkspaceService {
       expiresAt: null,
       ...(w.slurm ? { slurm: { ...w.slurm, state: 'CANCELLED', timeLeft: null } } : {}),
     }));
-    await this.lifecycle(ws, 'stopped', client, null);
+    const ended = report?.processesEnded;
+    if (ended !== undefined) this.live.ended(ws.id);
+    await this.lifecycle(ws, 'stopped', client, ended === undefined ? null : `ended ${ended} process${ended === 1 ? '' : 'es'}`);
     return stopped ?? this.registry.get(ws.id);
   }
 
@@ -474,7 +481,7 @@ export class WorkspaceService {
       return this.registry.get(ref); // Throws NOT_FOUND.
     }
     await this.refresh([ws]);
-    return this.registry.get(ws.id);
+    return this.live.view(this.registry.get(ws.id));
   }
 
   /**
@@ -491,7 +498,7 @@ export class WorkspaceService {
     const containers = await this.reconcile(undefined, true);
     const { records, damaged } = this.registry.scan();
     const broken = await this.brokenRecords.list(containers, damaged);
-    return [...records, ...broken].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
+    return [...records.map((w) => this.live.view(w)), ...broken].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
   }
 
   /**
@@ -536,6 +543,7 @@ export class WorkspaceService {
         }
       }),
     );
+    this.live.update(records, statuses);
     for (const ws of records) await this.reconcileOne(ws, statuses.get(ws.id));
     return containers;
   }

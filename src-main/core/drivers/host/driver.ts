@@ -7,7 +7,8 @@ import { statSync } from 'node:fs';
 import { BenchtopError } from '../../../../src-preload/contract';
 import { killByEnv, WORKSPACE_MARKER } from '../../host/procscan';
 import { EXEC_MARKER } from '../podman/argv';
-import type { Driver, DriverContext, ResolvedImage, SandboxStatus, DetectedBackend } from '../types';
+import type { Driver, DriverContext, ResolvedImage, DetectedBackend } from '../types';
+import { placeLifecycle } from '../shared/place-lifecycle';
 
 export function createHostDriver(_ctx: DriverContext): Driver {
   return {
@@ -47,20 +48,7 @@ export function createHostDriver(_ctx: DriverContext): Driver {
     },
 
     async prepare() {},
-    async start() {
-      return { adopted: false, runtime: {} };
-    },
-    async stop(ws) {
-      await killByEnv(`${WORKSPACE_MARKER}=${ws.id}`);
-    },
-    async remove(ws) {
-      await killByEnv(`${WORKSPACE_MARKER}=${ws.id}`);
-    },
-    async list(workspaces): Promise<Map<string, SandboxStatus>> {
-      const out = new Map<string, SandboxStatus>();
-      for (const ws of workspaces) if (ws.state === 'running' || ws.state === 'starting') out.set(ws.id, { running: true, description: 'ready' });
-      return out;
-    },
+    ...placeLifecycle({ ready: async () => undefined }),
 
     execLaunch(ws, req) {
       // Nothing else contains a host command: it gets a process group of its own.
