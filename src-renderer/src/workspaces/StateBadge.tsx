@@ -8,6 +8,23 @@ export function StateBadge({ ws }: { ws: Workspace }) {
   );
 }
 
+/**
+ * "· 2 processes": what really runs in a workspace whose backend can count it
+ * (bwrap, host: running from start to stop, with or without processes).
+ */
+export function ProcessCount({ ws }: { ws: Workspace }) {
+  if (ws.processes === undefined) return null;
+  return (
+    <span className="process-count" data-testid="process-count" title="live processes of this workspace's commands and terminals">
+      · {processesText(ws.processes)}
+    </span>
+  );
+}
+
+export function processesText(n: number): string {
+  return n === 1 ? '1 process' : `${n} processes`;
+}
+
 export function IsolationBadge({ ws }: { ws: Workspace }) {
   if (ws.isolation !== 'none') return null;
   return (

@@ -14,7 +14,7 @@ import { useNow } from '../hooks';
 import { BulkBar, BulkReportView } from './BulkBar';
 import { DeleteWorkspacesDialog } from './DeleteWorkspacesDialog';
 import { isFiltered, matches, nextSort, NO_FILTER, projectLabel, sortWorkspaces, type SortKey } from './listView';
-import { IsolationBadge, StateBadge } from './StateBadge';
+import { IsolationBadge, ProcessCount, StateBadge } from './StateBadge';
 import { useBulkActions } from './useBulkActions';
 import { useListView } from './useListView';
 
@@ -225,7 +225,7 @@ export function WorkspaceList({ client, workspaces, onOpen, onCreate }: Props) {
                           <div title={w.project}>{projectLabel(w)}</div>
                         </td>
                         <td>
-                          <StateBadge ws={w} />
+                          <StateBadge ws={w} /> <ProcessCount ws={w} />
                           {w.reason && <div className="reason">{w.reason}</div>}
                         </td>
                         <td className="limits-cell">
