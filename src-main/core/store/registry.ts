@@ -137,9 +137,7 @@ export class Registry {
     if (!existsSync(this.dir(ws.id))) {
       throw new BenchtopError('NOT_FOUND', `workspace "${ws.name}" was removed (its folder ${this.dir(ws.id)} is gone)`, { workspace: ws.id });
     }
-    // The live process count is shown with a workspace, never stored with it.
-    const { processes: _live, ...record } = ws;
-    const file: RecordFile = { layoutVersion: LAYOUT_VERSION, workspace: record };
+    const file: RecordFile = { layoutVersion: LAYOUT_VERSION, workspace: ws };
     writeFileAtomic(paths.record(this.dir(ws.id)), `${JSON.stringify(file, null, 2)}\n`);
   }
 
