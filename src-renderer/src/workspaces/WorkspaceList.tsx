@@ -225,7 +225,8 @@ export function WorkspaceList({ client, workspaces, onOpen, onCreate }: Props) {
                           <div title={w.project}>{projectLabel(w)}</div>
                         </td>
                         <td>
-                          <StateBadge ws={w} /> <ProcessCount ws={w} />
+                          <StateBadge ws={w} />
+                          <ProcessCount ws={w} block />
                           {w.reason && <div className="reason">{w.reason}</div>}
                         </td>
                         <td className="limits-cell">
