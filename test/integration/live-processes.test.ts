@@ -9,6 +9,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { JournalEntry, Workspace } from '../../src-preload/contract';
 import { cli, cliJson, cleanup, tempDir } from '../helpers/cli';
+import { CLI } from '../helpers/fixtures';
 import { processesWith } from '../helpers/inspect';
 import { describeWith } from '../helpers/runtime';
 import { startServe, type ServeProcess } from '../helpers/serve';
@@ -154,6 +155,21 @@ describe('live processes of a host workspace', () => {
     expect(await live.marked()).toEqual([]);
     expect((await sleepsOf(41725)) + (await sleepsOf(41726))).toBe(0);
     await cliJson<Workspace>(['start', live.name], opts());
+  });
+
+  it('does not count (or end) the data folder\'s watchdog that a CLI run inside the workspace started', async () => {
+    const other = tempDir('home');
+    try {
+      // The inner CLI's first exec starts a watchdog for its own data folder; it outlives the command.
+      const inner = `export BENCHTOP_HOME=${other}; node ${CLI} create inner --backend host --allow-host >/dev/null && node ${CLI} exec inner -- true </dev/null >/dev/null 2>&1; echo done`;
+      const r = await cli(['exec', live.name, '--', 'sh', '-c', inner], opts());
+      expect(r.stdout).toBe('done\n');
+      const watchdog = (await execa('ps', ['-eo', 'args='])).stdout.split('\n').filter((l) => l.includes('watchdog.js') && l.includes(other));
+      expect(watchdog).toHaveLength(1);
+      expect(await live.count()).toBe(0);
+    } finally {
+      cleanup(other);
+    }
   });
 
   it('KILLs what ignores TERM, after the grace period', async () => {
