@@ -3,13 +3,14 @@
  * /proc tree: markers read from each environ, bwrap's own processes flagged,
  * zombies and unreadable entries left out, one count per workspace.
  */
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Workspace } from '../../src-preload/contract';
 import { placeLifecycle } from '../../src-main/core/drivers/shared/place-lifecycle';
-import { countByWorkspace, envValue, isZombieStat, scanMarkedProcesses } from '../../src-main/core/host/procscan';
+import { countByWorkspace, endWorkspaceProcesses, envValue, isZombieStat, scanMarkedProcesses } from '../../src-main/core/host/procscan';
 
 let root: string;
 
@@ -85,3 +86,39 @@ describe('the shared place lifecycle', () => {
   });
 });
 
+
+describe('ending a workspace\'s processes (real ones)', () => {
+  /** A shell carrying the marker with a child; `trap` decides what it does on TERM. */
+  function marked(id: string, trap: string): void {
+    const child = spawn('sh', ['-c', `${trap}; sleep 1000 & wait; sleep 1000`], { env: { PATH: process.env.PATH ?? '/usr/bin:/bin', BENCHTOP_WORKSPACE_ID: id }, stdio: 'ignore', detached: true });
+    child.unref();
+  }
+  const live = (id: string) => scanMarkedProcesses().filter((p) => p.workspaceId === id).length;
+  const settle = async (id: string, n: number) => {
+    for (let i = 0; i < 100 && live(id) < n; i++) await new Promise((r) => setTimeout(r, 20));
+  };
+
+  it('sends TERM first: a process that handles it cleans up, and is counted as ended', async () => {
+    const id = `unit-term-${process.pid}`;
+    const note = join(root, 'termed');
+    marked(id, `trap 'echo termed > ${note}; exit 0' TERM`);
+    await settle(id, 2);
+    expect(await endWorkspaceProcesses(id, { graceMs: 5000 })).toBe(2);
+    expect(readFileSync(note, 'utf8')).toBe('termed\n');
+    expect(live(id)).toBe(0);
+  });
+
+  it('KILLs what ignores TERM once the grace period is over', async () => {
+    const id = `unit-kill-${process.pid}`;
+    marked(id, `trap '' TERM`);
+    await settle(id, 2);
+    const started = performance.now();
+    expect(await endWorkspaceProcesses(id, { graceMs: 300 })).toBe(2);
+    expect(performance.now() - started).toBeGreaterThanOrEqual(300);
+    expect(live(id)).toBe(0);
+  });
+
+  it('ends nothing (and says 0) for a workspace with no process', async () => {
+    expect(await endWorkspaceProcesses(`unit-none-${process.pid}`, { graceMs: 10 })).toBe(0);
+  });
+});

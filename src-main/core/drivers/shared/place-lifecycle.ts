@@ -5,24 +5,19 @@
  * core/host/procscan.ts): counted by list, ended by stop and remove.
  */
 import type { Workspace } from '../../../../src-preload/contract';
-import { countByWorkspace, endWorkspaceProcesses, scanMarkedProcesses } from '../../host/procscan';
+import { countByWorkspace, endWorkspaceProcesses, scanMarkedProcesses, type EndOptions } from '../../host/procscan';
 import type { Driver, SandboxStatus, StopReport } from '../types';
 
-export interface PlaceOptions {
+/** `procRoot` and `graceMs` are for tests: where /proc is, and how long processes get between SIGTERM and SIGKILL. */
+export interface PlaceOptions extends EndOptions {
   /** Throws when the backend cannot run commands here (e.g. bubblewrap missing). */
   ready(): Promise<void>;
-  /** For tests: where /proc is, and how long processes get between SIGTERM and SIGKILL. */
-  procRoot?: string;
-  graceMs?: number;
 }
 
 const ACTIVE = new Set<Workspace['state']>(['starting', 'running', 'stopping']);
 
 export function placeLifecycle(opts: PlaceOptions): Pick<Driver, 'start' | 'stop' | 'remove' | 'list'> {
-  const end = (ws: Workspace): Promise<StopReport> =>
-    endWorkspaceProcesses(ws.id, { ...(opts.graceMs !== undefined ? { graceMs: opts.graceMs } : {}), ...(opts.procRoot ? { procRoot: opts.procRoot } : {}) }).then((n) => ({
-      processesEnded: n,
-    }));
+  const end = async (ws: Workspace): Promise<StopReport> => ({ processesEnded: await endWorkspaceProcesses(ws.id, opts) });
   return {
     async start() {
       await opts.ready();
