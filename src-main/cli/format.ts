@@ -27,12 +27,14 @@ export function limitsText(ws: Workspace): string {
 
 export function formatWorkspaces(list: Workspace[]): string {
   if (list.length === 0) return 'no workspaces (create one: benchtop create NAME --backend bwrap)';
-  const rows = [['NAME', 'BACKEND', 'STATE', 'IMAGE', 'LIMITS', 'AGE', 'TTL LEFT', 'REASON']];
+  const rows = [['NAME', 'BACKEND', 'STATE', 'PROCS', 'IMAGE', 'LIMITS', 'AGE', 'TTL LEFT', 'REASON']];
   for (const w of list) {
     rows.push([
       w.name,
       (w.isolation === 'none' ? `${w.backend} (NO ISOLATION)` : w.backend) + (w.placement.kind === 'slurm' ? `@slurm${w.slurm ? `:${w.slurm.jobId}` : ''}` : ''),
       w.state,
+      // Only where the backend can count them (bwrap, host); '-' elsewhere.
+      w.processes === undefined ? '-' : String(w.processes),
       w.image ?? (w.imageKind === 'system' ? '(host system)' : '-'),
       limitsText(w),
       age(w.createdAt),
@@ -61,6 +63,7 @@ export function formatWorkspace(w: Workspace): string {
     ['backend', w.backend],
     ['isolation', w.isolation === 'none' ? 'NONE (host processes)' : w.isolation],
     ['state', w.state + (w.reason ? ` (${w.reason})` : '')],
+    ...(w.processes !== undefined ? [['processes', `${w.processes} live`] as [string, string]] : []),
     ['image', w.image ?? (w.imageKind === 'system' ? '(host system folders, read-only)' : '-')],
     ['project', w.project],
     ['network', w.network],

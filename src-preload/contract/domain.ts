@@ -219,6 +219,12 @@ export const workspaceSchema = z.object({
     rootless: z.boolean().optional(),
     ociRuntime: z.string().optional(),
   }),
+  /**
+   * Live processes of an active workspace, where the backend can count them
+   * (bwrap, host: every process carrying the workspace's marker, the sandbox's
+   * own bwrap not counted). Absent where it cannot tell. Never stored.
+   */
+  processes: z.number().int().min(0).optional(),
 });
 export type Workspace = z.infer<typeof workspaceSchema>;
 

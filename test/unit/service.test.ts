@@ -9,7 +9,7 @@ import {
   type Capabilities,
   type Workspace,
 } from '../../src-preload/contract';
-import type { DetectedBackend, Driver, ResolvedImage, SandboxStatus } from '../../src-main/core/drivers/types';
+import type { DetectedBackend, Driver, ResolvedImage, SandboxStatus, StopReport } from '../../src-main/core/drivers/types';
 import { hostProcesses, type HostLaunch } from '../../src-main/core/process/host-launch';
 import type { ProcessSink, SandboxProcess, SpawnRequest } from '../../src-main/core/process/types';
 import { createExecaRunner } from '../../src-main/core/runner/runner';
@@ -72,8 +72,11 @@ class FakeDriver implements Driver {
     this.sandboxes.set(ws.id, { running: true, description: 'running' });
     return { adopted: false, runtime: { containerName: `fake-${ws.id}` } };
   }
-  async stop(ws: Workspace): Promise<void> {
+  /** What stop says it did (the drivers that count processes say how many it ended). */
+  stopReport: StopReport | undefined = undefined;
+  async stop(ws: Workspace): Promise<StopReport | void> {
     this.sandboxes.set(ws.id, { running: false, description: 'container exited (exit code 0)', exitCode: 0 });
+    return this.stopReport;
   }
   async remove(ws: Workspace): Promise<void> {
     this.removed.push(ws.id);
@@ -577,5 +580,32 @@ describe('WorkspaceService: a TTL the sandbox enforces itself', () => {
     gvisor.sandboxes.set(ws.id, { running: false, description: 'container exited (exit code 0)', exitCode: 0 });
     expect(await svc.get('short')).toMatchObject({ state: 'expired', reason: 'TTL of 60 s elapsed' });
     expect(gvisor.removed).toEqual([ws.id]);
+  });
+});
+
+describe('live process counts', () => {
+  it('shows the count a backend reports on the workspace, never stores it, announces changes, and journals what a stop ended', async () => {
+    const svc = service();
+    const ws = await svc.create({ name: 'counted', backend: 'bwrap' }, 'test');
+    bwrap.sandboxes.set(ws.id, { running: true, description: 'ready', processes: 2 });
+    expect((await svc.list()).find((w) => w.id === ws.id)?.processes).toBe(2);
+    expect((await svc.get('counted')).processes).toBe(2);
+    // A change written after the count was known keeps it out of the record.
+    bwrap.stopReport = { processesEnded: 2 };
+    const changed: Workspace[] = [];
+    svc.on({ workspaceChanged: (w) => changed.push(w) });
+    await svc.poll();
+    bwrap.sandboxes.set(ws.id, { running: true, description: 'ready', processes: 3 });
+    await svc.poll();
+    expect(changed.map((w) => w.processes)).toEqual([3]);
+    await svc.stop('counted', 'test');
+    const file = readFileSync(join(home, 'workspaces', ws.id, 'workspace.json'), 'utf8');
+    expect(file).not.toContain('processes');
+    expect(svc.journal(ws).list().at(-1)).toMatchObject({ event: 'stopped', detail: 'ended 2 processes' });
+    expect(changed.at(-1)).toMatchObject({ state: 'stopped' });
+    expect(changed.at(-1)?.processes).toBeUndefined();
+    // A backend that cannot count shows none.
+    const other = await svc.create({ name: 'uncounted', backend: 'podman' }, 'test');
+    expect((await svc.get(other.id)).processes).toBeUndefined();
   });
 });

@@ -31,6 +31,14 @@ export interface SandboxStatus {
    * a workspace whose record is lost can still be shown and removed.
    */
   sandbox?: { container?: string; name?: string; backend?: string; home?: string; createdAt?: string; image?: string };
+  /** How many live processes the workspace has, where the backend can tell (bwrap, host: by their marker). */
+  processes?: number;
+}
+
+/** What a stop did, where the backend can tell. */
+export interface StopReport {
+  /** The workspace's processes it ended (TERM, then KILL). */
+  processesEnded?: number;
 }
 
 /** The sandbox, not the command, failed: the command did not run, or was cut off by the sandbox. */
@@ -85,7 +93,7 @@ export interface Driver {
   prepare(ws: Workspace): Promise<void>;
   /** Starts the sandbox, or adopts it when it is already running. Returns whether it adopted. */
   start(ws: Workspace, secretEnv: Record<string, string>): Promise<{ adopted: boolean; runtime: Workspace['runtime'] }>;
-  stop(ws: Workspace): Promise<void>;
+  stop(ws: Workspace): Promise<StopReport | void>;
   /** Stops and deletes the sandbox (not the record). Idempotent. */
   remove(ws: Workspace): Promise<void>;
   /** Sandboxes this driver owns, by workspace id, in ONE backend call. */

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { execa } from 'execa';
 import lockfile from 'proper-lockfile';
 import { packageRoot } from '../host/package-root';
+import { PLUMBING_MARKER, WORKSPACE_MARKER } from '../host/procscan';
 import { isSensitiveKey } from '../secrets/redact';
 
 export const watchdogLock = (home: string): string => join(home, 'watchdog');
@@ -26,9 +27,11 @@ export function ensureWatchdog(home: string): boolean {
   }
   const script = watchdogScript();
   if (!existsSync(script)) return false;
-  // Its environment is ours, without credentials: it only runs kill commands.
+  // Its environment is ours, without credentials: it only runs kill commands. Nor a workspace's
+  // marker (a CLI run in a host workspace's terminal has one): it serves the whole data folder,
+  // and stopping that workspace must neither count nor end it.
   const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !isSensitiveKey(k)) env[k] = v;
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !isSensitiveKey(k) && k !== WORKSPACE_MARKER && k !== PLUMBING_MARKER) env[k] = v;
   if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
   // Detached and unreferenced: it outlives this process, which is its purpose.
   const child = execa(process.execPath, [script, home], { detached: true, stdio: 'ignore', env, extendEnv: false, cwd: '/', cleanup: false, reject: false });

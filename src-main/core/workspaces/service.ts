@@ -23,7 +23,7 @@ import {
 } from '../../../src-preload/contract';
 import { createDrivers } from '../drivers/registry';
 import type { Carrier } from '../process/types';
-import type { Driver, DriverContext, SandboxStatus } from '../drivers/types';
+import type { Driver, DriverContext, SandboxStatus, StopReport } from '../drivers/types';
 import { readHostInfo, type HostInfo } from '../host/hostinfo';
 import { ImageCatalog } from '../images/catalog';
 import { Journal, type NewEntry } from '../journal/journal';
@@ -43,6 +43,7 @@ import { LocalPlacement } from './placement/local';
 import { SlurmAllocations } from './placement/slurm';
 import { ACTIVE, type Placement, type PlacementHost } from './placement/types';
 import { FolderTracker } from './watch';
+import { LiveProcesses } from './live-processes';
 import { resolveHostPath, resolveProject, validateHostLimits } from './validate';
 
 export interface ServiceEvents {
@@ -77,6 +78,8 @@ export class WorkspaceService {
   private readonly executor: Executor;
   private readonly brokenRecords: BrokenRecords;
   private readonly placements: { local: Placement; slurm: Placement };
+  /** Each bwrap/host workspace's live process count, from the last reconcile. */
+  private readonly live = new LiveProcesses();
   /** The images each backend can use, and pulls. */
   readonly images: ImageCatalog;
 
@@ -105,6 +108,7 @@ export class WorkspaceService {
       redactor: () => this.redactor(),
       read: (id) => this.registry.read(id),
       now: () => this.now(),
+      observed: (list, statuses) => this.live.update(list, statuses),
     };
     this.placements = { local: new LocalPlacement(placementHost), slurm: new SlurmAllocations(placementHost, this.slurm) };
     this.brokenRecords = new BrokenRecords({
@@ -185,7 +189,8 @@ export class WorkspaceService {
     return createRedactor([...(await this.secrets.allValues()), ...extra]);
   }
 
-  private emitChanged(ws: Workspace, removed = false): void {
+  private emitChanged(record: Workspace, removed = false): void {
+    const ws = this.live.view(record);
     this.tracker?.sawOwnChange(ws, removed);
     for (const l of this.listeners) l.workspaceChanged?.(ws, removed);
   }
@@ -208,7 +213,7 @@ export class WorkspaceService {
     const first = this.tracker === null;
     this.tracker ??= new FolderTracker((id) => this.registry.dir(id));
     // Without reconcile only the records are read (no backend call): cheap enough to do often.
-    const all = opts.reconcile || first ? await this.list() : this.registry.list();
+    const all = opts.reconcile || first ? await this.list() : this.registry.list().map((w) => this.live.view(w));
     const changes = this.tracker.diff(all, opts.reconcile || first);
     if (first) return;
     for (const ws of changes.changed) for (const l of this.listeners) l.workspaceChanged?.(ws, false);
@@ -422,8 +427,9 @@ export class WorkspaceService {
       return { ...w, state: 'stopping' };
     });
     if (!stopping) return this.registry.get(ws.id);
+    let report: StopReport | void = undefined;
     try {
-      await this.placement(stopping).stop(stopping);
+      report = await this.placement(stopping).stop(stopping);
     } catch (err) {
       await this.update(ws.id, (w) => ({ ...w, state: 'failed', reason: `stop failed: ${(err as Error).message}` }));
       throw err;
@@ -436,7 +442,9 @@ export class WorkspaceService {
       expiresAt: null,
       ...(w.slurm ? { slurm: { ...w.slurm, state: 'CANCELLED', timeLeft: null } } : {}),
     }));
-    await this.lifecycle(ws, 'stopped', client, null);
+    const ended = report?.processesEnded;
+    if (ended !== undefined) this.live.ended(ws.id);
+    await this.lifecycle(ws, 'stopped', client, ended === undefined ? null : `ended ${ended} process${ended === 1 ? '' : 'es'}`);
     return stopped ?? this.registry.get(ws.id);
   }
 
@@ -466,7 +474,7 @@ export class WorkspaceService {
       return this.registry.get(ref); // Throws NOT_FOUND.
     }
     await this.refresh([ws]);
-    return this.registry.get(ws.id);
+    return this.live.view(this.registry.get(ws.id));
   }
 
   /**
@@ -483,7 +491,7 @@ export class WorkspaceService {
     const containers = await this.reconcile(undefined, true);
     const { records, damaged } = this.registry.scan();
     const broken = await this.brokenRecords.list(containers, damaged);
-    return [...records, ...broken].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
+    return [...records.map((w) => this.live.view(w)), ...broken].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
   }
 
   /**

@@ -65,7 +65,7 @@ export class FolderTracker {
     for (const ws of now) {
       seen.add(ws.id);
       const before = this.known.get(ws.id);
-      if (!this.first && (!before || before.updatedAt !== ws.updatedAt || before.state !== ws.state || before.reason !== ws.reason)) out.changed.push(ws);
+      if (!this.first && (!before || before.updatedAt !== ws.updatedAt || before.state !== ws.state || before.reason !== ws.reason || before.processes !== ws.processes)) out.changed.push(ws);
       this.known.set(ws.id, ws);
       const file = paths.journal(this.workspaceDir(ws.id));
       const from = this.offsets.get(ws.id);

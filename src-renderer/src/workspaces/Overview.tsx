@@ -3,13 +3,14 @@ import type { Workspace } from '../../../src-preload/contract';
 import { imageLabel, relative, resources } from '../format';
 import { useNow } from '../hooks';
 import { projectPlace, useDescriptor } from '../backends/descriptors';
-import { IsolationBadge, StateBadge } from './StateBadge';
+import { IsolationBadge, processesText, StateBadge } from './StateBadge';
 
 export function Overview({ workspace: w }: { workspace: Workspace }) {
   const now = useNow();
   const descriptor = useDescriptor(w.backend);
   const rows: [string, React.ReactNode][] = [
     ['State', <><StateBadge ws={w} /> {w.reason}</>],
+    ...(w.processes !== undefined ? [['Processes', `${processesText(w.processes)} live (its commands and terminals, counted on this machine)`] as [string, React.ReactNode]] : []),
     ['Backend', <>{w.backend} <IsolationBadge ws={w} /> <span className="muted">({w.isolation === 'none' ? 'no isolation' : w.isolation})</span></>],
     ['Image', <span className="mono">{imageLabel(w)}</span>],
     ['Project', <><span className="mono">{w.project}</span> <span className="muted">{projectPlace(descriptor)}</span></>],

@@ -14,7 +14,7 @@ import { useNow } from '../hooks';
 import { BulkBar, BulkReportView } from './BulkBar';
 import { DeleteWorkspacesDialog } from './DeleteWorkspacesDialog';
 import { isFiltered, matches, nextSort, NO_FILTER, projectLabel, sortWorkspaces, type SortKey } from './listView';
-import { IsolationBadge, StateBadge } from './StateBadge';
+import { IsolationBadge, ProcessCount, StateBadge } from './StateBadge';
 import { useBulkActions } from './useBulkActions';
 import { useListView } from './useListView';
 
@@ -226,6 +226,7 @@ export function WorkspaceList({ client, workspaces, onOpen, onCreate }: Props) {
                         </td>
                         <td>
                           <StateBadge ws={w} />
+                          <ProcessCount ws={w} block />
                           {w.reason && <div className="reason">{w.reason}</div>}
                         </td>
                         <td className="limits-cell">

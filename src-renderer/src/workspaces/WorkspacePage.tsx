@@ -8,7 +8,7 @@ import { TerminalsTab } from '../terminals/TerminalsTab';
 import { CommandBar } from './CommandBar';
 import { DeleteWorkspacesDialog } from './DeleteWorkspacesDialog';
 import { Overview } from './Overview';
-import { IsolationBadge, StateBadge } from './StateBadge';
+import { IsolationBadge, ProcessCount, StateBadge } from './StateBadge';
 
 type Tab = 'overview' | 'terminals' | 'journal';
 
@@ -61,6 +61,7 @@ export function WorkspacePage({ client, workspace: w, tab, seq, onTab, onBack, o
         </button>
         <h2 data-testid="workspace-title">{w.name}</h2>
         <StateBadge ws={w} />
+        <ProcessCount ws={w} />
         <IsolationBadge ws={w} />
         <span className="muted">{w.backend}</span>
         <span className="spacer" />

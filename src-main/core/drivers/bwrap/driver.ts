@@ -1,14 +1,15 @@
 /**
  * The bubblewrap driver: a workspace is its record, its folders and a
- * sandbox recipe; "running" means ready. Stop kills its live processes.
+ * sandbox recipe; "running" means ready (see shared/place-lifecycle.ts).
  */
 import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { isAbsolute, join, resolve } from 'node:path';
 import { BenchtopError, type Workspace } from '../../../../src-preload/contract';
-import { killByEnv, WORKSPACE_MARKER } from '../../host/procscan';
+import { PLUMBING_MARKER, WORKSPACE_MARKER } from '../../host/procscan';
+import { placeLifecycle } from '../shared/place-lifecycle';
 import { EXEC_MARKER, KILL_EXEC_SCRIPT } from '../podman/argv';
 import { withFd3Launcher } from '../../host/fd3';
-import type { Driver, DriverContext, ResolvedImage, SandboxFailure, SandboxStatus, DetectedBackend } from '../types';
+import type { Driver, DriverContext, ResolvedImage, SandboxFailure, DetectedBackend } from '../types';
 import {
   buildBwrapArgv,
   groupFile,
@@ -112,7 +113,8 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
       hostname: ws.name,
       network: ws.network,
       cwd: req.cwd,
-      env: { ...ws.env, ...req.env },
+      // The marker inside too (after --clearenv): the command's own processes are the ones counted.
+      env: { ...ws.env, ...req.env, [WORKSPACE_MARKER]: ws.id },
       hasSecrets: req.hasSecrets,
       newSession: req.newSession,
       term: req.term,
@@ -172,27 +174,7 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
       writeFileSync(join(dir, 'etc', 'group'), groupFile());
     },
 
-    async start() {
-      await requireBwrap();
-      return { adopted: false, runtime: {} };
-    },
-
-    async stop(ws) {
-      await killByEnv(`${WORKSPACE_MARKER}=${ws.id}`);
-    },
-
-    async remove(ws) {
-      await killByEnv(`${WORKSPACE_MARKER}=${ws.id}`);
-    },
-
-    async list(workspaces): Promise<Map<string, SandboxStatus>> {
-      // Nothing runs between commands: a ready bwrap workspace is "running" by its record.
-      const out = new Map<string, SandboxStatus>();
-      for (const ws of workspaces) {
-        if (ws.state === 'running' || ws.state === 'starting') out.set(ws.id, { running: true, description: 'ready' });
-      }
-      return out;
-    },
+    ...placeLifecycle({ ready: async () => void (await requireBwrap()) }),
 
     ...hostProcesses(ctx.runner, {
       launch(ws, req) {
@@ -214,8 +196,8 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
             ...(user ? { user } : {}),
           }),
         );
-        // Markers in bwrap's own environment (cleared inside) let stop/timeout find it.
-        const markers = { PATH: process.env.PATH ?? '/usr/bin:/bin', [WORKSPACE_MARKER]: ws.id, [EXEC_MARKER]: req.id };
+        // Markers in bwrap's own environment (cleared inside) let stop/timeout find it; bwrap is not one of the workspace's processes.
+        const markers = { PATH: process.env.PATH ?? '/usr/bin:/bin', [WORKSPACE_MARKER]: ws.id, [PLUMBING_MARKER]: '1', [EXEC_MARKER]: req.id };
         const via = viaArgv(req);
         // srun forwards no fd 3: under SLURM the launcher runs on the node and opens it there.
         const remote = via.length > 0 && hasSecrets ? withFd3Launcher(argv, markers, secretArgsPayload(req.secretEnv)) : null;

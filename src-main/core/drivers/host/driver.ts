@@ -5,11 +5,12 @@
  */
 import { statSync } from 'node:fs';
 import { BenchtopError } from '../../../../src-preload/contract';
-import { killByEnv, WORKSPACE_MARKER } from '../../host/procscan';
+import { WORKSPACE_MARKER } from '../../host/procscan';
 import { EXEC_MARKER } from '../podman/argv';
 import { TERMINAL_TERM } from '../shell';
 import { hostProcesses } from '../../process/host-launch';
-import type { Driver, DriverContext, ResolvedImage, SandboxStatus, DetectedBackend } from '../types';
+import type { Driver, DriverContext, ResolvedImage, DetectedBackend } from '../types';
+import { placeLifecycle } from '../shared/place-lifecycle';
 
 export function createHostDriver(ctx: DriverContext): Driver {
   return {
@@ -49,20 +50,7 @@ export function createHostDriver(ctx: DriverContext): Driver {
     },
 
     async prepare() {},
-    async start() {
-      return { adopted: false, runtime: {} };
-    },
-    async stop(ws) {
-      await killByEnv(`${WORKSPACE_MARKER}=${ws.id}`);
-    },
-    async remove(ws) {
-      await killByEnv(`${WORKSPACE_MARKER}=${ws.id}`);
-    },
-    async list(workspaces): Promise<Map<string, SandboxStatus>> {
-      const out = new Map<string, SandboxStatus>();
-      for (const ws of workspaces) if (ws.state === 'running' || ws.state === 'starting') out.set(ws.id, { running: true, description: 'ready' });
-      return out;
-    },
+    ...placeLifecycle({ ready: async () => undefined }),
 
     ...hostProcesses(ctx.runner, {
       launch(ws, req) {

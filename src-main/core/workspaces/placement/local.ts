@@ -1,6 +1,6 @@
 /** Sandboxes on this machine: the driver starts, stops and lists them itself. */
 import { BenchtopError, type Workspace } from '../../../../src-preload/contract';
-import type { Driver, SandboxStatus } from '../../drivers/types';
+import type { Driver, SandboxStatus, StopReport } from '../../drivers/types';
 import { ACTIVE, type Placement, type PlacementHost } from './types';
 
 /** A record left in "starting" longer than this by a process that died is failed by reconciliation. */
@@ -34,7 +34,7 @@ export class LocalPlacement implements Placement {
     }
   }
 
-  stop(ws: Workspace): Promise<void> {
+  stop(ws: Workspace): Promise<StopReport | void> {
     return this.host.driver(ws).stop(ws);
   }
 
@@ -74,6 +74,7 @@ export class LocalPlacement implements Placement {
         }
       }),
     );
+    host.observed(list, statuses);
     for (const ws of list) await this.reconcileOne(ws, statuses.get(ws.id));
     return labelled;
   }

@@ -5,7 +5,7 @@
  * all). The service asks the workspace's placement and never branches on it.
  */
 import type { Workspace } from '../../../../src-preload/contract';
-import type { Driver, SandboxStatus } from '../../drivers/types';
+import type { Driver, SandboxStatus, StopReport } from '../../drivers/types';
 import type { Carrier } from '../../process/types';
 import type { Redactor } from '../../secrets/redact';
 
@@ -22,6 +22,8 @@ export interface PlacementHost {
   expire(ws: Workspace): Promise<void>;
   secretsOf(ws: Workspace): Promise<Record<string, string>>;
   redactor(): Promise<Redactor>;
+  /** What one reconcile found of `list` (live process counts are read from it). */
+  observed(list: Workspace[], statuses: Map<string, SandboxStatus>): void;
   /** The record as it is now (null once removed). */
   read(id: string): Workspace | null;
   now(): number;
@@ -30,8 +32,8 @@ export interface PlacementHost {
 export interface Placement {
   /** Brings up the sandbox of a workspace the caller marked "starting"; the record says how it went. */
   start(ws: Workspace, client: string): Promise<Workspace>;
-  /** Stops the sandbox; the caller records the stop. */
-  stop(ws: Workspace): Promise<void>;
+  /** Stops the sandbox; the caller records the stop (with what the driver reports of it). */
+  stop(ws: Workspace): Promise<StopReport | void>;
   /** Ends and deletes the sandbox (delete, TTL). Idempotent. */
   remove(ws: Workspace): Promise<void>;
   /** What carries a process into it (nothing for local). */
