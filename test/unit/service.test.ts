@@ -54,6 +54,7 @@ class FakeDriver implements Driver {
       needsConsent: host,
       labelsSandboxes: this.id === 'podman' || this.id === 'gvisor',
       ttlProcess: this.id === 'podman' || this.id === 'gvisor',
+      disk: { measures: "the workspace's folder", quota: 'measured', why: 'a fake' },
     };
   }
 

@@ -142,6 +142,12 @@ export interface Driver {
   remove(ws: Workspace): Promise<void>;
   /** Sandboxes this driver owns, by workspace id, in ONE backend call. */
   list(workspaces: Workspace[]): Promise<Map<string, SandboxStatus>>;
+  /**
+   * The disk use (bytes) of each sandbox's own writable layer, by workspace
+   * id, in ONE backend call. Absent: the backend keeps nothing of a workspace
+   * outside its folder.
+   */
+  sandboxDiskUse?(workspaces: Workspace[]): Promise<Map<string, number>>;
   /** How to run one command in the sandbox (exec runs it; see workspaces/exec.ts). */
   execLaunch(ws: Workspace, req: DriverExecRequest): ExecLaunch;
   /** How to end one command's (or terminal's) whole process tree inside the sandbox, from any process. */
