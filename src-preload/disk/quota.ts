@@ -64,7 +64,7 @@ export function overQuotaMessage(ws: Measured & Pick<Workspace, 'name'>): string
   const at = ws.disk ? ` (measured ${ws.disk.measuredAt.replace('T', ' ').replace(/\.\d+Z$/, 'Z')})` : '';
   return (
     `disk quota exceeded: workspace "${ws.name}" uses ${humanBytes(s.usedBytes ?? 0)}, its quota is ${humanBytes(s.quotaBytes ?? 0)}${at}; ` +
-    'new commands are refused until files are deleted (in a terminal: benchtop shell) and it is measured again (benchtop status)'
+    'new commands are refused until files are deleted (in a terminal) and the use is measured again'
   );
 }
 

@@ -33,6 +33,8 @@ async function inShell(home: string, name: string, line: string): Promise<number
   pty.onData((d) => (out += d));
   const exited = new Promise<number>((resolve) => pty.onExit((e) => resolve(e.exitCode)));
   const end = Date.now() + 20_000;
+  // A busybox prompt, then (ash) its cursor-position query.
+  // eslint-disable-next-line no-control-regex
   while (!/[#$] (\x1b\[6n)?$/.test(out)) {
     if (Date.now() > end) throw new Error(`no prompt: ${JSON.stringify(out.slice(-300))}`);
     await new Promise((r) => setTimeout(r, 50));

@@ -73,7 +73,7 @@ describe('where a workspace stands against its quota', () => {
     expect(diskUseText(measured(12 * MiB))).toBe('12 MiB');
     expect(diskUseText(measured(58 * MiB, 64))).toBe('58 MiB of 64 MiB (90%)');
     expect(overQuotaMessage(measured(70 * MiB, 64))).toBe(
-      'disk quota exceeded: workspace "paper" uses 70 MiB, its quota is 64 MiB (measured 2026-01-02 03:04:05Z); new commands are refused until files are deleted (in a terminal: benchtop shell) and it is measured again (benchtop status)',
+      'disk quota exceeded: workspace "paper" uses 70 MiB, its quota is 64 MiB (measured 2026-01-02 03:04:05Z); new commands are refused until files are deleted (in a terminal) and the use is measured again',
     );
     expect(nearQuotaMessage(measured(60 * MiB, 64))).toBe('workspace "paper" uses 60 MiB of its 64 MiB disk quota (93%); above the quota new commands are refused');
   });
