@@ -9,6 +9,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BenchtopClient } from '../../src-preload/client';
 import { cleanup, tempDir } from '../helpers/cli';
+import { axeViolations } from '../helpers/axe';
 import { launchBrowser, screenshot } from '../helpers/browser';
 import { describeWith } from '../helpers/runtime';
 import { startServe, type ServeProcess } from '../helpers/serve';
@@ -71,6 +72,7 @@ describeWith('chromium', 'disk use and quota, in a real browser', () => {
     await page.getByTestId('tab-overview').click();
     expect(await page.getByTestId('disk-detail').textContent()).toMatch(/^\d+ MiB of 64 MiB \(9\d%\) — folder \d+ MiB, measured .*Counts the workspace's folder: its home, journal and recordings; never the project folder\.Quota checked before each command against the last measurement \(bubblewrap has no disk quota/);
     await screenshot(page, '60-disk-near-quota');
+    expect(await axeViolations(page)).toEqual([]);
   });
 
   it('refuses the next command above the quota, with the reason, and lists the use', async () => {
@@ -82,6 +84,7 @@ describeWith('chromium', 'disk use and quota, in a real browser', () => {
     await error.waitFor({ timeout: 15_000 });
     expect(await error.textContent()).toMatch(/disk quota exceeded: workspace "e2e-disk" uses \d+ MiB, its quota is 64 MiB/);
     await screenshot(page, '61-disk-over-quota');
+    expect(await axeViolations(page)).toEqual([]);
     const last = (await client.call('journal.list', { workspace: 'e2e-disk' })).at(-1);
     expect([last?.command, last?.status]).toEqual(['echo refused', 'not-run']);
 
@@ -90,5 +93,13 @@ describeWith('chromium', 'disk use and quota, in a real browser', () => {
     expect(await line.getAttribute('data-level')).toBe('over');
     expect(await line.textContent()).toMatch(/^disk \d+ MiB of 64 MiB \(1\d\d%\) — over quota$/);
     await screenshot(page, '62-disk-list');
+    expect(await axeViolations(page)).toEqual([]);
+    // Dark, as the system may say: the notice and the list line keep their contrast.
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await axeViolations(page)).toEqual([]);
+    await page.getByRole('link', { name: 'e2e-disk' }).first().click();
+    await page.getByTestId('disk-notice').waitFor();
+    expect(await axeViolations(page)).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 });

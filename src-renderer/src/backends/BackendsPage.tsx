@@ -21,6 +21,9 @@ export function BackendsPage({ backends }: { backends: BackendInfo[] | null }) {
               <ul className="small">
                 <li>Isolation: {b.capabilities.isolation === 'none' ? 'none (host processes)' : b.capabilities.isolation}</li>
                 <li>Enforces: {b.capabilities.enforcedLimits.length ? b.capabilities.enforcedLimits.join(', ') : 'no cpu/memory/pids limits'}</li>
+                <li data-testid="backend-disk-quota">
+                  Disk quota: {b.descriptor.disk.quota === 'enforced' ? 'enforced by the backend' : `measured, checked before each command (${b.descriptor.disk.why ?? 'not enforced by the backend'})`}
+                </li>
                 <li>Network: {b.capabilities.network.join(' or ')}</li>
                 <li>Images: {b.descriptor.image.kinds}</li>
                 <li>Project: {b.descriptor.projectPath ?? 'used in place'}</li>
