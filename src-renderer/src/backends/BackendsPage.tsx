@@ -21,8 +21,9 @@ export function BackendsPage({ backends }: { backends: BackendInfo[] | null }) {
               <ul className="small">
                 <li>Isolation: {b.capabilities.isolation === 'none' ? 'none (host processes)' : b.capabilities.isolation}</li>
                 <li>Enforces: {b.capabilities.enforcedLimits.length ? b.capabilities.enforcedLimits.join(', ') : 'no cpu/memory/pids limits'}</li>
-                <li data-testid="backend-disk-quota">
-                  Disk quota: {b.descriptor.disk.quota === 'enforced' ? 'enforced by the backend' : `measured, checked before each command (${b.descriptor.disk.why ?? 'not enforced by the backend'})`}
+                {/* Why the backend does not hold it itself is on each workspace's overview (and in the title). */}
+                <li data-testid="backend-disk-quota" title={b.descriptor.disk.why ?? undefined}>
+                  Disk quota: {b.descriptor.disk.quota === 'enforced' ? 'enforced by the backend' : 'checked before each command'}
                 </li>
                 <li>Network: {b.capabilities.network.join(' or ')}</li>
                 <li>Images: {b.descriptor.image.kinds}</li>
