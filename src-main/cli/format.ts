@@ -1,5 +1,6 @@
 /** Human-readable tables for the CLI. JSON output never goes through here. */
 import type { BackendInfo, ImageChoice, JournalEntry, JournalEntryWithOutput, Workspace } from '../../src-preload/contract';
+import { diskStanding, diskUseText, humanBytes } from '../../src-preload/disk/quota';
 
 function table(rows: string[][]): string {
   const widths = rows[0]?.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length))) ?? [];
@@ -27,7 +28,7 @@ export function limitsText(ws: Workspace): string {
 
 export function formatWorkspaces(list: Workspace[]): string {
   if (list.length === 0) return 'no workspaces (create one: benchtop create NAME --backend bwrap)';
-  const rows = [['NAME', 'BACKEND', 'STATE', 'PROCS', 'IMAGE', 'LIMITS', 'AGE', 'TTL LEFT', 'REASON']];
+  const rows = [['NAME', 'BACKEND', 'STATE', 'PROCS', 'IMAGE', 'LIMITS', 'DISK', 'AGE', 'TTL LEFT', 'REASON']];
   for (const w of list) {
     rows.push([
       w.name,
@@ -37,6 +38,7 @@ export function formatWorkspaces(list: Workspace[]): string {
       w.processes === undefined ? '-' : String(w.processes),
       w.image ?? (w.imageKind === 'system' ? '(host system)' : '-'),
       limitsText(w),
+      diskColumn(w),
       age(w.createdAt),
       w.expiresAt ? age(new Date().toISOString(), Date.parse(w.expiresAt)) : '-',
       w.reason ?? '',
@@ -68,6 +70,7 @@ export function formatWorkspace(w: Workspace): string {
     ['project', w.project],
     ['network', w.network],
     ['limits', limitsText(w)],
+    ['disk', diskLine(w)],
     ['exec timeout', `${w.limits.execTimeoutSec}s`],
     ['env', Object.keys(w.env).join(' ') || '-'],
     ['secrets', w.secretKeys.join(' ') || '-'],
@@ -84,14 +87,33 @@ export function formatWorkspace(w: Workspace): string {
   return lines.map(([k, v]) => `${k.padEnd(13)}${v}`).join('\n');
 }
 
+/** "12 MiB", "58 MiB/64 MiB 91% NEAR QUOTA", "70 MiB/64 MiB OVER QUOTA", "-" (not measured). */
+function diskColumn(w: Workspace): string {
+  const s = diskStanding(w);
+  if (s.usedBytes === null) return s.quotaBytes === null ? '-' : `?/${humanBytes(s.quotaBytes)}`;
+  if (s.quotaBytes === null) return humanBytes(s.usedBytes);
+  const flag = s.level === 'over' ? ' OVER QUOTA' : s.level === 'near' ? ' NEAR QUOTA' : '';
+  return `${humanBytes(s.usedBytes)}/${humanBytes(s.quotaBytes)} ${s.percent}%${flag}`;
+}
+
+/** The use against the quota, what it is made of, and when it was measured. */
+function diskLine(w: Workspace): string {
+  const s = diskStanding(w);
+  const parts = w.disk ? [`folder ${humanBytes(w.disk.folderBytes)}`, w.disk.sandboxBytes !== null ? `writable layer ${humanBytes(w.disk.sandboxBytes)}` : null].filter(Boolean).join(', ') : '';
+  const flag = s.level === 'over' ? ' — OVER QUOTA: new commands are refused' : s.level === 'near' ? ' — near the quota' : '';
+  return `${diskUseText(w)}${flag}${parts ? ` [${parts}; measured ${w.disk?.measuredAt}]` : ''}`;
+}
+
 export function formatBackends(list: BackendInfo[]): string {
-  const rows = [['BACKEND', 'AVAILABLE', 'VERSION', 'ENFORCES', 'ISOLATION', 'NOTE']];
+  const rows = [['BACKEND', 'AVAILABLE', 'VERSION', 'ENFORCES', 'DISK QUOTA', 'ISOLATION', 'NOTE']];
   for (const b of list) {
     rows.push([
       b.id,
       b.available ? 'yes' : 'no',
       b.version ?? '-',
       b.capabilities.enforcedLimits.join(',') || 'no limits',
+      // measured: checked before each command against the last measurement; enforced: by the backend itself.
+      b.descriptor.disk.quota,
       b.capabilities.isolation,
       b.hint ?? '',
     ]);

@@ -25,7 +25,7 @@ const SIGPIPE_EXIT = 141;
 const USAGE = `usage:
   benchtop backends [--json]
   benchtop create NAME --backend podman|gvisor|bwrap|apptainer|host [--image IMG] [--project DIR]
-       [--cpus N] [--memory MIB] [--pids N] [--ttl SECONDS] [--exec-timeout SECONDS]
+       [--cpus N] [--memory MIB] [--pids N] [--disk-quota MIB] [--ttl SECONDS] [--exec-timeout SECONDS]
        [--network none|full] [--env K=V]... [--secret K=V | --secret K]...
        [--slurm [--partition P] [--time HH:MM:SS] [--slurm-cpus N] [--slurm-mem MIB] [--gres G]]
        [--gpu]                      (podman: every NVIDIA GPU through CDI; apptainer: --nv)
@@ -110,7 +110,8 @@ function print(json: boolean | undefined, value: unknown, human: () => string): 
 }
 
 async function withClient<T>(fn: (client: BenchtopClient, service: WorkspaceService) => Promise<T>): Promise<T> {
-  const service = new WorkspaceService({ home: defaultDataHome() });
+  // ls and status measure disk use as they look: fresh numbers, and a quota that holds with no app running.
+  const service = new WorkspaceService({ home: defaultDataHome(), measureDiskOnRead: true });
   const { server } = createServiceRpc(service, new TerminalService(service));
   const [serverSide, clientSide] = createMemoryTransportPair();
   server.attach(serverSide, { client: 'cli' });
@@ -167,6 +168,7 @@ async function main(argv: string[]): Promise<number> {
           cpus: { type: 'string' },
           memory: { type: 'string' },
           pids: { type: 'string' },
+          'disk-quota': { type: 'string' },
           ttl: { type: 'string' },
           'exec-timeout': { type: 'string' },
           network: { type: 'string' },
@@ -218,6 +220,7 @@ async function main(argv: string[]): Promise<number> {
         cpus: num('cpus', values.cpus),
         memoryMiB: num('memory', values.memory),
         pids: num('pids', values.pids),
+        diskQuotaMiB: num('disk-quota', values['disk-quota']),
         ttlSec: num('ttl', values.ttl),
         execTimeoutSec: num('exec-timeout', values['exec-timeout']),
         network: values.network,
@@ -446,6 +449,7 @@ async function execCommand(rest: string[]): Promise<number> {
     try {
       const r = await result;
       if (values.json) process.stdout.write(`${JSON.stringify(r, null, 2)}\n`);
+      else if (r.warning) process.stderr.write(`benchtop: ${r.warning}\n`);
       return r.exitCode;
     } catch (err) {
       if (readerGone && err instanceof BenchtopError && err.code === 'CANCELLED') return SIGPIPE_EXIT;
@@ -475,6 +479,7 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   cpus: '--cpus',
   memoryMiB: '--memory',
   pids: '--pids',
+  diskQuotaMiB: '--disk-quota',
   ttlSec: '--ttl',
   execTimeoutSec: '--exec-timeout',
   timeoutSec: '--timeout',

@@ -74,6 +74,8 @@ void app.whenReady().then(() => {
   // and pass on what other processes change in the data folder.
   const stopPolling = pollDataFolder(service, 2000);
   app.on('will-quit', stopPolling);
+  // Disk use, measured after each command and every minute (the quota is checked against it).
+  app.on('will-quit', service.measureDiskInBackground());
   // Terminals belong to the app, not to a window: a reloaded or reopened window reattaches.
   const terminals = new TerminalService(service);
   app.on('will-quit', () => void terminals.closeAll());

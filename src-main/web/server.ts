@@ -263,6 +263,8 @@ export async function serve(options: ServeOptions): Promise<Served> {
   // What changes in the data folder (the CLI, another window) reaches every client as an event
   // within a second; the backends are reconciled (a container killed outside, an expired TTL) every 2 s.
   const stopPolling = pollDataFolder(service, options.refreshMs ?? 2000);
+  // Disk use, measured after each command and every minute (the quota is checked against it).
+  const stopMeasuring = service.measureDiskInBackground();
   await service.poll().catch(() => undefined);
 
   if (!options.quiet) process.stdout.write(`${url}\n`);
@@ -272,6 +274,7 @@ export async function serve(options: ServeOptions): Promise<Served> {
     port,
     async close() {
       stopPolling();
+      stopMeasuring();
       await terminals.closeAll();
       dispose();
       for (const c of wss.clients) c.terminate();

@@ -38,7 +38,15 @@ export const LIMIT_RANGES = {
   pids: { min: 16, max: 65536 },
   ttlSec: { min: 60, max: 30 * 24 * 3600 },
   execTimeoutSec: { min: 1, max: 1800, default: 300 },
+  /** A disk quota: 64 MiB up to 64 TiB (SciTeX suggests 10 GB a workspace). */
+  diskQuotaMiB: { min: 64, max: 64 * 1024 * 1024 },
 } as const;
+
+const diskQuotaMiBSchema = z
+  .number()
+  .int('must be a whole number of MiB')
+  .min(LIMIT_RANGES.diskQuotaMiB.min, 'must be at least 64 MiB')
+  .max(LIMIT_RANGES.diskQuotaMiB.max, 'must be at most 67108864 MiB (64 TiB)');
 
 export const envKeySchema = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'must be a valid environment variable name');
 export const envMapSchema = z.record(envKeySchema, z.string());
@@ -53,6 +61,8 @@ export const limitsSchema = z.object({
   memoryMiB: z.number().int().min(LIMIT_RANGES.memoryMiB.min, 'must be at least 64 MiB').optional(),
   pids: z.number().int().min(LIMIT_RANGES.pids.min).max(LIMIT_RANGES.pids.max).optional(),
   execTimeoutSec: z.number().int().min(LIMIT_RANGES.execTimeoutSec.min).max(LIMIT_RANGES.execTimeoutSec.max),
+  /** Disk quota: above it new commands are refused (see the descriptor's `disk.quota` for how it holds). */
+  diskQuotaMiB: diskQuotaMiBSchema.optional(),
 });
 export type Limits = z.infer<typeof limitsSchema>;
 
@@ -106,6 +116,19 @@ export const backendDescriptorSchema = z.object({
   labelsSandboxes: z.boolean(),
   /** Its sandbox's main process ends by itself, with 0, when the TTL runs out. */
   ttlProcess: z.boolean(),
+  disk: z.object({
+    /** What a workspace's disk use counts for this backend, in words. */
+    measures: z.string(),
+    /**
+     * How a disk quota holds. `enforced`: the backend itself stops writes past it.
+     * `measured`: Benchtop measures the use in the background and refuses new
+     * commands once the last measurement is over the quota; a command already
+     * running can write past it.
+     */
+    quota: z.enum(['enforced', 'measured']),
+    /** Why the backend does not enforce it itself (null when it does). */
+    why: z.string().nullable(),
+  }),
 });
 export type BackendDescriptor = z.infer<typeof backendDescriptorSchema>;
 
@@ -178,6 +201,22 @@ export const apptainerOptionsSchema = z
   .strict();
 
 /**
+ * A workspace's disk use as last measured: its own folder on the host (home,
+ * journal, recordings; never the project folder, which is the user's) and its
+ * sandbox's writable layer (podman, gVisor).
+ */
+export const diskUseSchema = z.object({
+  usedBytes: z.number().int().min(0),
+  folderBytes: z.number().int().min(0),
+  /** The container's writable layer (bytes of its files); null when the backend keeps none or it cannot be seen from here. */
+  sandboxBytes: z.number().int().min(0).nullable(),
+  measuredAt: z.string(),
+  /** The 90% warning was given for this crossing (cleared when a measurement is under 90% again). */
+  warned: z.boolean().default(false),
+});
+export type DiskUse = z.infer<typeof diskUseSchema>;
+
+/**
  * A workspace. For the state `broken` only `id`, `state` and `reason` are
  * guaranteed: the other fields hold what could still be read (the damaged
  * record's valid fields, the container's labels: name, backend, container
@@ -214,6 +253,8 @@ export const workspaceSchema = z.object({
   devRepos: z.array(devRepoSchema).default([]),
   gpu: z.boolean().default(false),
   apptainer: apptainerOptionsSchema.default({}),
+  /** The last measurement of its disk use (null: not measured yet). */
+  disk: diskUseSchema.nullable().default(null),
   runtime: z.object({
     containerName: z.string().optional(),
     rootless: z.boolean().optional(),
@@ -259,6 +300,8 @@ export const createWorkspaceInputSchema = z
       .min(LIMIT_RANGES.execTimeoutSec.min, 'must be between 1 and 1800 s')
       .max(LIMIT_RANGES.execTimeoutSec.max, 'must be between 1 and 1800 s')
       .optional(),
+    /** Refuse new commands once the workspace uses more than this (MiB); a warning at 90%. */
+    diskQuotaMiB: diskQuotaMiBSchema.optional(),
     network: networkSchema.optional(),
     env: envMapSchema.optional(),
     secrets: envMapSchema.optional(),
@@ -346,6 +389,8 @@ export const execResultSchema = z.object({
   timedOut: z.boolean(),
   stdoutTruncated: z.boolean(),
   stderrTruncated: z.boolean(),
+  /** Benchtop's own word for the caller, given once (the workspace is near its disk quota). */
+  warning: z.string().optional(),
 });
 export type ExecResult = z.infer<typeof execResultSchema>;
 

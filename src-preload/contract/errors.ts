@@ -17,7 +17,7 @@ export const ERROR_CODES = [
   'LIMIT_UNENFORCEABLE',
   /** The workspace is in a state that does not allow the operation, or the name is taken. */
   'CONFLICT',
-  /** Too many active workspaces (see the configured maximum). */
+  /** Too many active workspaces (see the configured maximum), or a workspace over its disk quota (exec). */
   'QUOTA_EXCEEDED',
   /** An operation ran out of time. */
   'TIMEOUT',

@@ -44,7 +44,8 @@ export const methods = {
    * Runs one command in a running workspace and journals it: the entry is written
    * when it starts (status running) and completed when it ends. A command the
    * sandbox could not run fails with the reason (BACKEND_FAILED or INVALID_INPUT),
-   * its entry marked not-run.
+   * its entry marked not-run; so does one in a workspace whose last measured disk
+   * use is over its quota (QUOTA_EXCEEDED). `warning`: the 90% line, once per crossing.
    */
   'exec.run': { params: execInputSchema, result: execResultSchema },
   /** Bytes (base64) for the stdin of a running exec started with `stdin: true`; `eof` closes it. */

@@ -551,6 +551,7 @@ function workspace(over: Partial<Workspace> = {}): Workspace {
     stoppedAt: null,
     placement: { kind: 'local' },
     slurm: null,
+    disk: null,
     mounts: [{ hostPath: '/data/ref', containerPath: '/ref', mode: 'ro' }],
     devRepos: [
       { name: 'a', hostPath: '/src/a' },

@@ -1,4 +1,4 @@
-import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -57,6 +57,7 @@ class FakeDriver implements Driver {
       needsConsent: host,
       labelsSandboxes: this.id === 'podman' || this.id === 'gvisor',
       ttlProcess: this.id === 'podman' || this.id === 'gvisor',
+      disk: { measures: "the workspace's folder", quota: 'measured', why: 'a fake' },
     };
   }
 
@@ -607,5 +608,45 @@ describe('live process counts', () => {
     // A backend that cannot count shows none.
     const other = await svc.create({ name: 'uncounted', backend: 'podman' }, 'test');
     expect((await svc.get(other.id)).processes).toBeUndefined();
+  });
+});
+
+describe('WorkspaceService: disk quota', () => {
+  const MiB = 1024 * 1024;
+
+  it('warns once per crossing of 90%, again after the use drops under it; refuses above the quota from the last measurement', async () => {
+    const s = service();
+    const ws = await s.create({ name: 'dq', backend: 'bwrap', diskQuotaMiB: 64 }, 'test');
+    const dir = join(home, 'workspaces', ws.id, 'home');
+    mkdirSync(dir, { recursive: true });
+    /** The home holds `mib` MiB (real blocks), measured as a host with windows would after a command. */
+    const fill = async (mib: number) => {
+      writeFileSync(join(dir, 'big'), Buffer.alloc(mib * MiB, 1));
+      await s.disk.measure([s.registry.get(ws.id)]);
+    };
+    const warning = async () => (await s.exec({ workspace: 'dq', argv: ['true'] }, 'test')).warning;
+
+    await fill(60);
+    expect(await warning()).toMatch(/^workspace "dq" uses 60 MiB of its 64 MiB disk quota \(9\d%\); above the quota new commands are refused$/);
+    expect(await warning()).toBeUndefined();
+    await fill(59); // still near: no new crossing
+    expect(await warning()).toBeUndefined();
+    await fill(10);
+    expect(await warning()).toBeUndefined();
+    await fill(60);
+    expect(await warning()).toMatch(/^workspace "dq" uses 60 MiB/);
+
+    await fill(70);
+    const before = s.journal(ws).list(0, 1000).length;
+    const err = await failure(s.exec({ workspace: 'dq', argv: ['echo', 'hi'] }, 'test'));
+    expect(err.code).toBe('QUOTA_EXCEEDED');
+    const entries = s.journal(ws).list(0, 1000);
+    expect(entries).toHaveLength(before + 1);
+    expect([entries.at(-1)?.status, entries.at(-1)?.command, entries.at(-1)?.reason]).toEqual(['not-run', 'echo hi', err.message]);
+    // The file is gone, but nobody measured: the last measurement still holds.
+    rmSync(join(dir, 'big'));
+    expect((await failure(s.exec({ workspace: 'dq', argv: ['true'] }, 'test'))).code).toBe('QUOTA_EXCEEDED');
+    await s.disk.measure([s.registry.get(ws.id)]);
+    expect((await s.exec({ workspace: 'dq', argv: ['true'] }, 'test')).exitCode).toBe(0);
   });
 });

@@ -99,6 +99,12 @@ export interface Driver {
   /** Sandboxes this driver owns, by workspace id, in ONE backend call. */
   list(workspaces: Workspace[]): Promise<Map<string, SandboxStatus>>;
   /**
+   * The disk use (bytes) of each sandbox's own writable layer, by workspace
+   * id, in ONE backend call. Absent: the backend keeps nothing of a workspace
+   * outside its folder.
+   */
+  sandboxDiskUse?(workspaces: Workspace[]): Promise<Map<string, number>>;
+  /**
    * Starts one process in the running sandbox (a command, a terminal's shell,
    * a copy's tar): everything that runs in a workspace goes through here.
    */

@@ -155,6 +155,7 @@ export class BrokenRecords {
       stoppedAt: null,
       placement: { kind: 'local' },
       slurm: null,
+      disk: null,
       mounts: [],
       devRepos: [],
       gpu: false,

@@ -21,6 +21,8 @@ import {
   type LimitName,
   type Workspace,
 } from '../../../src-preload/contract';
+import { nearQuotaWarning, refuseOverQuota, type DiskGateHost } from '../disk/gate';
+import { DiskMeter } from '../disk/meter';
 import { createDrivers } from '../drivers/registry';
 import type { Carrier } from '../process/types';
 import type { Driver, DriverContext, SandboxStatus, StopReport } from '../drivers/types';
@@ -29,6 +31,7 @@ import { ImageCatalog } from '../images/catalog';
 import { Journal, type NewEntry } from '../journal/journal';
 import { createExecaRunner, type Runner } from '../runner/runner';
 import { createRedactor, splitSensitive, type Redactor } from '../secrets/redact';
+import { diskStanding } from '../../../src-preload/disk/quota';
 import { createSecretStore, type SecretStore } from '../secrets/store';
 import { readJson } from '../store/atomic';
 import { paths } from '../store/layout';
@@ -61,7 +64,18 @@ export interface ServiceOptions {
   now?: () => number;
   /** Start the data folder's watchdog with the first exec (default); tests of state logic turn it off. */
   watchdog?: boolean;
+  /**
+   * Measure disk use whenever workspaces are listed or looked at (the CLI: its
+   * `ls` and `status` show fresh numbers, and its quota holds without an app
+   * running). Hosts with windows measure in the background instead.
+   */
+  measureDiskOnRead?: boolean;
 }
+
+/** A command, terminal or lifecycle event ended this long ago with no other since: measure the workspace's disk. */
+const DISK_AFTER_COMMAND_MS = 1500;
+/** How often a host with windows measures the workspaces that run (commands in terminals write too). */
+const DISK_EVERY_MS = 60_000;
 
 const LIMIT_FIELDS: Record<LimitName, 'cpus' | 'memoryMiB' | 'pids'> = { cpus: 'cpus', memory: 'memoryMiB', pids: 'pids' };
 
@@ -82,6 +96,9 @@ export class WorkspaceService {
   private readonly live = new LiveProcesses();
   /** The images each backend can use, and pulls. */
   readonly images: ImageCatalog;
+  /** Measures disk use (see measureDiskInBackground and measureDiskOnRead). */
+  readonly disk: DiskMeter;
+  private readonly diskGate: DiskGateHost;
 
   constructor(readonly options: ServiceOptions) {
     this.registry = new Registry(options.home);
@@ -120,6 +137,27 @@ export class WorkspaceService {
       now: () => this.now(),
       emitChanged: (ws, removed) => this.emitChanged(ws, removed),
     });
+    this.disk = new DiskMeter({
+      runner: ctx.runner,
+      now: () => this.now(),
+      dir: (ws) => this.registry.dir(ws.id),
+      driver: (ws) => this.drivers[ws.backend],
+      record: async (id, use) => {
+        await this.update(id, (w) => {
+          if (w.disk && w.disk.measuredAt > use.measuredAt) return null; // Someone measured later.
+          // Under 90% again: the next crossing is warned about again.
+          const level = diskStanding({ limits: w.limits, disk: { ...use, warned: false } }).level;
+          const warned = level === 'near' || level === 'over' ? (w.disk?.warned ?? false) : false;
+          return { ...w, disk: { ...use, warned } };
+        });
+      },
+    });
+    this.diskGate = {
+      now: () => this.now(),
+      defaultCwd: (ws) => this.drivers[ws.backend].defaultCwd(ws),
+      appendJournal: (ws, entry) => this.appendJournal(ws, entry),
+      markWarned: async (ws) => !!(await this.update(ws.id, (w) => (w.disk && !w.disk.warned ? { ...w, disk: { ...w.disk, warned: true } } : null))),
+    };
     this.images = new ImageCatalog({ driver: (id) => this.drivers[id], workspaces: () => this.registry.list() });
     this.executor = new Executor({
       home: options.home,
@@ -357,6 +395,7 @@ export class WorkspaceService {
         ...(input.cpus !== undefined ? { cpus: input.cpus } : {}),
         ...(input.memoryMiB !== undefined ? { memoryMiB: input.memoryMiB } : {}),
         ...(input.pids !== undefined ? { pids: input.pids } : {}),
+        ...(input.diskQuotaMiB !== undefined ? { diskQuotaMiB: input.diskQuotaMiB } : {}),
         execTimeoutSec: input.execTimeoutSec ?? LIMIT_RANGES.execTimeoutSec.default,
       },
       unenforcedLimits: unenforced,
@@ -372,6 +411,7 @@ export class WorkspaceService {
       stoppedAt: null,
       placement: input.slurm ? { kind: 'slurm', ...input.slurm } : { kind: 'local' },
       slurm: null,
+      disk: null,
       mounts,
       devRepos,
       gpu: input.gpu ?? false,
@@ -396,6 +436,7 @@ export class WorkspaceService {
       `network=${ws.network}`,
       ws.isolation === 'none' ? 'isolation=NONE' : null,
       unenforced.length ? `unenforced=${unenforced.join(',')}` : null,
+      ws.limits.diskQuotaMiB !== undefined ? `disk-quota=${ws.limits.diskQuotaMiB}MiB (${described.disk.quota})` : null,
     ].filter(Boolean).join(' ');
     await this.lifecycle(ws, 'created', client, summary);
     if (input.start === false) return ws;
@@ -474,6 +515,7 @@ export class WorkspaceService {
       return this.registry.get(ref); // Throws NOT_FOUND.
     }
     await this.refresh([ws]);
+    if (this.options.measureDiskOnRead) await this.disk.measure([this.registry.get(ws.id)]);
     return this.live.view(this.registry.get(ws.id));
   }
 
@@ -489,6 +531,7 @@ export class WorkspaceService {
 
   private async listNow(): Promise<Workspace[]> {
     const containers = await this.reconcile(undefined, true);
+    if (this.options.measureDiskOnRead) await this.disk.measure(this.registry.list());
     const { records, damaged } = this.registry.scan();
     const broken = await this.brokenRecords.list(containers, damaged);
     return [...records.map((w) => this.live.view(w)), ...broken].sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.name.localeCompare(b.name));
@@ -548,10 +591,34 @@ export class WorkspaceService {
       if (ws.state !== 'running') {
         throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${ws.state}${ws.reason ? ` (${ws.reason})` : ''}: start it first`);
       }
-      return await this.executor.run(ws, execId, input, client, io);
+      // The last measurement decides (nothing is measured on this path).
+      await refuseOverQuota(this.diskGate, ws, input, client);
+      const result = await this.executor.run(ws, execId, input, client, io);
+      const warning = await nearQuotaWarning(this.diskGate, ws);
+      return warning ? { ...result, warning } : result;
     } finally {
       this.executor.release(execId);
     }
+  }
+
+  /**
+   * For hosts with windows: measures each workspace's disk use a moment after
+   * a command (or terminal, or lifecycle event) of it ends — whichever process
+   * ran it — and every running one each minute. Returns the stop.
+   */
+  measureDiskInBackground(opts: { afterMs?: number; everyMs?: number } = {}): () => void {
+    const off = this.on({
+      journalAppended: (workspaceId, entry) => {
+        if (entry.status === 'running') return;
+        const ws = this.registry.read(workspaceId);
+        if (ws) this.disk.soon(ws, opts.afterMs ?? DISK_AFTER_COMMAND_MS);
+      },
+    });
+    const stop = this.disk.every(opts.everyMs ?? DISK_EVERY_MS, () => this.registry.list().filter((w) => w.state === 'running' || w.disk === null));
+    return () => {
+      off();
+      stop();
+    };
   }
 
   /** Bytes for the stdin of a running exec (`exec.input`). */

@@ -21,6 +21,10 @@ export function BackendsPage({ backends }: { backends: BackendInfo[] | null }) {
               <ul className="small">
                 <li>Isolation: {b.capabilities.isolation === 'none' ? 'none (host processes)' : b.capabilities.isolation}</li>
                 <li>Enforces: {b.capabilities.enforcedLimits.length ? b.capabilities.enforcedLimits.join(', ') : 'no cpu/memory/pids limits'}</li>
+                {/* Why the backend does not hold it itself is on each workspace's overview (and in the title). */}
+                <li data-testid="backend-disk-quota" title={b.descriptor.disk.why ?? undefined}>
+                  Disk quota: {b.descriptor.disk.quota === 'enforced' ? 'enforced by the backend' : 'checked before each command'}
+                </li>
                 <li>Network: {b.capabilities.network.join(' or ')}</li>
                 <li>Images: {b.descriptor.image.kinds}</li>
                 <li>Project: {b.descriptor.projectPath ?? 'used in place'}</li>

@@ -65,6 +65,7 @@ export function CreateDialog({ client, backends, onClose, onCreated, taken }: Pr
   const [cpus, setCpus] = useState('');
   const [memory, setMemory] = useState('');
   const [pids, setPids] = useState('');
+  const [diskQuota, setDiskQuota] = useState('');
   const [ttl, setTtl] = useState('');
   const [network, setNetwork] = useState<'none' | 'full'>('none');
   const [envText, setEnvText] = useState('');
@@ -143,6 +144,7 @@ export function CreateDialog({ client, backends, onClose, onCreated, taken }: Pr
       ...(num(cpus) !== undefined ? { cpus: num(cpus) } : {}),
       ...(num(memory) !== undefined ? { memoryMiB: num(memory) } : {}),
       ...(num(pids) !== undefined ? { pids: num(pids) } : {}),
+      ...(num(diskQuota) !== undefined ? { diskQuotaMiB: num(diskQuota) } : {}),
       ...(num(ttl) !== undefined ? { ttlSec: Math.round((num(ttl) as number) * 60) } : {}),
       network,
       ...(Object.keys(env).length ? { env } : {}),
@@ -262,6 +264,10 @@ export function CreateDialog({ client, backends, onClose, onCreated, taken }: Pr
             <label className={fieldClass('pids')}>
               Processes
               <input value={pids} onChange={(e) => setPids(e.target.value)} inputMode="numeric" placeholder="no limit" {...invalid('pids')} />
+            </label>
+            <label className={fieldClass('diskQuotaMiB')}>
+              Disk quota (MiB)
+              <input value={diskQuota} onChange={(e) => setDiskQuota(e.target.value)} inputMode="numeric" placeholder="no quota (e.g. 10240)" data-testid="ws-disk-quota" {...invalid('diskQuotaMiB')} />
             </label>
             <label className={fieldClass('ttlSec')}>
               Time to live (minutes)

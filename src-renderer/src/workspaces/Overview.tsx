@@ -3,6 +3,7 @@ import type { Workspace } from '../../../src-preload/contract';
 import { imageLabel, relative, resources } from '../format';
 import { useNow } from '../hooks';
 import { projectPlace, useDescriptor } from '../backends/descriptors';
+import { DiskUseDetail } from './DiskUse';
 import { IsolationBadge, processesText, StateBadge } from './StateBadge';
 
 export function Overview({ workspace: w }: { workspace: Workspace }) {
@@ -16,6 +17,7 @@ export function Overview({ workspace: w }: { workspace: Workspace }) {
     ['Project', <><span className="mono">{w.project}</span> <span className="muted">{projectPlace(descriptor)}</span></>],
     ['Network', w.network === 'none' ? 'none (offline)' : 'full'],
     ['Limits', <>{resources(w)}{w.unenforcedLimits.length > 0 && <span className="warn"> — not enforced: {w.unenforcedLimits.join(', ')}</span>}</>],
+    ['Disk', <DiskUseDetail ws={w} descriptor={descriptor} />],
     ['Exec timeout', `${w.limits.execTimeoutSec} s`],
     ['Environment', Object.keys(w.env).length ? <span className="mono">{Object.entries(w.env).map(([k, v]) => `${k}=${v}`).join('  ')}</span> : '—'],
     ['Secrets', w.secretKeys.length ? <span className="mono">{w.secretKeys.map((k) => `${k}=••••`).join('  ')}</span> : '—'],

@@ -13,6 +13,7 @@ import { imageLabel, relative, resources } from '../format';
 import { useNow } from '../hooks';
 import { BulkBar, BulkReportView } from './BulkBar';
 import { DeleteWorkspacesDialog } from './DeleteWorkspacesDialog';
+import { DiskUseLine } from './DiskUse';
 import { isFiltered, matches, nextSort, NO_FILTER, projectLabel, sortWorkspaces, type SortKey } from './listView';
 import { IsolationBadge, ProcessCount, StateBadge } from './StateBadge';
 import { useBulkActions } from './useBulkActions';
@@ -187,7 +188,7 @@ export function WorkspaceList({ client, workspaces, onOpen, onCreate }: Props) {
                     {sortHeader('backend', 'Backend · image')}
                     {sortHeader('project', 'Project')}
                     {sortHeader('state', 'State')}
-                    <th>Limits</th>
+                    <th>Limits · disk</th>
                     {sortHeader('created', 'Created')}
                     <th>
                       <span className="sr-only">Actions</span>
@@ -232,6 +233,7 @@ export function WorkspaceList({ client, workspaces, onOpen, onCreate }: Props) {
                         <td className="limits-cell">
                           {resources(w)}
                           {w.unenforcedLimits.length > 0 && <div className="reason warn">not enforced: {w.unenforcedLimits.join(', ')}</div>}
+                          {w.state !== 'broken' && <DiskUseLine ws={w} />}
                         </td>
                         <td title={new Date(w.createdAt).toLocaleString()}>
                           {relative(now - Date.parse(w.createdAt))} ago

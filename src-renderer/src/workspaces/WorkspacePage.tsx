@@ -7,6 +7,7 @@ import { JournalTab } from '../journal/JournalTab';
 import { TerminalsTab } from '../terminals/TerminalsTab';
 import { CommandBar } from './CommandBar';
 import { DeleteWorkspacesDialog } from './DeleteWorkspacesDialog';
+import { DiskNotice } from './DiskUse';
 import { Overview } from './Overview';
 import { IsolationBadge, ProcessCount, StateBadge } from './StateBadge';
 
@@ -80,6 +81,7 @@ export function WorkspacePage({ client, workspace: w, tab, seq, onTab, onBack, o
       </header>
       {confirming && <DeleteWorkspacesDialog workspaces={[w]} onConfirm={remove} onCancel={() => setConfirming(false)} />}
       {error && <p className="error" role="alert">{error}</p>}
+      <DiskNotice ws={w} />
       <nav className="tabs" role="tablist">
         {(['overview', 'terminals', 'journal'] as const).map((t) => (
           <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? 'active' : ''} onClick={() => onTab(t)} data-testid={`tab-${t}`}>

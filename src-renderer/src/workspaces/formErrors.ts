@@ -20,6 +20,7 @@ const LABELS: Record<string, string> = {
   cpus: 'CPUs',
   memoryMiB: 'Memory',
   pids: 'Processes',
+  diskQuotaMiB: 'Disk quota',
   ttlSec: 'Time to live',
   network: 'Network',
   env: 'Environment',
@@ -41,6 +42,7 @@ const RANGES: Record<string, string> = {
   cpus: `a number from ${LIMIT_RANGES.cpus.min} up to this host's cores`,
   memoryMiB: `a whole number of MiB from ${LIMIT_RANGES.memoryMiB.min} up to this host's memory`,
   pids: `a whole number from ${LIMIT_RANGES.pids.min} to ${LIMIT_RANGES.pids.max}`,
+  diskQuotaMiB: `a whole number of MiB, at least ${LIMIT_RANGES.diskQuotaMiB.min}`,
   ttlSec: `from ${LIMIT_RANGES.ttlSec.min / 60} minute to ${LIMIT_RANGES.ttlSec.max / 86400} days`,
 };
 

@@ -103,6 +103,11 @@ export function createApptainerDriver(ctx: DriverContext): Driver {
       needsConsent: false,
       labelsSandboxes: false,
       ttlProcess: false,
+      disk: {
+        measures: "the workspace's folder: its home, journal and recordings; not --writable-tmpfs (memory), an --overlay, or the project folder",
+        quota: 'measured',
+        why: 'apptainer has no disk quota: the home is a folder on the host',
+      },
     },
 
     async detect(): Promise<DetectedBackend> {

@@ -136,6 +136,11 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
       needsConsent: false,
       labelsSandboxes: false,
       ttlProcess: false,
+      disk: {
+        measures: "the workspace's folder: its home, journal and recordings; never the project folder",
+        quota: 'measured',
+        why: 'bubblewrap has no disk quota: the home is a folder on the host',
+      },
     },
 
     async detect(): Promise<DetectedBackend> {

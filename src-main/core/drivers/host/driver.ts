@@ -27,6 +27,11 @@ export function createHostDriver(ctx: DriverContext): Driver {
       needsConsent: true,
       labelsSandboxes: false,
       ttlProcess: false,
+      disk: {
+        measures: "only the workspace's folder (journal, recordings): commands write wherever you can",
+        quota: 'measured',
+        why: 'no sandbox: nothing holds the commands to a quota',
+      },
     },
 
     async detect(): Promise<DetectedBackend> {

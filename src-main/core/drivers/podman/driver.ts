@@ -13,6 +13,7 @@ import { backendFailed } from '../errors';
 import { podmanHint } from './hints';
 import { createPodmanImages } from './images';
 import { gpuUnavailable } from './gpu';
+import { buildDiskUseArgv, parseDiskUse } from './disk';
 import { launcherEnv, LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
 import { which } from '../which';
 import {
@@ -186,6 +187,12 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       needsConsent: false,
       labelsSandboxes: true,
       ttlProcess: true,
+      disk: {
+        measures: "the container's writable layer (what its files hold) and the workspace's folder (journal, recordings); never the project folder",
+        quota: 'measured',
+        // Tried on this kind of host: "storage option overlay.size and overlay.inodes only supported for backingFS XFS".
+        why: "podman can cap a container's writable layer (--storage-opt size=) only with overlay storage on xfs mounted with pquota",
+      },
     },
     images: createPodmanImages(ctx.runner, podman),
 
@@ -305,6 +312,12 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       if (r.spawnError) return new Map();
       if (r.exitCode !== 0) throw backendFailed('podman: could not list containers', r, podmanHint);
       return parsePs(r.stdout);
+    },
+
+    async sandboxDiskUse(): Promise<Map<string, number>> {
+      const r = await run(buildDiskUseArgv(ctx.home), { timeoutMs: 120000, maxOutputBytes: 64 * 1024 * 1024 });
+      if (r.exitCode !== 0) throw backendFailed('podman: could not measure the containers', r, podmanHint);
+      return parseDiskUse(r.stdout);
     },
 
     ...hostProcesses(ctx.runner, {
