@@ -108,6 +108,14 @@ export type TerminalSource =
     }
   | { kind: 'stream'; open(): NodeJS.ReadWriteStream; cleanup?: () => Promise<void> };
 
+/** How connections reach one port inside a sandbox (see core/ports/). */
+export interface PortRelay {
+  /** A host argv whose stdin and stdout are one connection to the port inside; run once per connection. */
+  argv: string[];
+  /** A host process that lives as long as the sandbox: the forwarder ends when it is gone. */
+  watchPid?: number;
+}
+
 /** A backend's own image store (podman's): what is in it, and pulling into it. */
 export interface DriverImages {
   list(): Promise<ImageChoice[]>;
@@ -159,6 +167,12 @@ export interface Driver {
   allocationPlan?(ws: Workspace): AllocationPlan;
   /** What a terminal into this workspace runs. `sessionId` marks its processes like an exec id. */
   shellCommand(ws: Workspace, opts: { sessionId: string; secretEnv: Record<string, string>; user?: string }): TerminalSource;
+  /**
+   * How to carry connections to `port` inside this running workspace (throws
+   * when it cannot, e.g. an image without nc under gVisor). Absent: the backend
+   * cannot publish ports; its descriptor's `portsNote` says why.
+   */
+  portRelay?(ws: Workspace, port: number): Promise<PortRelay>;
   /** Default working directory inside the sandbox. */
   defaultCwd(ws: Workspace): string;
 }

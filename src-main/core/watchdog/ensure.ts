@@ -14,6 +14,18 @@ export function watchdogScript(): string {
   return join(packageRoot(), 'dist', 'watchdog.js');
 }
 
+/**
+ * The environment of a detached Benchtop process (the watchdog, a port
+ * forwarder): ours without credentials, since they only run kill commands and
+ * relays; under Electron, its binary run as plain Node.
+ */
+export function daemonEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !isSensitiveKey(k)) env[k] = v;
+  if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
+  return env;
+}
+
 /** Returns false when no watchdog could be started (its script is not built). */
 export function ensureWatchdog(home: string): boolean {
   const lock = watchdogLock(home);
@@ -26,10 +38,7 @@ export function ensureWatchdog(home: string): boolean {
   }
   const script = watchdogScript();
   if (!existsSync(script)) return false;
-  // Its environment is ours, without credentials: it only runs kill commands.
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !isSensitiveKey(k)) env[k] = v;
-  if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
+  const env = daemonEnv();
   // Detached and unreferenced: it outlives this process, which is its purpose.
   const child = execa(process.execPath, [script, home], { detached: true, stdio: 'ignore', env, extendEnv: false, cwd: '/', cleanup: false, reject: false });
   child.unref();

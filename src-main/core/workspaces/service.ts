@@ -9,6 +9,7 @@ import {
   APPTAINER_OPTIONS_FIELD,
   BACKEND_IDS,
   BenchtopError,
+  formatPort,
   LIMIT_RANGES,
   type BackendId,
   type BackendInfo,
@@ -17,6 +18,8 @@ import {
   type ExecResult,
   type JournalEntry,
   type LimitName,
+  type PortRequest,
+  type PortStatus,
   type Workspace,
 } from '../../../src-preload/contract';
 import { createDrivers } from '../drivers/registry';
@@ -30,6 +33,7 @@ import { createSecretStore, type SecretStore } from '../secrets/store';
 import { readJson } from '../store/atomic';
 import { paths } from '../store/layout';
 import { Registry } from '../store/registry';
+import { PortService } from '../ports/service';
 import { allocationTime } from '../slurm/argv';
 import { SlurmPlacement, type AllocationStatus } from '../slurm/placement';
 import { ensureWatchdog } from '../watchdog/ensure';
@@ -83,6 +87,7 @@ export class WorkspaceService {
   private readonly brokenRecords: BrokenRecords;
   /** The images each backend can use, and pulls. */
   readonly images: ImageCatalog;
+  private readonly ports: PortService;
 
   constructor(readonly options: ServiceOptions) {
     this.registry = new Registry(options.home);
@@ -107,6 +112,12 @@ export class WorkspaceService {
       secrets: this.secrets,
       now: () => this.now(),
       emitChanged: (ws, removed) => this.emitChanged(ws, removed),
+    });
+    this.ports = new PortService({
+      driver: (ws) => this.drivers[ws.backend],
+      dir: (ws) => this.registry.dir(ws.id),
+      update: (id, mutate) => this.update(id, mutate),
+      now: () => this.now(),
     });
     this.images = new ImageCatalog({ driver: (id) => this.drivers[id], workspaces: () => this.registry.list() });
     this.executor = new Executor({
@@ -296,6 +307,7 @@ export class WorkspaceService {
       const why = driver.gpuSupport ? await driver.gpuSupport() : `${input.backend} cannot give a workspace a GPU (podman with a CDI spec, or apptainer, can)`;
       if (why) throw new BenchtopError('INVALID_INPUT', `gpu: ${why}`, { field: 'gpu' });
     }
+    await this.ports.checkRequest({ backend: input.backend, placement: input.slurm ? { kind: 'slurm', ...input.slurm } : { kind: 'local' } }, driver, input.ports ?? []);
     const network = input.network ?? described.defaultNetwork;
     if (!info.capabilities.network.includes(network)) {
       throw new BenchtopError('INVALID_INPUT', `network: ${input.backend} supports only ${info.capabilities.network.join(', ')} here`, { field: 'network' });
@@ -351,6 +363,7 @@ export class WorkspaceService {
       mounts,
       devRepos,
       gpu: input.gpu ?? false,
+      ports: (input.ports ?? []).map((p) => ({ port: p.port, hostPort: p.hostPort ?? null })),
       apptainer: input.apptainer?.overlay ? { ...input.apptainer, overlay: resolveHostPath(input.apptainer.overlay, 'apptainer.overlay', this.options.home) } : (input.apptainer ?? {}),
       runtime: {},
     };
@@ -372,6 +385,7 @@ export class WorkspaceService {
       `network=${ws.network}`,
       ws.isolation === 'none' ? 'isolation=NONE' : null,
       unenforced.length ? `unenforced=${unenforced.join(',')}` : null,
+      ws.ports.length ? `ports=${ws.ports.map(formatPort).join(',')}` : null,
     ].filter(Boolean).join(' ');
     await this.lifecycle(ws, 'created', client, summary);
     if (input.start === false) return ws;
@@ -408,7 +422,7 @@ export class WorkspaceService {
         expiresAt: w.ttlSec ? new Date(startedMs + w.ttlSec * 1000).toISOString() : null,
       }));
       await this.lifecycle(ws, adopted ? 'adopted' : 'started', client, running?.expiresAt ? `expires ${running.expiresAt}` : null);
-      return running ?? this.registry.get(ws.id);
+      return running ? await this.publishPorts(running, client) : this.registry.get(ws.id);
     } catch (err) {
       const redactor = await this.redactor();
       const message = redactor.text(err instanceof Error ? err.message : String(err));
@@ -426,6 +440,7 @@ export class WorkspaceService {
       return { ...w, state: 'stopping' };
     });
     if (!stopping) return this.registry.get(ws.id);
+    await this.ports.close(stopping);
     try {
       if (stopping.placement.kind === 'slurm') {
         await this.slurm.cancel(stopping);
@@ -450,6 +465,7 @@ export class WorkspaceService {
   async remove(ref: string, client: string): Promise<{ id: string; name: string }> {
     const ws = this.registry.find(ref);
     if (!ws) return this.brokenRecords.remove(ref, client);
+    await this.ports.close(ws);
     try {
       if (ws.placement.kind === 'slurm') await this.slurm.cancel(ws);
       else await this.drivers[ws.backend].remove(ws);
@@ -578,9 +594,14 @@ export class WorkspaceService {
       { try: true },
     );
     if (next && event) await this.lifecycle(next, event, 'reconcile', detail);
+    const current = next ?? ws;
+    if (event === 'died') await this.ports.close(current);
+    // Ports of a running workspace whose forwarder is gone (killed, or the sandbox adopted) are published again.
+    else if (current.state === 'running' && current.ports.length) await this.ports.ensure(current);
   }
 
   private async expire(ws: Workspace): Promise<void> {
+    await this.ports.close(ws);
     try {
       if (ws.placement.kind === 'slurm') await this.slurm.cancel(ws);
       else await this.drivers[ws.backend].remove(ws);
@@ -698,6 +719,41 @@ export class WorkspaceService {
       { try: tryLock },
     );
     if (next && event) await this.lifecycle(next, event, client, detail);
+  }
+
+  /**
+   * Publishes the ports of a workspace that just started; a port that could
+   * not be published is named in its reason (the workspace runs all the same).
+   */
+  private async publishPorts(ws: Workspace, client: string): Promise<Workspace> {
+    const failed = await this.ports.ensure(this.registry.get(ws.id), { retryNow: true });
+    if (failed.length === 0) return this.registry.get(ws.id);
+    const reason = `ports not published: ${failed.join('; ')}`;
+    await this.lifecycle(ws, 'ports-failed', client, reason);
+    return (await this.update(ws.id, (w) => ({ ...w, reason }))) ?? this.registry.get(ws.id);
+  }
+
+  /** A workspace's published ports, and whether each listens now. */
+  async listPorts(ref: string): Promise<PortStatus[]> {
+    const ws = this.registry.get(ref);
+    await this.refresh([ws]);
+    return this.ports.list(this.registry.get(ws.id));
+  }
+
+  /** Publishes a port (see PortService.add); journaled as a lifecycle entry. */
+  async addPort(ref: string, req: PortRequest, client: string): Promise<PortStatus> {
+    const ws = this.registry.get(ref);
+    await this.refresh([ws]);
+    const status = await this.ports.add(this.registry.get(ws.id), req);
+    await this.lifecycle(ws, 'port-published', client, `127.0.0.1:${status.hostPort ?? '?'} -> ${status.port}`);
+    return status;
+  }
+
+  async removePort(ref: string, req: PortRequest, client: string): Promise<PortStatus[]> {
+    const ws = this.registry.get(ref);
+    const left = await this.ports.remove(ws, req);
+    await this.lifecycle(ws, 'port-removed', client, `${req.hostPort !== undefined ? `${req.hostPort}:` : ''}${req.port}`);
+    return left;
   }
 
   /** Runs one command (see exec.ts); `io.onOutput` receives its output as it comes. */
