@@ -355,7 +355,10 @@ async function main(argv: string[]): Promise<number> {
 
 /** `port add|rm|ls NAME [HOSTPORT:]PORT`: published ports of a workspace. */
 async function portCommand(rest: string[]): Promise<number> {
-  const [sub, ...args] = rest;
+  // The subcommand is the first word that is not a flag (`port --json ls NAME` as `port ls NAME --json`).
+  const at = rest.findIndex((a) => !a.startsWith('-'));
+  const sub = rest[at];
+  const args = rest.filter((_, i) => i !== at);
   if (sub !== 'add' && sub !== 'rm' && sub !== 'ls') throw new UsageError(`port: expected add, rm or ls, got "${sub ?? ''}"`);
   const { values, positionals } = parse(args, {}, sub === 'ls' ? 1 : 2, sub === 'ls' ? 'workspace NAME' : 'NAME and [HOSTPORT:]PORT');
   const workspace = positionals[0] as string;

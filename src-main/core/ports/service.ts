@@ -38,18 +38,19 @@ export class PortService {
   /** What a create asks for, checked before anything is made: one line for the first thing wrong. */
   async checkRequest(ws: Pick<Workspace, 'backend' | 'placement'>, driver: Driver, requests: readonly PortRequest[]): Promise<void> {
     if (requests.length === 0) return;
-    this.checkBackend(ws, driver);
+    this.checkBackend(ws, driver, 'ports');
     const dup = duplicatePort(requests);
     if (dup) throw new BenchtopError('INVALID_INPUT', `ports: ${dup}`, { field: 'ports' });
     for (const r of requests) if (r.hostPort !== undefined) await checkHostPortFree(r.hostPort);
   }
 
-  private checkBackend(ws: Pick<Workspace, 'backend' | 'placement'>, driver: Driver): void {
+  /** `field`: the create input's `ports`, or `port` of ports.add. */
+  private checkBackend(ws: Pick<Workspace, 'backend' | 'placement'>, driver: Driver, field: 'ports' | 'port'): void {
     if (!driver.descriptor.supports.ports || !driver.portRelay) {
-      throw new BenchtopError('INVALID_INPUT', `ports: ${ws.backend} workspaces cannot publish ports (${driver.descriptor.portsNote})`, { field: 'ports' });
+      throw new BenchtopError('INVALID_INPUT', `ports: ${ws.backend} workspaces cannot publish ports (${driver.descriptor.portsNote})`, { field });
     }
     if (ws.placement.kind === 'slurm') {
-      throw new BenchtopError('INVALID_INPUT', 'ports: a workspace placed in SLURM runs on a compute node; its ports cannot be published on this machine', { field: 'ports' });
+      throw new BenchtopError('INVALID_INPUT', 'ports: a workspace placed in SLURM runs on a compute node; its ports cannot be published on this machine', { field });
     }
   }
 
@@ -68,7 +69,7 @@ export class PortService {
   /** Publishes one more port: at once when the workspace runs, else when it starts. */
   async add(ws: Workspace, req: PortRequest): Promise<PortStatus> {
     const driver = this.deps.driver(ws);
-    this.checkBackend(ws, driver);
+    this.checkBackend(ws, driver, 'port');
     const dup = duplicatePort([...ws.ports, req]);
     if (dup) throw new BenchtopError('CONFLICT', `ports: ${dup} (published: ${ws.ports.map(formatPort).join(', ')})`, { field: 'port' });
     if (ws.state === 'starting' || ws.state === 'stopping') throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${ws.state}: try again in a moment`);
