@@ -2,7 +2,7 @@
  * Starting and ending forwarders (forwarder.ts) from the process that owns
  * the workspaces. Nothing here knows a backend: the relay comes from the driver.
  */
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { execa } from 'execa';
@@ -29,6 +29,52 @@ export function forwarderScript(): string {
 export async function startForwarder(workspaceDir: string, port: number, hostPort: number, relay: PortRelay): Promise<number> {
   const script = forwarderScript();
   if (!existsSync(script)) throw new BenchtopError('INTERNAL', `ports: ${script} is not built (npm run build)`);
+  const release = claim(workspaceDir, port);
+  try {
+    // Started by another process between its look and our claim: that one stands.
+    const live = liveForwarder(workspaceDir, port);
+    if (live) return live.hostPort;
+    return await spawnForwarder(script, workspaceDir, port, hostPort, relay);
+  } finally {
+    release();
+  }
+}
+
+/** Thrown when another process (or call) is starting this port's forwarder right now. */
+export class ForwarderStarting extends BenchtopError {
+  constructor(port: number) {
+    super('CONFLICT', `ports: port ${port} is being published right now`, { field: 'port' });
+  }
+}
+
+/**
+ * One start at a time per port, across processes (the app's reconciliation
+ * and a CLI `start` may both find it unpublished): the first to create
+ * `<port>.starting` starts it; a claim older than the start's timeout was left
+ * by a process that died, and is taken over.
+ */
+function claim(workspaceDir: string, port: number): () => void {
+  mkdirSync(paths.portsDir(workspaceDir), { recursive: true });
+  const file = join(paths.portsDir(workspaceDir), `${port}.starting`);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      closeSync(openSync(file, 'wx'));
+      return () => rmSync(file, { force: true });
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw new ForwarderStarting(port);
+      let age = 0;
+      try {
+        age = Date.now() - statSync(file).mtimeMs;
+      } catch {
+        continue; // Released meanwhile: try again.
+      }
+      if (age < READY_TIMEOUT_MS + 5000) throw new ForwarderStarting(port);
+      rmSync(file, { force: true });
+    }
+  }
+}
+
+async function spawnForwarder(script: string, workspaceDir: string, port: number, hostPort: number, relay: PortRelay): Promise<number> {
   const watchStart = relay.watchPid !== undefined ? processStartTime(relay.watchPid) : null;
   const spec: ForwarderSpec = {
     stateFile: stateFileOf(workspaceDir, port),

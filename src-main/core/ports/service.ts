@@ -15,7 +15,7 @@ import {
   type Workspace,
 } from '../../../src-preload/contract';
 import type { Driver } from '../drivers/types';
-import { startForwarder, stopAllForwarders, stopForwarder } from './forwards';
+import { ForwarderStarting, startForwarder, stopAllForwarders, stopForwarder } from './forwards';
 import { liveForwarder } from './state';
 
 export interface PortDeps {
@@ -123,6 +123,7 @@ export class PortService {
         const hostPort = await this.publish(ws, driver, p.port, p.hostPort ?? 0);
         if (p.hostPort === null) picked.push({ port: p.port, hostPort });
       } catch (err) {
+        if (err instanceof ForwarderStarting) continue; // Someone else publishes it right now.
         const reason = err instanceof Error ? err.message.replace(/^ports: /, '') : String(err);
         failed.push(`${formatPort(p)}: ${reason}`);
       }
@@ -148,6 +149,7 @@ export class PortService {
       this.failures.delete(key);
       return got;
     } catch (err) {
+      if (err instanceof ForwarderStarting) throw err;
       this.failures.set(key, { reason: err instanceof Error ? err.message.replace(/^ports: /, '') : String(err), at: this.deps.now() });
       throw err;
     }
