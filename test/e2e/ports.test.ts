@@ -11,6 +11,7 @@ import type { BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BenchtopClient } from '../../src-preload/client';
 import { cleanup, tempDir } from '../helpers/cli';
+import { axeViolations } from '../helpers/axe';
 import { launchBrowser, screenshot } from '../helpers/browser';
 import { FIXTURE_IMAGE } from '../helpers/fixtures';
 import { describeWith } from '../helpers/runtime';
@@ -72,6 +73,7 @@ describeWith('podman', 'published ports in the browser (podman)', () => {
       expect(await served.text()).toBe('<h1>Served from inside e2e-ports</h1>');
       await page.getByTestId('port-spec').focus();
       await screenshot(page, '70-ports-panel');
+      expect(await axeViolations(page)).toEqual([]);
       await row.getByRole('button', { name: 'Remove port 8081' }).click();
       await row.waitFor({ state: 'detached', timeout: 15_000 });
       expect((await client.call('ports.list', { workspace: wsId })).map((p) => p.port)).toEqual([8080]);
