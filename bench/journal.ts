@@ -115,7 +115,7 @@ function workspaceRecord(id: string, project: string): Workspace {
     updatedAt: at,
     startedAt: null,
     stoppedAt: at,
-    placement: { kind: 'local' }, slurm: null, disk: null, mounts: [], devRepos: [], gpu: false, apptainer: {},
+    placement: { kind: 'local' }, slurm: null, disk: null, mounts: [], devRepos: [], gpu: false, apptainer: {}, ports: [],
     runtime: {},
   };
 }

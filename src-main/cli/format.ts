@@ -69,6 +69,7 @@ export function formatWorkspace(w: Workspace): string {
     ['image', w.image ?? (w.imageKind === 'system' ? '(host system folders, read-only)' : '-')],
     ['project', w.project],
     ['network', w.network],
+    ...(w.ports.length ? [['ports', w.ports.map((p) => `127.0.0.1:${p.hostPort ?? '?'}->${p.port}`).join(' ')] as [string, string]] : []),
     ['limits', limitsText(w)],
     ['disk', diskLine(w)],
     ['exec timeout', `${w.limits.execTimeoutSec}s`],

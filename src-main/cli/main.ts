@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { execaSync } from 'execa';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { BenchtopError, type BackendId, type CreateWorkspaceInput, type ErrorData, type JournalEntry, type JournalEntryWithOutput } from '../../src-preload/contract';
+import { BenchtopError, parsePortSpec, type PortRequest, type BackendId, type CreateWorkspaceInput, type ErrorData, type JournalEntry, type JournalEntryWithOutput } from '../../src-preload/contract';
 import { createClient, type BenchtopClient } from '../../src-preload/client';
 import { createMemoryTransportPair } from '../../src-preload/transports/memory';
 import { defaultDataHome } from '../core/store/layout';
@@ -16,6 +16,7 @@ import { TerminalService } from '../core/terminals/service';
 import { WorkspaceService } from '../core/workspaces/service';
 import { createServiceRpc } from '../rpc/handlers';
 import { formatBackends, formatEntry, formatImages, formatJournal, formatWorkspace, formatWorkspaces } from './format';
+import { formatPorts } from './format-ports';
 
 /** Benchtop's own failures in `exec` and `shell` exit 125, as `podman exec` does. */
 const EXEC_OWN_FAILURE = 125;
@@ -29,6 +30,7 @@ const USAGE = `usage:
        [--network none|full] [--env K=V]... [--secret K=V | --secret K]...
        [--slurm [--partition P] [--time HH:MM:SS] [--slurm-cpus N] [--slurm-mem MIB] [--gres G]]
        [--gpu]                      (podman: every NVIDIA GPU through CDI; apptainer: --nv)
+       [--publish [HOSTPORT:]PORT]...  (podman, gvisor: PORT inside on 127.0.0.1:HOSTPORT, a free one if omitted)
        [--mount HOST:CONTAINER[:ro|rw]]... [--dev-repo NAME=PATH]...              (apptainer)
        [--texlive-prefix DIR] [--project-mount home|workspace] [--apply-cgroups FILE] (apptainer)
        [--overlay IMG|DIR] [--fakeroot]                                          (apptainer)
@@ -37,6 +39,7 @@ const USAGE = `usage:
   benchtop pull REF [--backend podman|gvisor] [--json]      REF: a registry name, oci-archive:/path.tar, docker-archive:, dir:
   benchtop ls [--json]                benchtop status NAME [--json]
   benchtop start NAME | stop NAME | rm NAME
+  benchtop port add NAME [HOSTPORT:]PORT [--json]   benchtop port rm NAME [HOSTPORT:]PORT   benchtop port ls NAME [--json]
   benchtop exec NAME [-i] [--user U] [--timeout S] [--cwd DIR] [--env K=V]... [--json] -- ARGV...
   benchtop exec NAME [-i] [--user U] [--timeout S] [--cwd DIR] [--env K=V]... [--json] -c 'SHELL STRING'
   benchtop shell NAME [--user U]      (an interactive shell, journaled and recorded)
@@ -96,6 +99,13 @@ function parseMount(spec: string): { hostPath: string; containerPath: string; mo
     throw new UsageError(`--mount: expected HOST:CONTAINER[:ro|rw], got "${spec}"`);
   }
   return { hostPath: parts[0], containerPath: parts[1], mode };
+}
+
+/** --publish and `port add|rm`: [HOSTPORT:]PORT. */
+function portSpec(flag: string, text: string): PortRequest {
+  const r = parsePortSpec(text);
+  if ('error' in r) throw new UsageError(`${flag}: ${r.error}`);
+  return r;
 }
 
 /** --dev-repo NAME=PATH (bound read-only at /opt/dev/NAME, its src/ on PYTHONPATH). */
@@ -191,6 +201,7 @@ async function main(argv: string[]): Promise<number> {
           overlay: { type: 'string' },
           fakeroot: { type: 'boolean' },
           gpu: { type: 'boolean' },
+          publish: { type: 'string', multiple: true, short: 'p' },
         },
         1,
       );
@@ -233,6 +244,7 @@ async function main(argv: string[]): Promise<number> {
         mounts: values.mount?.map(parseMount),
         devRepos: values['dev-repo']?.map(parseDevRepo),
         gpu: values.gpu,
+        ports: values.publish?.map((p) => portSpec('--publish', p)),
         apptainer: Object.keys(apptainer).length ? apptainer : undefined,
       };
       // The CLI creates a missing project folder (its parent must exist) and says so below.
@@ -285,6 +297,8 @@ async function main(argv: string[]): Promise<number> {
     }
     case 'exec':
       return execCommand(rest);
+    case 'port':
+      return portCommand(rest);
     case 'logs': {
       const { values, positionals } = parse(
         rest,
@@ -340,6 +354,33 @@ async function main(argv: string[]): Promise<number> {
     default:
       throw new UsageError(`unknown command "${command}"`);
   }
+}
+
+/** `port add|rm|ls NAME [HOSTPORT:]PORT`: published ports of a workspace. */
+async function portCommand(rest: string[]): Promise<number> {
+  // The subcommand is the first word that is not a flag (`port --json ls NAME` as `port ls NAME --json`).
+  const at = rest.findIndex((a) => !a.startsWith('-'));
+  const sub = rest[at];
+  const args = rest.filter((_, i) => i !== at);
+  if (sub !== 'add' && sub !== 'rm' && sub !== 'ls') throw new UsageError(`port: expected add, rm or ls, got "${sub ?? ''}"`);
+  const { values, positionals } = parse(args, {}, sub === 'ls' ? 1 : 2, sub === 'ls' ? 'workspace NAME' : 'NAME and [HOSTPORT:]PORT');
+  const workspace = positionals[0] as string;
+  return withClient(async (c) => {
+    if (sub === 'ls') {
+      const list = await c.call('ports.list', { workspace });
+      print(values.json, list, () => formatPorts(list));
+      return 0;
+    }
+    const req = portSpec(`port ${sub}`, positionals[1] as string);
+    if (sub === 'add') {
+      const p = await c.call('ports.add', { workspace, ...req });
+      print(values.json, p, () => (p.listening ? `${p.url} -> ${p.port}` : `${workspace}: port ${p.port} recorded (${p.reason})`));
+    } else {
+      const left = await c.call('ports.remove', { workspace, ...req });
+      print(values.json, left, () => `${workspace}: port ${req.port} no longer published`);
+    }
+    return 0;
+  });
 }
 
 /** The backend given, else the first available one with an image store to pull into. */
@@ -494,6 +535,7 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   mounts: '--mount',
   devRepos: '--dev-repo',
   gpu: '--gpu',
+  ports: '--publish',
   apptainer: '--apptainer',
   'apptainer.applyCgroups': '--apply-cgroups',
   'apptainer.overlay': '--overlay',

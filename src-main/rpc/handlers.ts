@@ -61,6 +61,9 @@ export function createHandlers(service: WorkspaceService, terminals: TerminalSer
     'host.pickFolder': async () => {
       throw new BenchtopError('BACKEND_UNAVAILABLE', 'the native folder dialog exists only in the desktop app; browse the host with host.listFolders');
     },
+    'ports.list': (p) => service.listPorts(p.workspace),
+    'ports.add': (p, ctx) => service.addPort(p.workspace, { port: p.port, ...(p.hostPort !== undefined ? { hostPort: p.hostPort } : {}) }, ctx.client),
+    'ports.remove': (p, ctx) => service.removePort(p.workspace, { port: p.port, ...(p.hostPort !== undefined ? { hostPort: p.hostPort } : {}) }, ctx.client),
     'slurm.partitions': async () => ({ partitions: await service.slurm.partitions() }),
   };
 }

@@ -4,6 +4,7 @@
  * checked again in core, where the host is known.
  */
 import { z } from 'zod';
+import { portRequestSchema, publishedPortSchema } from './ports';
 
 export const BACKEND_IDS = ['podman', 'gvisor', 'bwrap', 'apptainer', 'host'] as const;
 /** What imageKind `system` was called in older records. */
@@ -108,7 +109,11 @@ export const backendDescriptorSchema = z.object({
     pull: z.boolean(),
     /** extra mounts, dev repos and the apptainer options. */
     apptainerOptions: z.boolean(),
+    /** published ports (127.0.0.1:HOSTPORT on the host to a port inside); `portsNote` says how, or why not. */
+    ports: z.boolean(),
   }),
+  /** One line: how this backend publishes ports, or why it cannot. */
+  portsNote: z.string(),
   defaultNetwork: networkSchema,
   /** No isolation: creating one needs the user's explicit consent (allowHost). */
   needsConsent: z.boolean(),
@@ -255,6 +260,8 @@ export const workspaceSchema = z.object({
   apptainer: apptainerOptionsSchema.default({}),
   /** The last measurement of its disk use (null: not measured yet). */
   disk: diskUseSchema.nullable().default(null),
+  /** Published ports, kept while it is stopped and published again when it starts. */
+  ports: z.array(publishedPortSchema).default([]),
   runtime: z.object({
     containerName: z.string().optional(),
     rootless: z.boolean().optional(),
@@ -314,6 +321,8 @@ export const createWorkspaceInputSchema = z
     devRepos: z.array(devRepoSchema).max(64).optional(),
     gpu: z.boolean().optional(),
     apptainer: apptainerOptionsSchema.optional(),
+    /** Ports to publish on 127.0.0.1 (see ports.ts). */
+    ports: z.array(portRequestSchema).max(64).optional(),
   })
   .strict();
 export type CreateWorkspaceInput = z.infer<typeof createWorkspaceInputSchema>;

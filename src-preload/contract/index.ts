@@ -4,3 +4,4 @@ export * from './host';
 export * from './methods';
 export * from './events';
 export * from './envelope';
+export * from './ports';

@@ -21,6 +21,7 @@ import {
   workspaceRefSchema,
   workspaceSchema,
 } from './domain';
+import { portRequestSchema, portStatusSchema } from './ports';
 import { folderListingSchema, hostPathSchema, imageChoiceSchema, imageListSchema, imageRefSchema, slurmPartitionSchema } from './host';
 
 const refParams = z.object({ workspace: workspaceRefSchema }).strict();
@@ -168,6 +169,15 @@ export const methods = {
     params: z.object({ title: z.string().max(200).optional(), defaultPath: hostPathSchema.optional() }).strict(),
     result: z.object({ path: z.string().nullable() }),
   },
+  /** The workspace's published ports and whether each listens now. */
+  'ports.list': { params: refParams, result: z.array(portStatusSchema) },
+  /**
+   * Publishes a port inside the workspace on 127.0.0.1:hostPort (a free one when hostPort is absent).
+   * Running: published at once (a host port in use is CONFLICT); stopped: kept, published when it starts.
+   */
+  'ports.add': { params: z.object({ workspace: workspaceRefSchema }).extend(portRequestSchema.shape).strict(), result: portStatusSchema },
+  /** Stops publishing the port inside (and, when given, only if it is on that host port). */
+  'ports.remove': { params: z.object({ workspace: workspaceRefSchema }).extend(portRequestSchema.shape).strict(), result: z.array(portStatusSchema) },
   /** SLURM's partitions (sinfo), for the create form; empty when SLURM is not here. */
   'slurm.partitions': { params: z.object({}).strict(), result: z.object({ partitions: z.array(slurmPartitionSchema) }) },
 } as const;

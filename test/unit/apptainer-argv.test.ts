@@ -559,6 +559,7 @@ function workspace(over: Partial<Workspace> = {}): Workspace {
     ],
     gpu: true,
     apptainer: { texlivePrefix: '/usr', projectMount: 'home' },
+    ports: [],
     runtime: { containerName: 'benchtop-abc123def456' },
     ...over,
   };

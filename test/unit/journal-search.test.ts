@@ -309,7 +309,7 @@ describe('journal.search over RPC', () => {
     const rec: Workspace = {
       id: 'aabbccddeeff', name: 'w1', backend: 'host', state: 'stopped', reason: null, image: null, imageKind: 'system', project: dir,
       limits: { execTimeoutSec: 300 }, unenforcedLimits: [], network: 'full', isolation: 'none', env: {}, secretKeys: [], ttlSec: null,
-      expiresAt: null, createdAt: at, updatedAt: at, startedAt: null, stoppedAt: null, placement: { kind: 'local' }, slurm: null, disk: null, mounts: [], devRepos: [], gpu: false, apptainer: {}, runtime: {},
+      expiresAt: null, createdAt: at, updatedAt: at, startedAt: null, stoppedAt: null, placement: { kind: 'local' }, slurm: null, disk: null, mounts: [], devRepos: [], gpu: false, apptainer: {}, ports: [], runtime: {},
     };
     mkdirSync(service.registry.dir(rec.id)); // As create does: the folder first, then the record.
     service.registry.write(rec);

@@ -26,7 +26,7 @@ function workspace(over: Partial<Workspace> = {}): Workspace {
     updatedAt: '2024-01-01T00:00:00.000Z',
     startedAt: null,
     stoppedAt: null,
-    placement: { kind: 'local' }, slurm: null, disk: null, mounts: [], devRepos: [], gpu: false, apptainer: {},
+    placement: { kind: 'local' }, slurm: null, disk: null, mounts: [], devRepos: [], gpu: false, apptainer: {}, ports: [],
     runtime: {},
     ...over,
   };

@@ -59,6 +59,14 @@ export interface ResolvedImage {
   imageKind: 'image' | 'rootfs' | 'system';
 }
 
+/** How connections reach one port inside a sandbox (see core/ports/). */
+export interface PortRelay {
+  /** A host argv whose stdin and stdout are one connection to the port inside; run once per connection. */
+  argv: string[];
+  /** A host process that lives as long as the sandbox: the forwarder ends when it is gone. */
+  watchPid?: number;
+}
+
 /** A backend's own image store (podman's): what is in it, and pulling into it. */
 export interface DriverImages {
   list(): Promise<ImageChoice[]>;
@@ -127,6 +135,12 @@ export interface Driver {
    * home (bwrap: each exec is a fresh sandbox inside it).
    */
   allocationPlan?(ws: Workspace): AllocationPlan;
+  /**
+   * How to carry connections to `port` inside this running workspace (throws
+   * when it cannot, e.g. an image without nc under gVisor). Absent: the backend
+   * cannot publish ports; its descriptor's `portsNote` says why.
+   */
+  portRelay?(ws: Workspace, port: number): Promise<PortRelay>;
   /** Default working directory inside the sandbox. */
   defaultCwd(ws: Workspace): string;
 }

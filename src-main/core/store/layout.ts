@@ -10,6 +10,7 @@
  *   <home>/workspaces/<id>/journal.jsonl, journal.seq, outputs/<seq>.stdout|stderr
  *   <home>/workspaces/<id>/home/        persistent home (bwrap)
  *   <home>/workspaces/<id>/files/       the project folder when none is given
+ *   <home>/workspaces/<id>/ports/<port>.json  the forwarder publishing that port (see core/ports/)
  */
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -34,4 +35,5 @@ export const paths = {
   journalSeq: (dir: string) => join(dir, 'journal.seq'),
   outputs: (dir: string) => join(dir, 'outputs'),
   files: (dir: string) => join(dir, 'files'),
+  portsDir: (dir: string) => join(dir, 'ports'),
 };

@@ -15,6 +15,20 @@ export function watchdogScript(): string {
   return join(packageRoot(), 'dist', 'watchdog.js');
 }
 
+/**
+ * The environment of a detached Benchtop process (the watchdog, a port
+ * forwarder): ours without credentials, since they only run kill commands and
+ * relays; under Electron, its binary run as plain Node.
+ */
+export function daemonEnv(): Record<string, string> {
+  const env: Record<string, string> = {};
+  // Nor a workspace's marker (a CLI run in a host workspace's terminal has one): such a process serves
+  // the whole data folder, and stopping that workspace must neither count nor end it.
+  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !isSensitiveKey(k) && k !== WORKSPACE_MARKER && k !== PLUMBING_MARKER) env[k] = v;
+  if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
+  return env;
+}
+
 /** Returns false when no watchdog could be started (its script is not built). */
 export function ensureWatchdog(home: string): boolean {
   const lock = watchdogLock(home);
@@ -27,12 +41,7 @@ export function ensureWatchdog(home: string): boolean {
   }
   const script = watchdogScript();
   if (!existsSync(script)) return false;
-  // Its environment is ours, without credentials: it only runs kill commands. Nor a workspace's
-  // marker (a CLI run in a host workspace's terminal has one): it serves the whole data folder,
-  // and stopping that workspace must neither count nor end it.
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) if (v !== undefined && !isSensitiveKey(k) && k !== WORKSPACE_MARKER && k !== PLUMBING_MARKER) env[k] = v;
-  if (process.versions.electron) env.ELECTRON_RUN_AS_NODE = '1';
+  const env = daemonEnv();
   // Detached and unreferenced: it outlives this process, which is its purpose.
   const child = execa(process.execPath, [script, home], { detached: true, stdio: 'ignore', env, extendEnv: false, cwd: '/', cleanup: false, reject: false });
   child.unref();

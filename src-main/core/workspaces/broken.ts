@@ -160,6 +160,7 @@ export class BrokenRecords {
       devRepos: [],
       gpu: false,
       apptainer: {},
+      ports: [],
       ...salvage,
       runtime: { ...salvage.runtime, ...(s?.sandbox?.container ? { containerName: s.sandbox.container } : {}) },
       id,

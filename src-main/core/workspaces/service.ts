@@ -11,6 +11,7 @@ import {
   APPTAINER_OPTIONS_FIELD,
   BACKEND_IDS,
   BenchtopError,
+  formatPort,
   LIMIT_RANGES,
   type BackendId,
   type BackendInfo,
@@ -19,6 +20,8 @@ import {
   type ExecResult,
   type JournalEntry,
   type LimitName,
+  type PortRequest,
+  type PortStatus,
   type Workspace,
 } from '../../../src-preload/contract';
 import { nearQuotaWarning, refuseOverQuota, type DiskGateHost } from '../disk/gate';
@@ -36,6 +39,7 @@ import { createSecretStore, type SecretStore } from '../secrets/store';
 import { readJson } from '../store/atomic';
 import { paths } from '../store/layout';
 import { Registry } from '../store/registry';
+import { PortService } from '../ports/service';
 import { SlurmPlacement } from '../slurm/placement';
 import { ensureWatchdog } from '../watchdog/ensure';
 import type { KillSpec } from '../watchdog/kill';
@@ -99,6 +103,7 @@ export class WorkspaceService {
   /** Measures disk use (see measureDiskInBackground and measureDiskOnRead). */
   readonly disk: DiskMeter;
   private readonly diskGate: DiskGateHost;
+  private readonly ports: PortService;
 
   constructor(readonly options: ServiceOptions) {
     this.registry = new Registry(options.home);
@@ -126,6 +131,11 @@ export class WorkspaceService {
       read: (id) => this.registry.read(id),
       now: () => this.now(),
       observed: (list, statuses) => this.live.update(list, statuses),
+      reconciled: async (ws, event) => {
+        if (event === 'died') await this.ports.close(ws);
+        // Ports of a running workspace whose forwarder is gone (killed, or the sandbox adopted) are published again.
+        else if (ws.state === 'running' && ws.ports.length) await this.ports.ensure(ws);
+      },
     };
     this.placements = { local: new LocalPlacement(placementHost), slurm: new SlurmAllocations(placementHost, this.slurm) };
     this.brokenRecords = new BrokenRecords({
@@ -158,6 +168,12 @@ export class WorkspaceService {
       appendJournal: (ws, entry) => this.appendJournal(ws, entry),
       markWarned: async (ws) => !!(await this.update(ws.id, (w) => (w.disk && !w.disk.warned ? { ...w, disk: { ...w.disk, warned: true } } : null))),
     };
+    this.ports = new PortService({
+      driver: (ws) => this.drivers[ws.backend],
+      dir: (ws) => this.registry.dir(ws.id),
+      update: (id, mutate) => this.update(id, mutate),
+      now: () => this.now(),
+    });
     this.images = new ImageCatalog({ driver: (id) => this.drivers[id], workspaces: () => this.registry.list() });
     this.executor = new Executor({
       home: options.home,
@@ -357,6 +373,7 @@ export class WorkspaceService {
       const why = driver.gpuSupport ? await driver.gpuSupport() : `${input.backend} cannot give a workspace a GPU (podman with a CDI spec, or apptainer, can)`;
       if (why) throw new BenchtopError('INVALID_INPUT', `gpu: ${why}`, { field: 'gpu' });
     }
+    await this.ports.checkRequest({ backend: input.backend, placement: input.slurm ? { kind: 'slurm', ...input.slurm } : { kind: 'local' } }, driver, input.ports ?? []);
     const network = input.network ?? described.defaultNetwork;
     if (!info.capabilities.network.includes(network)) {
       throw new BenchtopError('INVALID_INPUT', `network: ${input.backend} supports only ${info.capabilities.network.join(', ')} here`, { field: 'network' });
@@ -415,6 +432,7 @@ export class WorkspaceService {
       mounts,
       devRepos,
       gpu: input.gpu ?? false,
+      ports: (input.ports ?? []).map((p) => ({ port: p.port, hostPort: p.hostPort ?? null })),
       apptainer: input.apptainer?.overlay ? { ...input.apptainer, overlay: resolveHostPath(input.apptainer.overlay, 'apptainer.overlay', this.options.home) } : (input.apptainer ?? {}),
       runtime,
     };
@@ -437,6 +455,7 @@ export class WorkspaceService {
       ws.isolation === 'none' ? 'isolation=NONE' : null,
       unenforced.length ? `unenforced=${unenforced.join(',')}` : null,
       ws.limits.diskQuotaMiB !== undefined ? `disk-quota=${ws.limits.diskQuotaMiB}MiB (${described.disk.quota})` : null,
+      ws.ports.length ? `ports=${ws.ports.map(formatPort).join(',')}` : null,
     ].filter(Boolean).join(' ');
     await this.lifecycle(ws, 'created', client, summary);
     if (input.start === false) return ws;
@@ -457,7 +476,8 @@ export class WorkspaceService {
       }),
     );
     if (!starting) return this.registry.get(ws.id);
-    return this.placement(starting).start(starting, client);
+    const started = await this.placement(starting).start(starting, client);
+    return started.state === 'running' ? this.publishPorts(started, client) : started;
   }
 
   async stop(ref: string, client: string): Promise<Workspace> {
@@ -468,6 +488,7 @@ export class WorkspaceService {
       return { ...w, state: 'stopping' };
     });
     if (!stopping) return this.registry.get(ws.id);
+    await this.ports.close(stopping);
     let report: StopReport | void = undefined;
     try {
       report = await this.placement(stopping).stop(stopping);
@@ -492,6 +513,7 @@ export class WorkspaceService {
   async remove(ref: string, client: string): Promise<{ id: string; name: string }> {
     const ws = this.registry.find(ref);
     if (!ws) return this.brokenRecords.remove(ref, client);
+    await this.ports.close(ws);
     try {
       await this.placement(ws).remove(ws);
     } catch (err) {
@@ -568,6 +590,7 @@ export class WorkspaceService {
   }
 
   private async expire(ws: Workspace): Promise<void> {
+    await this.ports.close(ws);
     try {
       await this.placement(ws).remove(ws);
     } catch {
@@ -576,6 +599,41 @@ export class WorkspaceService {
     const detail = `TTL of ${ws.ttlSec} s elapsed`;
     const next = await this.update(ws.id, (w) => (ACTIVE.has(w.state) ? { ...w, state: 'expired', reason: detail, stoppedAt: this.nowIso(), expiresAt: null } : null));
     if (next) await this.lifecycle(next, 'expired', 'reaper', detail);
+  }
+
+  /**
+   * Publishes the ports of a workspace that just started; a port that could
+   * not be published is named in its reason (the workspace runs all the same).
+   */
+  private async publishPorts(ws: Workspace, client: string): Promise<Workspace> {
+    const failed = await this.ports.ensure(this.registry.get(ws.id), { retryNow: true });
+    if (failed.length === 0) return this.registry.get(ws.id);
+    const reason = `ports not published: ${failed.join('; ')}`;
+    await this.lifecycle(ws, 'ports-failed', client, reason);
+    return (await this.update(ws.id, (w) => ({ ...w, reason }))) ?? this.registry.get(ws.id);
+  }
+
+  /** A workspace's published ports, and whether each listens now. */
+  async listPorts(ref: string): Promise<PortStatus[]> {
+    const ws = this.registry.get(ref);
+    await this.refresh([ws]);
+    return this.ports.list(this.registry.get(ws.id));
+  }
+
+  /** Publishes a port (see PortService.add); journaled as a lifecycle entry. */
+  async addPort(ref: string, req: PortRequest, client: string): Promise<PortStatus> {
+    const ws = this.registry.get(ref);
+    await this.refresh([ws]);
+    const status = await this.ports.add(this.registry.get(ws.id), req);
+    await this.lifecycle(ws, 'port-published', client, `127.0.0.1:${status.hostPort ?? '?'} -> ${status.port}`);
+    return status;
+  }
+
+  async removePort(ref: string, req: PortRequest, client: string): Promise<PortStatus[]> {
+    const ws = this.registry.get(ref);
+    const left = await this.ports.remove(ws, req);
+    await this.lifecycle(ws, 'port-removed', client, `${req.hostPort !== undefined ? `${req.hostPort}:` : ''}${req.port}`);
+    return left;
   }
 
   /** Runs one command (see exec.ts); `io.onOutput` receives its output as it comes. */

@@ -15,7 +15,7 @@ export function Overview({ workspace: w }: { workspace: Workspace }) {
     ['Backend', <>{w.backend} <IsolationBadge ws={w} /> <span className="muted">({w.isolation === 'none' ? 'no isolation' : w.isolation})</span></>],
     ['Image', <span className="mono">{imageLabel(w)}</span>],
     ['Project', <><span className="mono">{w.project}</span> <span className="muted">{projectPlace(descriptor)}</span></>],
-    ['Network', w.network === 'none' ? 'none (offline)' : 'full'],
+    ['Network', <>{w.network === 'none' ? 'none (offline)' : 'full'}{w.ports.length > 0 && <span className="muted"> · published on 127.0.0.1: {w.ports.map((p) => `${p.hostPort ?? '?'} → ${p.port}`).join(', ')}</span>}</>],
     ['Limits', <>{resources(w)}{w.unenforcedLimits.length > 0 && <span className="warn"> — not enforced: {w.unenforcedLimits.join(', ')}</span>}</>],
     ['Disk', <DiskUseDetail ws={w} descriptor={descriptor} />],
     ['Exec timeout', `${w.limits.execTimeoutSec} s`],

@@ -9,6 +9,7 @@ import { CommandBar } from './CommandBar';
 import { DeleteWorkspacesDialog } from './DeleteWorkspacesDialog';
 import { DiskNotice } from './DiskUse';
 import { Overview } from './Overview';
+import { PortsPanel } from './PortsPanel';
 import { IsolationBadge, ProcessCount, StateBadge } from './StateBadge';
 
 type Tab = 'overview' | 'terminals' | 'journal';
@@ -92,7 +93,12 @@ export function WorkspacePage({ client, workspace: w, tab, seq, onTab, onBack, o
       {/* On every tab, mounted across them: a command keeps streaming while you look elsewhere. */}
       <CommandBar key={w.id} client={client} workspace={w} onOpenJournal={(entry) => (location.hash = routeHash({ page: 'workspace', id: w.id, tab: 'journal', seq: entry }))} />
       <div className="tab-body">
-        {tab === 'overview' && <Overview workspace={w} />}
+        {tab === 'overview' && (
+          <>
+            <Overview workspace={w} />
+            <PortsPanel client={client} workspace={w} />
+          </>
+        )}
         {/* Terminals stay mounted while other tabs show, so their screens keep streaming. */}
         <div style={{ display: tab === 'terminals' ? 'contents' : 'none' }}>
           <TerminalsTab client={client} workspace={w} />

@@ -285,3 +285,50 @@ export function parseImagesJson(stdout: string): PodmanImage[] {
   }
   return out;
 }
+
+/** The host pid of the container's first process: its namespaces are the container's (see portRelayArgv). */
+export function buildInspectPidArgv(containerName: string): string[] {
+  return ['container', 'inspect', '--format', '{{.State.Pid}}', containerName];
+}
+
+export interface PortRelaySpec {
+  /** The relay program inside the namespaces (see core/ports/relay.ts), PORT included. */
+  relay: string[];
+  containerName: string;
+  port: number;
+  /** From `podman container inspect`: the container's first process on the host. */
+  pid: number;
+  rootless: boolean;
+  runtime: PodmanRuntime;
+  /** The podman program (gVisor's relay is a `podman exec`). */
+  podman: string;
+}
+
+/**
+ * The host argv whose stdin and stdout are one connection to PORT inside
+ * (a complete argv, program first). Podman cannot publish ports under
+ * `--network none` (it drops `-p`) nor add them to a running container, so
+ * Benchtop carries each connection itself.
+ *  - runc (rootful): enter the container's network namespace only
+ *    (`nsenter -t PID -n`) and run the relay there; the relay stays on the
+ *    host's filesystem, so the image needs nothing. The sandbox gains no
+ *    route: only this one connection to its own loopback is made, from outside.
+ *  - runc (rootless): the network namespace belongs to the user's podman
+ *    user namespace, so enter that first (`-U --preserve-credentials`: keep
+ *    our own uid, no root inside is needed to connect to a port).
+ *  - gVisor: the network stack is inside runsc, not a kernel namespace: a
+ *    relay has to run inside the sandbox, `podman exec -i NAME nc 127.0.0.1
+ *    PORT` (the image needs nc; busybox has it).
+ */
+export function buildPortRelayArgv(spec: PortRelaySpec): string[] {
+  if (spec.runtime.kind === 'gvisor') {
+    return [spec.podman, ...podmanGlobalArgs(spec.runtime), 'exec', '--interactive', spec.containerName, 'nc', '127.0.0.1', String(spec.port)];
+  }
+  const userns = spec.rootless ? ['-U', '--preserve-credentials'] : [];
+  return ['nsenter', '-t', String(spec.pid), ...userns, '-n', ...spec.relay];
+}
+
+/** Whether the image has the nc a gVisor relay runs (`sh -c 'command -v nc'` exits 0). */
+export function buildHasNcArgv(runtime: PodmanRuntime, containerName: string): string[] {
+  return [...podmanGlobalArgs(runtime), 'exec', containerName, 'sh', '-c', 'command -v nc'];
+}

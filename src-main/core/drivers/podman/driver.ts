@@ -16,8 +16,12 @@ import { gpuUnavailable } from './gpu';
 import { buildDiskUseArgv, parseDiskUse } from './disk';
 import { launcherEnv, LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
 import { which } from '../which';
+import { buildRelayArgv } from '../../ports/relay';
 import {
   buildExecArgv,
+  buildHasNcArgv,
+  buildInspectPidArgv,
+  buildPortRelayArgv,
   buildImageExistsArgv,
   buildImagesArgv,
   buildInfoArgv,
@@ -182,7 +186,10 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       isolation: isGvisor ? 'gvisor' : 'container',
       projectPath: CONTAINER_PROJECT_DIR,
       image: { use: 'required', kinds: 'a local image, or a rootfs folder', example: 'localhost/benchtop-test:latest', rootfs: true },
-      supports: { tty: true, stdin: true, userSwitch: true, slurm: true, pull: true, apptainerOptions: false },
+      supports: { tty: true, stdin: true, userSwitch: true, slurm: true, pull: true, apptainerOptions: false, ports: true },
+      portsNote: isGvisor
+        ? 'published on 127.0.0.1 through nc inside the sandbox (podman exec): the image needs nc; the network stays none'
+        : "published on 127.0.0.1 by Benchtop, into the container's network namespace (nsenter); the network stays as it is, none included",
       defaultNetwork: 'none',
       needsConsent: false,
       labelsSandboxes: true,
@@ -353,6 +360,33 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       const state = r.stdout.trim();
       if (r.exitCode === 0 && state !== 'running') return { reason: `the container stopped (${state}) while the command ran`, notRun: false };
       return null;
+    },
+
+    async portRelay(ws, port) {
+      if (ws.placement.kind === 'slurm') {
+        throw new BenchtopError('INVALID_INPUT', 'ports: a workspace placed in SLURM runs on a compute node; its ports cannot be published on this machine', { field: 'ports' });
+      }
+      const name = containerName(ws);
+      const runtime: PodmanRuntime = isGvisor ? { kind: 'gvisor', runsc: which('runsc') ?? 'runsc' } : { kind: 'default' };
+      const r = await run(buildInspectPidArgv(name), { timeoutMs: 15000 });
+      const pid = Number(r.stdout.trim());
+      if (r.exitCode !== 0 || !Number.isInteger(pid) || pid <= 0) {
+        throw new BenchtopError('CONFLICT', `ports: the container ${name} is not running`, { field: 'ports' });
+      }
+      if (isGvisor) {
+        const nc = await run(buildHasNcArgv({ kind: 'default' }, name), { timeoutMs: 15000 });
+        if (nc.exitCode !== 0) throw new BenchtopError('INVALID_INPUT', `ports: gVisor workspaces publish ports through nc inside the sandbox, and the image ${ws.image ?? ''} has no nc`, { field: 'ports' });
+      }
+      const argv = buildPortRelayArgv({
+        relay: buildRelayArgv(process.execPath, port),
+        containerName: name,
+        port,
+        pid,
+        rootless: ws.runtime.rootless ?? ctx.host.rootless,
+        runtime,
+        podman,
+      });
+      return { argv, watchPid: pid };
     },
 
     defaultCwd: () => CONTAINER_PROJECT_DIR,

@@ -119,5 +119,6 @@ export class LocalPlacement implements Placement {
       { try: true },
     );
     if (next && event) await host.lifecycle(next, event, 'reconcile', detail);
+    await host.reconciled(next ?? ws, event);
   }
 }

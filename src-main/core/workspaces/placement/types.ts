@@ -24,6 +24,8 @@ export interface PlacementHost {
   redactor(): Promise<Redactor>;
   /** What one reconcile found of `list` (live process counts are read from it). */
   observed(list: Workspace[], statuses: Map<string, SandboxStatus>): void;
+  /** After one workspace was reconciled: as it is now, and what happened to it (null: nothing). */
+  reconciled(ws: Workspace, event: string | null): Promise<void>;
   /** The record as it is now (null once removed). */
   read(id: string): Workspace | null;
   now(): number;
