@@ -98,6 +98,8 @@ export const backendDescriptorSchema = z.object({
     pull: z.boolean(),
     /** extra mounts, dev repos and the apptainer options. */
     apptainerOptions: z.boolean(),
+    /** files copied in and out (`benchtop cp`): `tar` run inside the sandbox through exec. */
+    files: z.boolean(),
   }),
   defaultNetwork: networkSchema,
   /** No isolation: creating one needs the user's explicit consent (allowHost). */
@@ -343,7 +345,7 @@ export const execResultSchema = z.object({
 });
 export type ExecResult = z.infer<typeof execResultSchema>;
 
-export const JOURNAL_SOURCES = ['exec', 'terminal', 'lifecycle'] as const;
+export const JOURNAL_SOURCES = ['exec', 'terminal', 'lifecycle', 'copy'] as const;
 
 /**
  * Where an entry stands. `running`: written when the command started, not yet
@@ -362,6 +364,14 @@ export const outputInfoSchema = z.object({
   /** Bytes kept in the journal (the head of the stream, up to the cap). */
   storedBytes: z.number().int(),
   truncated: z.boolean(),
+});
+
+/** A copy's journal record (source `copy`): which way, the path in the sandbox, the other end as the caller named it, tar bytes. */
+export const copyRecordSchema = z.object({
+  direction: z.enum(['in', 'out']),
+  path: z.string(),
+  local: z.string().nullable(),
+  bytes: z.number().int(),
 });
 
 export const journalEntrySchema = z.object({
@@ -391,6 +401,8 @@ export const journalEntrySchema = z.object({
   status: entryStatusSchema.default('completed'),
   /** Why an entry is interrupted or not-run (null otherwise). */
   reason: z.string().nullable().default(null),
+  /** Copies (source `copy`): which way, the path in the sandbox, the other end, bytes. */
+  copy: copyRecordSchema.optional(),
 });
 export type JournalEntry = z.infer<typeof journalEntrySchema>;
 

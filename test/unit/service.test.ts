@@ -49,7 +49,7 @@ class FakeDriver implements Driver {
       isolation: this.capabilities.isolation,
       projectPath: host ? null : '/workspace',
       image: { use: host ? 'none' : 'required', kinds: 'fake images', example: 'alpine', rootfs: false },
-      supports: { tty: true, stdin: true, userSwitch: false, slurm: !host, pull: false, apptainerOptions: this.id === 'apptainer' },
+      supports: { tty: true, stdin: true, userSwitch: false, slurm: !host, pull: false, apptainerOptions: this.id === 'apptainer', files: true },
       defaultNetwork: host ? 'full' : 'none',
       needsConsent: host,
       labelsSandboxes: this.id === 'podman' || this.id === 'gvisor',

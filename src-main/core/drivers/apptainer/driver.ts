@@ -82,7 +82,7 @@ export function createApptainerDriver(ctx: DriverContext): Driver {
       isolation: 'container',
       projectPath: '~/proj/NAME (or /workspace)',
       image: { use: 'required', kinds: 'a SIF file, or a sandbox folder', example: '/data/images/pytorch.sif', rootfs: true },
-      supports: { tty: true, stdin: true, userSwitch: false, slurm: true, pull: false, apptainerOptions: true },
+      supports: { tty: true, stdin: true, userSwitch: false, slurm: true, pull: false, apptainerOptions: true, files: true },
       defaultNetwork: 'none',
       needsConsent: false,
       labelsSandboxes: false,

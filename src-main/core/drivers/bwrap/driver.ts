@@ -126,7 +126,7 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
       isolation: 'namespaces',
       projectPath: SANDBOX_PROJECT,
       image: { use: 'optional', kinds: 'a rootfs folder (default: the host system, read-only)', example: '/srv/rootfs/debian-12', rootfs: true },
-      supports: { tty: true, stdin: true, userSwitch: true, slurm: true, pull: false, apptainerOptions: false },
+      supports: { tty: true, stdin: true, userSwitch: true, slurm: true, pull: false, apptainerOptions: false, files: true },
       defaultNetwork: 'none',
       needsConsent: false,
       labelsSandboxes: false,

@@ -19,7 +19,7 @@ export function createHostDriver(_ctx: DriverContext): Driver {
       isolation: 'none',
       projectPath: null,
       image: { use: 'none', kinds: 'none: the host system', example: '', rootfs: false },
-      supports: { tty: true, stdin: true, userSwitch: false, slurm: false, pull: false, apptainerOptions: false },
+      supports: { tty: true, stdin: true, userSwitch: false, slurm: false, pull: false, apptainerOptions: false, files: true },
       defaultNetwork: 'full',
       needsConsent: true,
       labelsSandboxes: false,

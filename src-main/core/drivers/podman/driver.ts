@@ -160,7 +160,7 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       isolation: isGvisor ? 'gvisor' : 'container',
       projectPath: CONTAINER_PROJECT_DIR,
       image: { use: 'required', kinds: 'a local image, or a rootfs folder', example: 'localhost/benchtop-test:latest', rootfs: true },
-      supports: { tty: true, stdin: true, userSwitch: true, slurm: true, pull: true, apptainerOptions: false },
+      supports: { tty: true, stdin: true, userSwitch: true, slurm: true, pull: true, apptainerOptions: false, files: true },
       defaultNetwork: 'none',
       needsConsent: false,
       labelsSandboxes: true,

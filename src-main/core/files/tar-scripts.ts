@@ -1,0 +1,76 @@
+/**
+ * The shell scripts a copy runs inside the sandbox. `tar` there reads and
+ * writes every path, so symlinks, mounts and the root are the sandbox's own:
+ * a link to /etc in the project is the sandbox's /etc, never the host's.
+ * Only what both GNU tar and BusyBox tar accept is used (-c -x -o -f - -C).
+ *
+ * A refusal the script decides itself is one stderr line
+ * `benchtop-cp: CODE: message` and exit 3, so it is told apart from tar's
+ * own failures (read as the copy failing midway).
+ */
+import { ERROR_CODES, type ErrorCode } from '../../../src-preload/contract';
+
+const MARK = 'benchtop-cp';
+export const REFUSED_EXIT = 3;
+
+const PRELUDE = `
+die() { printf '${MARK}: %s: %s\\n' "$1" "$2" >&2; exit ${REFUSED_EXIT}; }
+command -v tar >/dev/null 2>&1 || die BACKEND_FAILED "tar is not installed in the workspace (copying runs tar inside it)"
+`;
+
+/**
+ * Unpacks the tar stream on stdin. Its one top entry ($2) goes inside $1
+ * when $1 is a folder (as cp does); otherwise it is unpacked beside $1 in a
+ * fresh folder and renamed to $1, so a half-unpacked copy never takes its
+ * name. umask 0: the modes are the archive's (GNU tar applies the umask
+ * without -p, which BusyBox tar does not know).
+ */
+const COPY_IN = `${PRELUDE}
+dest=$1 name=$2 mustdir=$3
+umask 0
+if [ -d "$dest" ]; then
+  [ -w "$dest" ] || die INVALID_INPUT "$dest: the folder is not writable"
+  exec tar -x -o -f - -C "$dest"
+fi
+if [ "$mustdir" = dir ]; then
+  if [ -e "$dest" ]; then die INVALID_INPUT "$dest: not a folder"; fi
+  die NOT_FOUND "$dest: no such folder"
+fi
+parent=\${dest%/*}
+parent=\${parent:-/}
+[ -e "$parent" ] || die NOT_FOUND "$parent: no such folder"
+[ -d "$parent" ] || die INVALID_INPUT "$parent: not a folder"
+[ -w "$parent" ] || die INVALID_INPUT "$parent: the folder is not writable"
+tmp=$(mktemp -d "$parent/.benchtop-cp.XXXXXX") || die INVALID_INPUT "$parent: cannot write there"
+trap 'rm -rf "$tmp"' EXIT
+tar -x -o -f - -C "$tmp" || exit 4
+if [ -d "$tmp/$name" ] && [ -e "$dest" ]; then die INVALID_INPUT "$dest: exists and is not a folder"; fi
+mv -f "$tmp/$name" "$dest" || exit 4
+`;
+
+/** Packs $1 (a file, folder or link, not followed) as the one top entry `./NAME` of a tar stream on stdout. */
+const COPY_OUT = `${PRELUDE}
+src=$1
+[ -e "$src" ] || [ -L "$src" ] || die NOT_FOUND "$src: no such file or folder"
+dir=\${src%/*}
+exec tar -c -f - -C "\${dir:-/}" "./\${src##*/}"
+`;
+
+/** argv for copying into the sandbox; `dest` absolute and normalized, `mustBeFolder` when the user wrote a trailing slash. */
+export function copyInArgv(dest: string, name: string, mustBeFolder: boolean): string[] {
+  return ['sh', '-c', COPY_IN, MARK, dest, name, mustBeFolder ? 'dir' : ''];
+}
+
+/** argv for copying out of the sandbox; `src` absolute, normalized, never `/`. */
+export function copyOutArgv(src: string): string[] {
+  return ['sh', '-c', COPY_OUT, MARK, src];
+}
+
+/** The script's own refusal in this stderr, if it refused. */
+export function refusalIn(stderr: string): { code: ErrorCode; message: string } | null {
+  for (const line of stderr.split('\n')) {
+    const m = /^benchtop-cp: ([A-Z_]+): (.*)$/.exec(line);
+    if (m && (ERROR_CODES as readonly string[]).includes(m[1] as string)) return { code: m[1] as ErrorCode, message: m[2] as string };
+  }
+  return null;
+}

@@ -1,0 +1,204 @@
+/**
+ * File copies into and out of running workspaces, as tar streams unpacked
+ * and packed by `tar` inside the sandbox (see tar-scripts.ts): an upload's
+ * chunks are written to its stdin as they come, a download's stdout goes to
+ * the caller in chunks. Each copy is one journal entry (source `copy`), written
+ * when it ends: which way, the path, the other end, the bytes and the outcome.
+ */
+import { BenchtopError, DOWNLOAD_CHUNK_MAX_BYTES, type DownloadInput, type JournalEntry, type TransferResult, type UploadInput, type Workspace } from '../../../src-preload/contract';
+import type { NewEntry } from '../journal/journal';
+import type { Exit } from '../runner/runner';
+import type { Redactor } from '../secrets/redact';
+import { displayCommand } from '../workspaces/quote';
+import { runInSandbox, type SandboxProcess, type SandboxProcessHost } from './run-in-sandbox';
+import { resolveSandboxPath, sourcePath } from './sandbox-path';
+import { copyInArgv, copyOutArgv, refusalIn } from './tar-scripts';
+
+/** An upload that receives nothing for this long is given up (its sender went away). */
+export const UPLOAD_IDLE_MS = 60_000;
+const STDERR_TAIL = 4096;
+
+export interface TransferHost extends SandboxProcessHost {
+  now(): number;
+  redactor(): Promise<Redactor>;
+  /** Writes the entry (redacted) and tells listeners. */
+  appendJournal(ws: Workspace, entry: NewEntry): Promise<JournalEntry>;
+}
+
+/** An upload's stdin: holds chunks that come before the process exists; each write resolves once written. */
+class Inlet {
+  bytes = 0;
+  aborted: string | null = null;
+  private queue: Buffer[] = [];
+  private ended = false;
+  private stdin: NodeJS.WritableStream | null = null;
+  private idle: NodeJS.Timeout | undefined;
+
+  constructor(private readonly onIdle: () => void) {
+    this.touch();
+  }
+
+  attach(stdin: NodeJS.WritableStream | null): void {
+    this.stdin = stdin;
+    for (const b of this.queue) stdin?.write(b);
+    this.queue = [];
+    if (this.ended) stdin?.end();
+  }
+
+  async write(data: Buffer): Promise<void> {
+    this.touch();
+    this.bytes += data.length;
+    const stdin = this.stdin;
+    if (!stdin) {
+      this.queue.push(data);
+      return;
+    }
+    // Resolves once written: a sender that awaits each chunk never outruns tar.
+    await new Promise<void>((ok) => void stdin.write(data, () => ok()));
+  }
+
+  end(): void {
+    this.ended = true;
+    this.stop();
+    this.stdin?.end();
+  }
+
+  stop(): void {
+    clearTimeout(this.idle);
+  }
+
+  private touch(): void {
+    clearTimeout(this.idle);
+    this.idle = setTimeout(this.onIdle, UPLOAD_IDLE_MS);
+    this.idle.unref();
+  }
+}
+
+export class FileTransfers {
+  private readonly uploads = new Map<string, { inlet: Inlet; abort(reason: string): void }>();
+
+  constructor(private readonly host: TransferHost) {}
+
+  /** Claims an upload's id before anything awaits, so chunks sent right after the request find it. */
+  reserveUpload(transferId: string): void {
+    if (this.uploads.has(transferId)) throw new BenchtopError('CONFLICT', `transferId: ${transferId} is already in use`, { field: 'transferId' });
+    let proc: SandboxProcess | null = null;
+    const entry = {
+      inlet: new Inlet(() => entry.abort(`no data came for ${UPLOAD_IDLE_MS / 1000} s`)),
+      abort: (reason: string) => {
+        entry.inlet.aborted ??= reason;
+        entry.inlet.stop();
+        void proc?.kill();
+      },
+      attach: (p: SandboxProcess) => {
+        proc = p;
+        entry.inlet.attach(p.stdin);
+        if (entry.inlet.aborted) void p.kill();
+      },
+    };
+    this.uploads.set(transferId, entry);
+  }
+
+  releaseUpload(transferId: string): void {
+    this.uploads.get(transferId)?.inlet.stop();
+    this.uploads.delete(transferId);
+  }
+
+  /** The next chunk of an upload; `eof` ends its stream, `abort` stops it (the sender could not read its source). */
+  async chunk(transferId: string, data: Buffer | null, eof: boolean, abort?: string): Promise<void> {
+    const up = this.uploads.get(transferId);
+    if (!up) throw new BenchtopError('NOT_FOUND', `no upload ${transferId} is running`, { field: 'transferId' });
+    if (abort) return up.abort(`the sender stopped: ${abort}`);
+    if (data?.length) await up.inlet.write(data);
+    if (eof) up.inlet.end();
+  }
+
+  /** Unpacks a reserved upload's stream in a running workspace. */
+  async upload(ws: Workspace, input: UploadInput, client: string): Promise<TransferResult> {
+    const up = this.uploads.get(input.transferId) as { inlet: Inlet; attach(p: SandboxProcess): void } | undefined;
+    if (!up) throw new BenchtopError('INTERNAL', `upload ${input.transferId} was not reserved`);
+    const dest = resolveSandboxPath(input.path, this.host.driver(ws).defaultCwd(ws));
+    const record = { direction: 'in' as const, path: dest.path, local: input.source ?? null };
+    const command = displayCommand(['cp', input.source ?? input.name, `${ws.name}:${input.path}`]);
+    return this.run(ws, client, command, record, () => up.inlet.bytes, () => up.inlet.aborted, (onStderr) => {
+      const proc = runInSandbox(this.host, ws, { argv: copyInArgv(dest.path, input.name, dest.mustBeFolder), stdin: true, onStdout: () => undefined, onStderr });
+      up.attach(proc);
+      return proc;
+    });
+  }
+
+  /** Packs a file or folder of a running workspace; each chunk of the stream goes to `onData` as it comes. */
+  async download(ws: Workspace, input: DownloadInput, client: string, onData: (chunk: Buffer) => void): Promise<TransferResult> {
+    const src = sourcePath(input.path, this.host.driver(ws).defaultCwd(ws));
+    const record = { direction: 'out' as const, path: src, local: input.target ?? null };
+    const command = displayCommand(['cp', `${ws.name}:${input.path}`, ...(input.target ? [input.target] : [])]);
+    let bytes = 0;
+    const onStdout = (c: Buffer) => {
+      bytes += c.length;
+      for (let at = 0; at < c.length; at += DOWNLOAD_CHUNK_MAX_BYTES) onData(c.subarray(at, at + DOWNLOAD_CHUNK_MAX_BYTES));
+    };
+    return this.run(ws, client, command, record, () => bytes, () => null, (onStderr) => runInSandbox(this.host, ws, { argv: copyOutArgv(src), stdin: false, onStdout, onStderr }));
+  }
+
+  /** Runs one copy's process and journals how it ended; a failure is thrown as one line. */
+  private async run(
+    ws: Workspace,
+    client: string,
+    command: string,
+    record: { direction: 'in' | 'out'; path: string; local: string | null },
+    bytes: () => number,
+    aborted: () => string | null,
+    start: (onStderr: (c: Buffer) => void) => SandboxProcess,
+  ): Promise<TransferResult> {
+    const startedAt = new Date(this.host.now()).toISOString();
+    const t0 = performance.now();
+    let tail = Buffer.alloc(0);
+    const journal = (patch: Partial<NewEntry>) =>
+      this.host.appendJournal(ws, {
+        workspaceId: ws.id,
+        source: 'copy',
+        command,
+        argv: null,
+        cwd: null,
+        client,
+        startedAt,
+        durationMs: Math.round(performance.now() - t0),
+        exitCode: null,
+        timedOut: false,
+        event: record.direction === 'in' ? 'copy-in' : 'copy-out',
+        detail: `${bytes()} bytes`,
+        copy: { ...record, bytes: bytes() },
+        ...patch,
+      });
+    const fail = async (status: 'not-run' | 'interrupted', code: BenchtopError['code'], reason: string, field?: string): Promise<never> => {
+      const redactor = await this.host.redactor();
+      const entry = await journal({ status, reason });
+      throw new BenchtopError(code, redactor.text(reason), { seq: entry.seq, ...(field ? { field } : {}) });
+    };
+
+    let proc: SandboxProcess;
+    let exit: Exit;
+    try {
+      proc = start((c) => (tail = Buffer.concat([tail, c]).subarray(-STDERR_TAIL)));
+      exit = await proc.exited;
+    } catch (err) {
+      if (!(err instanceof BenchtopError)) throw err;
+      return fail('not-run', err.code, err.message, typeof err.details?.field === 'string' ? err.details.field : undefined);
+    }
+    const stderr = tail.toString('utf8');
+    const stopped = aborted();
+    if (stopped) return fail('interrupted', 'CANCELLED', `the copy was stopped: ${stopped}`);
+    if (exit.spawnError !== undefined) return fail('not-run', 'BACKEND_FAILED', `${ws.backend}: could not start the copy: ${exit.spawnError}`);
+    if (exit.code === 0) {
+      const entry = await journal({ exitCode: 0 });
+      return { seq: entry.seq, bytes: bytes(), path: record.path };
+    }
+    const refused = refusalIn(stderr);
+    if (refused) return fail('not-run', refused.code, refused.message, 'path');
+    const exitCode = exit.code ?? 128;
+    const failure = await proc.diagnose(exitCode, stderr);
+    if (failure) return fail(failure.notRun ? 'not-run' : 'interrupted', failure.notRunning ? 'CONFLICT' : 'BACKEND_FAILED', failure.reason);
+    const last = stderr.trimEnd().split('\n').pop()?.trim();
+    return fail('interrupted', 'BACKEND_FAILED', `the copy failed: ${last || `tar exited with ${exitCode}`}`);
+  }
+}
