@@ -22,14 +22,17 @@ command -v tar >/dev/null 2>&1 || die BACKEND_FAILED "tar is not installed in th
  * Unpacks the tar stream on stdin. Its one top entry ($2) goes inside $1
  * when $1 is a folder (as cp does); otherwise it is unpacked beside $1 in a
  * fresh folder and renamed to $1, so a half-unpacked copy never takes its
- * name. umask 0: the modes are the archive's (GNU tar applies the umask
- * without -p, which BusyBox tar does not know).
+ * name. Whether a folder is writable is learnt by making one there: `test -w`
+ * is always true for root in BusyBox, even on a read-only mount. umask 0: the
+ * modes are the archive's (GNU tar applies the umask without -p, which
+ * BusyBox tar does not know).
  */
 const COPY_IN = `${PRELUDE}
 dest=$1 name=$2 mustdir=$3
 umask 0
 if [ -d "$dest" ]; then
-  [ -w "$dest" ] || die INVALID_INPUT "$dest: the folder is not writable"
+  probe=$(mktemp -d "$dest/.benchtop-cp.XXXXXX" 2>/dev/null) || die INVALID_INPUT "$dest: the folder is not writable"
+  rmdir "$probe"
   exec tar -x -o -f - -C "$dest"
 fi
 if [ "$mustdir" = dir ]; then
@@ -40,8 +43,7 @@ parent=\${dest%/*}
 parent=\${parent:-/}
 [ -e "$parent" ] || die NOT_FOUND "$parent: no such folder"
 [ -d "$parent" ] || die INVALID_INPUT "$parent: not a folder"
-[ -w "$parent" ] || die INVALID_INPUT "$parent: the folder is not writable"
-tmp=$(mktemp -d "$parent/.benchtop-cp.XXXXXX") || die INVALID_INPUT "$parent: cannot write there"
+tmp=$(mktemp -d "$parent/.benchtop-cp.XXXXXX" 2>/dev/null) || die INVALID_INPUT "$parent: the folder is not writable"
 trap 'rm -rf "$tmp"' EXIT
 tar -x -o -f - -C "$tmp" || exit 4
 if [ -d "$tmp/$name" ] && [ -e "$dest" ]; then die INVALID_INPUT "$dest: exists and is not a folder"; fi
