@@ -4,17 +4,20 @@ import { chmodSync, lstatSync, mkdirSync, readdirSync, readFileSync, readlinkSyn
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 
-/** Makes `root` with nested folders, an executable, an empty folder, a link, odd names and 3 MiB of random bytes. */
+/** Makes `root` with nested folders, an executable, a world-writable file, an empty folder, a link, odd names and 3 MiB of random bytes. */
 export function makeTree(root: string): void {
   mkdirSync(join(root, 'sub', 'deeper'), { recursive: true });
   mkdirSync(join(root, 'empty'));
   writeFileSync(join(root, 'plain.txt'), 'hello\n');
+  writeFileSync(join(root, 'shared.txt'), 'everyone writes\n');
   writeFileSync(join(root, 'sub', 'run.sh'), '#!/bin/sh\necho ran\n');
   writeFileSync(join(root, 'sub', 'deeper', 'name with spaces & ünïcode'), 'x');
   writeFileSync(join(root, 'sub', 'big.bin'), randomBytes(3 * 1024 * 1024 + 17));
   symlinkSync('../plain.txt', join(root, 'sub', 'link'));
   chmodSync(join(root, 'sub', 'run.sh'), 0o750);
   chmodSync(join(root, 'plain.txt'), 0o640);
+  // Group- and world-writable: kept only when no umask is applied on the way.
+  chmodSync(join(root, 'shared.txt'), 0o666);
   chmodSync(join(root, 'empty'), 0o711);
   chmodSync(join(root, 'sub', 'deeper'), 0o750);
 }

@@ -41,6 +41,7 @@ for (const c of cases) {
     it('copies a folder in and out, identical: bytes, modes, a link, an empty folder', async () => {
       const before = listTree(join(local, 'tree'));
       expect(before).toContain('empty dir 711');
+      expect(before.find((l) => l.startsWith('shared.txt'))).toMatch(/^shared.txt file 666 /);
       expect(before.find((l) => l.startsWith('sub/run.sh'))).toMatch(/^sub\/run.sh file 750 19 /);
       const inn = await cli(['cp', join(local, 'tree'), `${c.name}:${c.into}`], { home });
       expect([inn.exitCode, inn.stdout, inn.stderr]).toEqual([0, '', '']);
