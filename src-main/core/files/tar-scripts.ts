@@ -45,6 +45,8 @@ parent=\${parent:-/}
 [ -d "$parent" ] || die INVALID_INPUT "$parent: not a folder"
 tmp=$(mktemp -d "$parent/.benchtop-cp.XXXXXX" 2>/dev/null) || die INVALID_INPUT "$parent: the folder is not writable"
 trap 'rm -rf "$tmp"' EXIT
+# Said first, so a copy that is killed (its sender stopped) can still be cleaned up from outside.
+printf '%s\n' "$tmp"
 tar -x -o -f - -C "$tmp" || exit 4
 if [ -d "$tmp/$name" ] && [ -e "$dest" ]; then die INVALID_INPUT "$dest: exists and is not a folder"; fi
 mv -f "$tmp/$name" "$dest" || exit 4
@@ -57,6 +59,17 @@ src=$1
 dir=\${src%/*}
 exec tar -c -f - -C "\${dir:-/}" "./\${src##*/}"
 `;
+
+/** The folder a copy in unpacks into before it takes its name, from the script's stdout (none when it unpacks into a folder). */
+export function unpackFolderIn(stdout: string): string | null {
+  const first = stdout.split('\n')[0] ?? '';
+  return /\/\.benchtop-cp\.[A-Za-z0-9]{6}$/.test(first) ? first : null;
+}
+
+/** argv removing what a killed copy left (`unpackFolderIn`). */
+export function removeArgv(path: string): string[] {
+  return ['rm', '-rf', '--', path];
+}
 
 /** argv for copying into the sandbox; `dest` absolute and normalized, `mustBeFolder` when the user wrote a trailing slash. */
 export function copyInArgv(dest: string, name: string, mustBeFolder: boolean): string[] {

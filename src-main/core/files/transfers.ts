@@ -12,7 +12,7 @@ import type { Redactor } from '../secrets/redact';
 import { displayCommand } from '../workspaces/quote';
 import { runInSandbox, type SandboxProcess, type SandboxProcessHost } from './run-in-sandbox';
 import { resolveSandboxPath, sourcePath } from './sandbox-path';
-import { copyInArgv, copyOutArgv, refusalIn } from './tar-scripts';
+import { copyInArgv, copyOutArgv, refusalIn, removeArgv, unpackFolderIn } from './tar-scripts';
 
 /** An upload that receives nothing for this long is given up (its sender went away). */
 export const UPLOAD_IDLE_MS = 60_000;
@@ -120,8 +120,15 @@ export class FileTransfers {
     const dest = resolveSandboxPath(input.path, this.host.driver(ws).defaultCwd(ws));
     const record = { direction: 'in' as const, path: dest.path, local: input.source ?? null };
     const command = displayCommand(['cp', input.source ?? input.name, `${ws.name}:${input.path}`]);
-    return this.run(ws, client, command, record, () => up.inlet.bytes, () => up.inlet.aborted, (onStderr) => {
-      const proc = runInSandbox(this.host, ws, { argv: copyInArgv(dest.path, input.name, dest.mustBeFolder), stdin: true, onStdout: () => undefined, onStderr });
+    let said = '';
+    const onStdout = (c: Buffer) => void (said.length < 4096 && (said += c.toString('utf8')));
+    // A stopped copy is killed with its script: what it unpacked so far is removed from outside.
+    const leftover = async () => {
+      const folder = unpackFolderIn(said);
+      if (folder) await runInSandbox(this.host, ws, { argv: removeArgv(folder), stdin: false, onStdout: () => undefined, onStderr: () => undefined }).exited;
+    };
+    return this.run(ws, client, command, record, () => up.inlet.bytes, () => up.inlet.aborted, leftover, (onStderr) => {
+      const proc = runInSandbox(this.host, ws, { argv: copyInArgv(dest.path, input.name, dest.mustBeFolder), stdin: true, onStdout, onStderr });
       up.attach(proc);
       return proc;
     });
@@ -137,7 +144,7 @@ export class FileTransfers {
       bytes += c.length;
       for (let at = 0; at < c.length; at += DOWNLOAD_CHUNK_MAX_BYTES) onData(c.subarray(at, at + DOWNLOAD_CHUNK_MAX_BYTES));
     };
-    return this.run(ws, client, command, record, () => bytes, () => null, (onStderr) => runInSandbox(this.host, ws, { argv: copyOutArgv(src), stdin: false, onStdout, onStderr }));
+    return this.run(ws, client, command, record, () => bytes, () => null, async () => undefined, (onStderr) => runInSandbox(this.host, ws, { argv: copyOutArgv(src), stdin: false, onStdout, onStderr }));
   }
 
   /** Runs one copy's process and journals how it ended; a failure is thrown as one line. */
@@ -148,6 +155,7 @@ export class FileTransfers {
     record: { direction: 'in' | 'out'; path: string; local: string | null },
     bytes: () => number,
     aborted: () => string | null,
+    afterStop: () => Promise<void>,
     start: (onStderr: (c: Buffer) => void) => SandboxProcess,
   ): Promise<TransferResult> {
     const startedAt = new Date(this.host.now()).toISOString();
@@ -187,7 +195,10 @@ export class FileTransfers {
     }
     const stderr = tail.toString('utf8');
     const stopped = aborted();
-    if (stopped) return fail('interrupted', 'CANCELLED', `the copy was stopped: ${stopped}`);
+    if (stopped) {
+      await afterStop().catch(() => undefined);
+      return fail('interrupted', 'CANCELLED', `the copy was stopped: ${stopped}`);
+    }
     if (exit.spawnError !== undefined) return fail('not-run', 'BACKEND_FAILED', `${ws.backend}: could not start the copy: ${exit.spawnError}`);
     if (exit.code === 0) {
       const entry = await journal({ exitCode: 0 });

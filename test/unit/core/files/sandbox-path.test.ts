@@ -1,7 +1,7 @@
 /** Paths for a copy, made absolute inside the sandbox, and the copy scripts' refusals read back. */
 import { describe, expect, it } from 'vitest';
 import { resolveSandboxPath, sourcePath } from '../../../../src-main/core/files/sandbox-path';
-import { copyInArgv, copyOutArgv, refusalIn } from '../../../../src-main/core/files/tar-scripts';
+import { copyInArgv, copyOutArgv, refusalIn, unpackFolderIn } from '../../../../src-main/core/files/tar-scripts';
 
 describe('resolveSandboxPath', () => {
   it('starts relative paths at the working folder and normalizes', () => {
@@ -37,5 +37,11 @@ describe('copy scripts', () => {
     expect(refusalIn('tar: x\nbenchtop-cp: NOT_FOUND: /w/x: no such file or folder\n')).toEqual({ code: 'NOT_FOUND', message: '/w/x: no such file or folder' });
     expect(refusalIn('benchtop-cp: BOGUS: x\n')).toBeNull();
     expect(refusalIn("tar: can't open 'x': Permission denied\n")).toBeNull();
+  });
+
+  it('take only a folder the script made as what a stopped copy left', () => {
+    expect(unpackFolderIn('/w/.benchtop-cp.Ab12Cd\n')).toBe('/w/.benchtop-cp.Ab12Cd');
+    expect(unpackFolderIn('/\n')).toBeNull();
+    expect(unpackFolderIn('')).toBeNull();
   });
 });
