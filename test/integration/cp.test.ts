@@ -164,3 +164,40 @@ describeWith('bwrap', 'cp resolves paths in the sandbox, never on the host (bwra
     expect(readdirSync(hostDir)).toEqual(['secret']);
   });
 });
+
+// gVisor keeps a container's writes in its own kernel, where `podman cp` cannot see them: tar inside can.
+// The host backend runs the same tar, as the user, in the project folder.
+const roundTrips = [
+  { runtime: 'gvisor', name: 'cp-gv', create: ['--backend', 'gvisor', '--image', FIXTURE_IMAGE], into: '/root/', at: '/root/' },
+  { runtime: 'bwrap', name: 'cp-host', create: ['--backend', 'host', '--allow-host'], into: '.', at: '' },
+] as const;
+
+for (const c of roundTrips) {
+  describeWith(c.runtime, `cp round trip (${c.create[1]})`, () => {
+    let home: string;
+    let project: string;
+    let local: string;
+    beforeAll(async () => {
+      home = tempDir('home');
+      project = tempDir('proj');
+      local = tempDir('local');
+      makeTree(join(local, 'tree'));
+      await cliJson<Workspace>(['create', c.name, ...c.create, '--project', project], { home });
+    });
+    afterAll(async () => {
+      await cli(['rm', c.name], { home });
+      cleanup(home, project, local);
+    });
+
+    it('copies a folder in and back out identical', async () => {
+      const inn = await cli(['cp', join(local, 'tree'), `${c.name}:${c.into}`], { home });
+      expect([inn.exitCode, inn.stderr]).toEqual([0, '']);
+      // What the sandbox itself sees (under gVisor, only its own kernel has it).
+      const seen = await cli(['exec', c.name, '--', 'sh', '-c', `stat -c '%a %s' ${c.at}tree/shared.txt ${c.at}tree/sub/big.bin`], { home });
+      expect(seen.stdout).toBe(`666 16\n644 ${3 * 1024 * 1024 + 17}\n`);
+      const out = await cli(['cp', `${c.name}:${c.at}tree`, join(local, 'back')], { home });
+      expect([out.exitCode, out.stderr]).toEqual([0, '']);
+      expect(listTree(join(local, 'back'))).toEqual(listTree(join(local, 'tree')));
+    });
+  });
+}

@@ -4,6 +4,13 @@
  * a link to /etc in the project is the sandbox's /etc, never the host's.
  * Only what both GNU tar and BusyBox tar accept is used (-c -x -o -f - -C).
  *
+ * Why not `podman cp` for podman and gVisor: it reads the container's storage
+ * from the host, and gVisor keeps a container's writes in its own kernel, so
+ * `podman cp` neither finds a file written inside a gVisor workspace nor puts
+ * one where the workspace sees it (tried on this repository's test image).
+ * One tar inside works alike for every backend; the price is that the image
+ * needs `sh` and `tar` (a clear error says so when it has none).
+ *
  * A refusal the script decides itself is one stderr line
  * `benchtop-cp: CODE: message` and exit 3, so it is told apart from tar's
  * own failures (read as the copy failing midway).
