@@ -64,3 +64,26 @@ export const transferResultSchema = z.object({
   path: z.string(),
 });
 export type TransferResult = z.infer<typeof transferResultSchema>;
+
+/** Entries a folder listing returns at most. */
+export const LIST_MAX_ENTRIES = 2000;
+
+export const folderEntrySchema = z.object({
+  name: z.string(),
+  kind: z.enum(['dir', 'file', 'link', 'other']),
+  /** Bytes, for files (0 otherwise). */
+  size: z.number().int(),
+});
+export type FolderEntry = z.infer<typeof folderEntrySchema>;
+
+export const sandboxListingSchema = z.object({
+  /** The folder listed, absolute in the sandbox. */
+  path: z.string(),
+  /** The workspace's working folder (its project) and its user's home, for quick links. */
+  project: z.string(),
+  home: z.string(),
+  entries: z.array(folderEntrySchema),
+  /** More entries exist than were returned. */
+  truncated: z.boolean(),
+});
+export type SandboxListing = z.infer<typeof sandboxListingSchema>;

@@ -21,7 +21,7 @@ import {
   workspaceRefSchema,
   workspaceSchema,
 } from './domain';
-import { downloadInputSchema, transferIdSchema, transferResultSchema, UPLOAD_CHUNK_MAX_BASE64, uploadInputSchema } from './files';
+import { downloadInputSchema, sandboxListingSchema, sandboxPathSchema, transferIdSchema, transferResultSchema, UPLOAD_CHUNK_MAX_BASE64, uploadInputSchema } from './files';
 import { folderListingSchema, hostPathSchema, imageChoiceSchema, imageListSchema, imageRefSchema, slurmPartitionSchema } from './host';
 
 const refParams = z.object({ workspace: workspaceRefSchema }).strict();
@@ -77,6 +77,8 @@ export const methods = {
    * it), sent to the caller as `files.data` events tagged with `transferId`; the result comes after the last.
    */
   'files.download': { params: downloadInputSchema, result: transferResultSchema },
+  /** A folder of a running workspace as the sandbox sees it (default: its working folder), sorted, for the file browser. */
+  'files.list': { params: z.object({ workspace: workspaceRefSchema, path: sandboxPathSchema.optional() }).strict(), result: sandboxListingSchema },
   /** Journal entries of a workspace, oldest first; page with afterSeq + limit. */
   'journal.list': {
     params: z

@@ -6,7 +6,7 @@
  */
 import { execa } from 'execa';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BenchtopError, DOWNLOAD_CHUNK_MAX_BYTES, type JournalEntry } from '../../src-preload/contract';
@@ -91,5 +91,23 @@ describeWith('bwrap', 'files.upload and files.download over the browser host', (
     expect([last?.status, last?.reason, last?.copy?.bytes]).toEqual(['interrupted', 'the copy was stopped: the sender stopped: tar: big.bin: Cannot open: Permission denied', 1024 * 1024]);
     expect(existsSync(join(project, 'half.bin'))).toBe(false);
     expect(readdirSync(project).filter((n) => n.startsWith('.benchtop-cp'))).toEqual([]);
+  });
+
+  it('lists a folder as the sandbox sees it: folders first, kinds, sizes, odd names, the home and project', async () => {
+    writeFileSync(join(project, 'a file\nwith a newline'), 'abc');
+    symlinkSync('/etc', join(project, 'etc-link'));
+    const l = await client.call('files.list', { workspace: 'files-rpc' });
+    expect([l.path, l.project, l.home]).toEqual(['/workspace', '/workspace', '/home/user']);
+    expect(l.entries.filter((e) => ['data', 'a file\nwith a newline', 'etc-link'].includes(e.name))).toEqual([
+      { name: 'data', kind: 'dir', size: 0 },
+      { name: 'a file\nwith a newline', kind: 'file', size: 3 },
+      { name: 'etc-link', kind: 'link', size: 0 },
+    ]);
+    // Through the link: the sandbox's /etc (its generated passwd, no shadow), not the host's.
+    const etc = await client.call('files.list', { workspace: 'files-rpc', path: 'etc-link' });
+    expect(etc.entries.map((e) => e.name)).toContain('passwd');
+    expect(etc.entries.map((e) => e.name)).not.toContain('shadow');
+    const missing = (await client.call('files.list', { workspace: 'files-rpc', path: '/nope' }).catch((e: unknown) => e)) as BenchtopError;
+    expect([missing.code, missing.message]).toEqual(['NOT_FOUND', '/nope: no such folder']);
   });
 });

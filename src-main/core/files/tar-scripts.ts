@@ -20,10 +20,67 @@ import { ERROR_CODES, type ErrorCode } from '../../../src-preload/contract';
 const MARK = 'benchtop-cp';
 export const REFUSED_EXIT = 3;
 
+const DIE = `die() { printf '${MARK}: %s: %s\\n' "$1" "$2" >&2; exit ${REFUSED_EXIT}; }`;
 const PRELUDE = `
-die() { printf '${MARK}: %s: %s\\n' "$1" "$2" >&2; exit ${REFUSED_EXIT}; }
+${DIE}
 command -v tar >/dev/null 2>&1 || die BACKEND_FAILED "tar is not installed in the workspace (copying runs tar inside it)"
 `;
+
+/**
+ * Lists the folder $1: first the sandbox user's $HOME, then per entry its kind
+ * (d, f, l or o), its size in bytes (files) and its name, each field ended by
+ * NUL (a name may hold any other byte). At most $2 entries; a `+` field after
+ * them says there were more.
+ */
+const LIST = `
+${DIE}
+dir=$1 max=$2
+[ -e "$dir" ] || die NOT_FOUND "$dir: no such folder"
+[ -d "$dir" ] || die INVALID_INPUT "$dir: not a folder"
+cd "$dir" 2>/dev/null || die INVALID_INPUT "$dir: cannot be read"
+printf '%s\\0' "$HOME"
+n=0
+for f in * .[!.]* ..?*; do
+  [ -e "$f" ] || [ -L "$f" ] || continue
+  n=$((n + 1))
+  if [ "$n" -gt "$max" ]; then printf '+\\0'; break; fi
+  if [ -L "$f" ]; then k=l; elif [ -d "$f" ]; then k=d; elif [ -f "$f" ]; then k=f; else k=o; fi
+  size=0
+  if [ "$k" = f ]; then size=$(wc -c < "$f" 2>/dev/null | tr -d ' '); fi
+  printf '%s\\0%s\\0%s\\0' "$k" "\${size:-0}" "$f"
+done
+`;
+
+/** argv listing a folder (see LIST); `dir` absolute. */
+export function listArgv(dir: string, max: number): string[] {
+  return ['sh', '-c', LIST, MARK, dir, String(max)];
+}
+
+export interface FolderEntryRaw {
+  kind: 'dir' | 'file' | 'link' | 'other';
+  size: number;
+  name: string;
+}
+
+/** Reads LIST's output. */
+export function parseListing(stdout: Buffer): { home: string; entries: FolderEntryRaw[]; truncated: boolean } {
+  const fields = stdout.toString('utf8').split('\0');
+  const home = fields[0] ?? '';
+  const entries: FolderEntryRaw[] = [];
+  let truncated = false;
+  const kinds = { d: 'dir', f: 'file', l: 'link', o: 'other' } as const;
+  // The last field is the empty one after the final NUL.
+  for (let i = 1; i < fields.length - 1; i += 3) {
+    if (fields[i] === '+') {
+      truncated = true;
+      break;
+    }
+    const kind = kinds[fields[i] as keyof typeof kinds];
+    if (!kind || i + 2 >= fields.length) break;
+    entries.push({ kind, size: Number(fields[i + 1]) || 0, name: fields[i + 2] as string });
+  }
+  return { home, entries, truncated };
+}
 
 /**
  * Unpacks the tar stream on stdin. Its one top entry ($2) goes inside $1

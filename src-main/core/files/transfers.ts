@@ -5,14 +5,14 @@
  * the caller in chunks. Each copy is one journal entry (source `copy`), written
  * when it ends: which way, the path, the other end, the bytes and the outcome.
  */
-import { BenchtopError, DOWNLOAD_CHUNK_MAX_BYTES, type DownloadInput, type JournalEntry, type TransferResult, type UploadInput, type Workspace } from '../../../src-preload/contract';
+import { BenchtopError, DOWNLOAD_CHUNK_MAX_BYTES, LIST_MAX_ENTRIES, type DownloadInput, type SandboxListing, type JournalEntry, type TransferResult, type UploadInput, type Workspace } from '../../../src-preload/contract';
 import type { NewEntry } from '../journal/journal';
 import type { Exit } from '../runner/runner';
 import type { Redactor } from '../secrets/redact';
 import { displayCommand } from '../workspaces/quote';
 import { runInSandbox, type SandboxProcess, type SandboxProcessHost } from './run-in-sandbox';
 import { resolveSandboxPath, sourcePath } from './sandbox-path';
-import { copyInArgv, copyOutArgv, refusalIn, removeArgv, unpackFolderIn } from './tar-scripts';
+import { copyInArgv, copyOutArgv, listArgv, parseListing, refusalIn, removeArgv, unpackFolderIn } from './tar-scripts';
 
 /** An upload that receives nothing for this long is given up (its sender went away). */
 export const UPLOAD_IDLE_MS = 60_000;
@@ -145,6 +145,34 @@ export class FileTransfers {
       for (let at = 0; at < c.length; at += DOWNLOAD_CHUNK_MAX_BYTES) onData(c.subarray(at, at + DOWNLOAD_CHUNK_MAX_BYTES));
     };
     return this.run(ws, client, command, record, () => bytes, () => null, async () => undefined, (onStderr) => runInSandbox(this.host, ws, { argv: copyOutArgv(src), stdin: false, onStdout, onStderr }));
+  }
+
+  /** A folder as the sandbox sees it (a read: not journaled). */
+  async list(ws: Workspace, path: string | undefined): Promise<SandboxListing> {
+    const project = this.host.driver(ws).defaultCwd(ws);
+    const dir = resolveSandboxPath(path ?? '.', project).path;
+    const out: Buffer[] = [];
+    let size = 0;
+    let err = '';
+    const proc = runInSandbox(this.host, ws, {
+      argv: listArgv(dir, LIST_MAX_ENTRIES),
+      stdin: false,
+      onStdout: (c) => {
+        // Names are bounded (255 bytes each, LIST_MAX_ENTRIES of them): more is not a listing.
+        if ((size += c.length) <= 2 * 1024 * 1024) out.push(c);
+      },
+      onStderr: (c) => void (err.length < 4096 && (err += c.toString('utf8'))),
+    });
+    const exit = await proc.exited;
+    if (exit.code !== 0) {
+      const refused = refusalIn(err);
+      if (refused) throw new BenchtopError(refused.code, refused.message, { field: 'path' });
+      const failure = await proc.diagnose(exit.code ?? 128, err);
+      throw new BenchtopError('BACKEND_FAILED', failure?.reason ?? `could not list ${dir}: ${err.trim().split('\n').pop() || exit.spawnError || `exit code ${exit.code}`}`);
+    }
+    const { home, entries, truncated } = parseListing(Buffer.concat(out));
+    entries.sort((a, b) => Number(b.kind === 'dir') - Number(a.kind === 'dir') || a.name.localeCompare(b.name));
+    return { path: dir, project, home, entries, truncated };
   }
 
   /** Runs one copy's process and journals how it ended; a failure is thrown as one line. */

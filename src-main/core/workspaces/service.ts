@@ -18,6 +18,7 @@ import {
   type ExecResult,
   type JournalEntry,
   type LimitName,
+  type SandboxListing,
   type TransferResult,
   type UploadInput,
   type Workspace,
@@ -759,6 +760,11 @@ export class WorkspaceService {
   /** The next chunk of an upload's tar stream; `eof` ends it, `abort` stops the copy with that reason. */
   uploadChunk(transferId: string, data: Buffer | null, eof: boolean, abort?: string): Promise<void> {
     return this.transfers.chunk(transferId, data, eof, abort);
+  }
+
+  /** A folder of a running workspace as its sandbox sees it. */
+  async listFiles(ref: string, path: string | undefined): Promise<SandboxListing> {
+    return this.transfers.list(this.filesOf(await this.running(ref)), path);
   }
 
   /** Copies a file or folder out of a running workspace as a tar stream, chunk by chunk to `onData`. */

@@ -1,7 +1,7 @@
 /** Paths for a copy, made absolute inside the sandbox, and the copy scripts' refusals read back. */
 import { describe, expect, it } from 'vitest';
 import { resolveSandboxPath, sourcePath } from '../../../../src-main/core/files/sandbox-path';
-import { copyInArgv, copyOutArgv, refusalIn, unpackFolderIn } from '../../../../src-main/core/files/tar-scripts';
+import { copyInArgv, copyOutArgv, parseListing, refusalIn, unpackFolderIn } from '../../../../src-main/core/files/tar-scripts';
 
 describe('resolveSandboxPath', () => {
   it('starts relative paths at the working folder and normalizes', () => {
@@ -43,5 +43,20 @@ describe('copy scripts', () => {
     expect(unpackFolderIn('/w/.benchtop-cp.Ab12Cd\n')).toBe('/w/.benchtop-cp.Ab12Cd');
     expect(unpackFolderIn('/\n')).toBeNull();
     expect(unpackFolderIn('')).toBeNull();
+  });
+
+  it('read a listing: NUL-ended fields, a name that is "+" kept, a lone "+" saying there is more', () => {
+    const raw = (...f: string[]) => Buffer.from(f.map((x) => `${x}\0`).join(''));
+    expect(parseListing(raw('/root', 'd', '0', 'sub', 'f', '12', 'a\nb', 'l', '0', '+'))).toEqual({
+      home: '/root',
+      entries: [
+        { kind: 'dir', size: 0, name: 'sub' },
+        { kind: 'file', size: 12, name: 'a\nb' },
+        { kind: 'link', size: 0, name: '+' },
+      ],
+      truncated: false,
+    });
+    expect(parseListing(raw('/root', 'f', '1', 'x', '+')).truncated).toBe(true);
+    expect(parseListing(raw('/root'))).toEqual({ home: '/root', entries: [], truncated: false });
   });
 });
