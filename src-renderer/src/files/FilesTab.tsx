@@ -53,6 +53,7 @@ export function FilesTab({ client, workspace }: Props) {
         setError(null);
       } catch (err) {
         setError((err as Error).message);
+        setStatus(null);
       }
     },
     [client, workspace.id],
@@ -222,9 +223,10 @@ export function FilesTab({ client, workspace }: Props) {
               <tr key={e.name} data-testid="files-entry">
                 <td>
                   {e.kind === 'dir' || e.kind === 'link' ? (
-                    <button type="button" className="files-open" onClick={() => void open(joinPath(listing.path, e.name))}>
-                      {e.kind === 'dir' ? '📁 ' : '🔗 '}
+                    <button type="button" className="files-open" onClick={() => void open(joinPath(listing.path, e.name))} title={e.kind === 'link' ? 'a link: opens where it points, in the sandbox' : undefined}>
+                      {/* As `ls -F` marks them: a folder ends in /, a link in @. */}
                       {e.name}
+                      {e.kind === 'dir' ? '/' : '@'}
                     </button>
                   ) : (
                     <span className="files-name">{e.name}</span>
