@@ -55,18 +55,22 @@ describeWith('chromium', 'the Files tab, in a real browser', () => {
     expect(await names()).toEqual(['results/', 'notes.txt']);
     await screenshot(page, '70-files-project');
     await page.getByRole('button', { name: 'results/' }).click();
-    await expect.poll(path).toBe('/workspace/results');
+    await expect.poll(path, { timeout: 15_000 }).toBe('/workspace/results');
     expect(await names()).toEqual(['table.csv']);
     await page.getByTestId('files-home').click();
-    await expect.poll(path).toBe('/home/user');
+    await expect.poll(path, { timeout: 15_000 }).toBe('/home/user');
     await page.getByTestId('files-project').click();
-    await expect.poll(path).toBe('/workspace');
+    await expect.poll(path, { timeout: 15_000 }).toBe('/workspace');
     expect(await axeViolations(page)).toEqual([]);
+    await page.emulateMedia({ colorScheme: 'dark' });
+    expect(await axeViolations(page)).toEqual([]);
+    await screenshot(page, '75-files-dark');
+    await page.emulateMedia({ colorScheme: 'light' });
   });
 
   it('uploads a file dropped on the tab into the folder shown', async () => {
     await page.getByRole('button', { name: 'results/' }).click();
-    await expect.poll(path).toBe('/workspace/results');
+    await expect.poll(path, { timeout: 15_000 }).toBe('/workspace/results');
     await page.evaluate(() => {
       const dt = new DataTransfer();
       dt.items.add(new File(['dropped bytes \u00e9\n'], 'dropped.txt', { type: 'text/plain' }));
@@ -80,7 +84,7 @@ describeWith('chromium', 'the Files tab, in a real browser', () => {
       document.querySelector('[data-testid="files-tab"]')?.dispatchEvent(new DragEvent('drop', { dataTransfer: dt, bubbles: true, cancelable: true }));
     });
     await expect.poll(() => page.getByTestId('files-status').textContent(), { timeout: 20_000 }).toBe('Uploaded dropped.txt (17 B) to /workspace/results');
-    await expect.poll(names).toEqual(['dropped.txt', 'table.csv']);
+    await expect.poll(names, { timeout: 15_000 }).toEqual(['dropped.txt', 'table.csv']);
     expect(readFileSync(join(project, 'results', 'dropped.txt'), 'utf8')).toBe('dropped bytes \u00e9\n');
     await screenshot(page, '72-files-uploaded');
   });
@@ -100,7 +104,7 @@ describeWith('chromium', 'the Files tab, in a real browser', () => {
     const saved = join(local, 'downloaded.bin');
     await file.saveAs(saved);
     expect(readFileSync(saved).equals(bytes)).toBe(true);
-    await expect.poll(() => page.getByTestId('files-status').textContent()).toBe('Downloaded picked.bin (293.0 KiB)');
+    await expect.poll(() => page.getByTestId('files-status').textContent(), { timeout: 15_000 }).toBe('Downloaded picked.bin (293.0 KiB)');
   });
 
   it('journals each copy, and says in one line what it could not do', async () => {
@@ -112,12 +116,12 @@ describeWith('chromium', 'the Files tab, in a real browser', () => {
     ]);
     await page.getByTestId('files-path').fill('/no/such/folder');
     await page.getByTestId('files-path').press('Enter');
-    await expect.poll(() => page.getByTestId('files-error').textContent()).toBe('/no/such/folder: no such folder');
+    await expect.poll(() => page.getByTestId('files-error').textContent(), { timeout: 15_000 }).toBe('/no/such/folder: no such folder');
     await screenshot(page, '73-files-error');
     // Readable at 1024 px too.
     await page.setViewportSize({ width: 1024, height: 720 });
     await page.getByTestId('files-project').click();
-    await expect.poll(path).toBe('/workspace');
+    await expect.poll(path, { timeout: 15_000 }).toBe('/workspace');
     await screenshot(page, '74-files-1024');
     await page.setViewportSize({ width: 1280, height: 720 });
   });
