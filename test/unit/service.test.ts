@@ -35,6 +35,8 @@ class FakeDriver implements Driver {
     `printf 'secrets: %s\\n' "${Object.keys(req.secretEnv).map((k) => `${k}=$${k}`).join(' ')}"; printf 'also %s\\n' "${Object.keys(req.secretEnv).map((k) => `$${k}`).join(',')}" >&2`;
   /** Set to make the launch itself fail (as a missing backend binary does). */
   execProgram = 'sh';
+  /** Whether its descriptor says it can copy files. */
+  files = true;
 
   constructor(readonly id: BackendId) {
     this.listKey = `fake-${id}`;
@@ -49,7 +51,7 @@ class FakeDriver implements Driver {
       isolation: this.capabilities.isolation,
       projectPath: host ? null : '/workspace',
       image: { use: host ? 'none' : 'required', kinds: 'fake images', example: 'alpine', rootfs: false },
-      supports: { tty: true, stdin: true, userSwitch: false, slurm: !host, pull: false, apptainerOptions: this.id === 'apptainer', files: true },
+      supports: { tty: true, stdin: true, userSwitch: false, slurm: !host, pull: false, apptainerOptions: this.id === 'apptainer', files: this.files },
       defaultNetwork: host ? 'full' : 'none',
       needsConsent: host,
       labelsSandboxes: this.id === 'podman' || this.id === 'gvisor',
@@ -300,6 +302,25 @@ describe('WorkspaceService: reconciliation and TTL', () => {
     expect(expired?.client).toBe('reaper');
     const err = await failure(svc.exec({ workspace: 'short', argv: ['true'] }, 'test'));
     expect(err.code).toBe('CONFLICT');
+  });
+});
+
+describe('WorkspaceService: file copies', () => {
+  it('refuse a backend whose descriptor says it cannot copy files, before running anything', async () => {
+    const svc = service();
+    await svc.create({ name: 'nofiles', backend: 'podman' }, 'test');
+    podman.files = false;
+    const err = await failure(svc.download({ workspace: 'nofiles', path: 'x', transferId: 'transfer-1' }, 'cli', () => undefined));
+    expect([err.code, err.message]).toEqual(['INVALID_INPUT', 'workspace "nofiles": its backend (podman) cannot copy files']);
+    expect(podman.execRequests).toEqual([]);
+  });
+
+  it("run through the driver's exec launch in the working folder, with none of the workspace's secrets", async () => {
+    const svc = service();
+    await svc.create({ name: 'withsecret', backend: 'podman', secrets: { MY_VAR: 'sekr1t-value' } }, 'test');
+    await svc.download({ workspace: 'withsecret', path: 'out', transferId: 'transfer-2' }, 'cli', () => undefined);
+    const req = podman.execRequests[0];
+    expect([req?.cwd, req?.secretEnv, req?.stdin, req?.argv.slice(0, 2), req?.argv.at(-1)]).toEqual(['/workspace', {}, false, ['sh', '-c'], '/workspace/out']);
   });
 });
 
