@@ -324,6 +324,23 @@ describe('WorkspaceService: file copies', () => {
   });
 });
 
+describe('WorkspaceService: a refusal whose line the sandbox lost', () => {
+  it('is asked again with the checks alone, and reported in its own words', async () => {
+    const svc = service();
+    await svc.create({ name: 'lost', backend: 'podman' }, 'test');
+    // As `podman exec -i` sometimes does: the copy exits 3 (refused) with its stderr lost; the checks alone say why.
+    podman.execScript = (req) => (req.argv.at(-1) === 'checks' ? `printf 'benchtop-cp: NOT_FOUND: /nowhere: no such folder\\n' >&2; exit 3` : 'exit 3');
+    const up = svc.upload({ workspace: 'lost', path: '/nowhere/x', name: 'f', transferId: 'transfer-lost' }, 'cli');
+    await svc.uploadChunk('transfer-lost', null, true);
+    const err = await failure(up);
+    expect([err.code, err.message]).toEqual(['NOT_FOUND', '/nowhere: no such folder']);
+    expect(podman.execRequests.map((r) => [r.stdin, r.argv.at(-1)])).toEqual([
+      [true, ''],
+      [false, 'checks'],
+    ]);
+  });
+});
+
 describe('WorkspaceService: exec', () => {
   const SECRET = 'sekr1t-from-secrets';
   const TOKEN = 'tok-abcdef-123456';

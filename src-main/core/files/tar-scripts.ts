@@ -92,11 +92,12 @@ export function parseListing(stdout: Buffer): { home: string; entries: FolderEnt
  * BusyBox tar does not know).
  */
 const COPY_IN = `${PRELUDE}
-dest=$1 name=$2 mustdir=$3
+dest=$1 name=$2 mustdir=$3 only=$4
 umask 0
 if [ -d "$dest" ]; then
   probe=$(mktemp -d "$dest/.benchtop-cp.XXXXXX" 2>/dev/null) || die INVALID_INPUT "$dest: the folder is not writable"
   rmdir "$probe"
+  [ "$only" = checks ] && exit 0
   exec tar -x -o -f - -C "$dest"
 fi
 if [ "$mustdir" = dir ]; then
@@ -109,6 +110,7 @@ parent=\${parent:-/}
 [ -d "$parent" ] || die INVALID_INPUT "$parent: not a folder"
 tmp=$(mktemp -d "$parent/.benchtop-cp.XXXXXX" 2>/dev/null) || die INVALID_INPUT "$parent: the folder is not writable"
 trap 'rm -rf "$tmp"' EXIT
+[ "$only" = checks ] && exit 0
 # Said first, so a copy that is killed (its sender stopped) can still be cleaned up from outside.
 printf '%s\n' "$tmp"
 tar -x -o -f - -C "$tmp" || exit 4
@@ -137,7 +139,16 @@ export function removeArgv(path: string): string[] {
 
 /** argv for copying into the sandbox; `dest` absolute and normalized, `mustBeFolder` when the user wrote a trailing slash. */
 export function copyInArgv(dest: string, name: string, mustBeFolder: boolean): string[] {
-  return ['sh', '-c', COPY_IN, MARK, dest, name, mustBeFolder ? 'dir' : ''];
+  return ['sh', '-c', COPY_IN, MARK, dest, name, mustBeFolder ? 'dir' : '', ''];
+}
+
+/**
+ * The same copy's checks alone, with no stdin: `podman exec -i` can lose the
+ * last stderr of a process that exits while its stdin is still being written
+ * (seen 2 times in 40), so a refusal that came without its line is asked again.
+ */
+export function copyInChecksArgv(dest: string, name: string, mustBeFolder: boolean): string[] {
+  return ['sh', '-c', COPY_IN, MARK, dest, name, mustBeFolder ? 'dir' : '', 'checks'];
 }
 
 /** argv for copying out of the sandbox; `src` absolute, normalized, never `/`. */

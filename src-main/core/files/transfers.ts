@@ -12,7 +12,7 @@ import type { Redactor } from '../secrets/redact';
 import { displayCommand } from '../workspaces/quote';
 import { runInSandbox, type SandboxProcess, type SandboxProcessHost } from './run-in-sandbox';
 import { resolveSandboxPath, sourcePath } from './sandbox-path';
-import { copyInArgv, copyOutArgv, listArgv, parseListing, refusalIn, removeArgv, unpackFolderIn } from './tar-scripts';
+import { copyInArgv, copyInChecksArgv, copyOutArgv, listArgv, parseListing, REFUSED_EXIT, refusalIn, removeArgv, unpackFolderIn } from './tar-scripts';
 
 /** An upload that receives nothing for this long is given up (its sender went away). */
 export const UPLOAD_IDLE_MS = 60_000;
@@ -127,7 +127,12 @@ export class FileTransfers {
       const folder = unpackFolderIn(said);
       if (folder) await runInSandbox(this.host, ws, { argv: removeArgv(folder), stdin: false, onStdout: () => undefined, onStderr: () => undefined }).exited;
     };
-    return this.run(ws, client, command, record, () => up.inlet.bytes, () => up.inlet.aborted, leftover, (onStderr) => {
+    const recheck = async () => {
+      let err = '';
+      await runInSandbox(this.host, ws, { argv: copyInChecksArgv(dest.path, input.name, dest.mustBeFolder), stdin: false, onStdout: () => undefined, onStderr: (c) => void (err += c.toString('utf8')) }).exited;
+      return err;
+    };
+    return this.run(ws, client, command, record, () => up.inlet.bytes, () => up.inlet.aborted, leftover, recheck, (onStderr) => {
       const proc = runInSandbox(this.host, ws, { argv: copyInArgv(dest.path, input.name, dest.mustBeFolder), stdin: true, onStdout, onStderr });
       up.attach(proc);
       return proc;
@@ -144,7 +149,7 @@ export class FileTransfers {
       bytes += c.length;
       for (let at = 0; at < c.length; at += DOWNLOAD_CHUNK_MAX_BYTES) onData(c.subarray(at, at + DOWNLOAD_CHUNK_MAX_BYTES));
     };
-    return this.run(ws, client, command, record, () => bytes, () => null, async () => undefined, (onStderr) => runInSandbox(this.host, ws, { argv: copyOutArgv(src), stdin: false, onStdout, onStderr }));
+    return this.run(ws, client, command, record, () => bytes, () => null, async () => undefined, null, (onStderr) => runInSandbox(this.host, ws, { argv: copyOutArgv(src), stdin: false, onStdout, onStderr }));
   }
 
   /** A folder as the sandbox sees it (a read: not journaled). */
@@ -184,6 +189,8 @@ export class FileTransfers {
     bytes: () => number,
     aborted: () => string | null,
     afterStop: () => Promise<void>,
+    /** Runs the copy's checks again, without stdin, for a refusal whose line was lost; its stderr. */
+    recheck: (() => Promise<string>) | null,
     start: (onStderr: (c: Buffer) => void) => SandboxProcess,
   ): Promise<TransferResult> {
     const startedAt = new Date(this.host.now()).toISOString();
@@ -232,7 +239,7 @@ export class FileTransfers {
       const entry = await journal({ exitCode: 0 });
       return { seq: entry.seq, bytes: bytes(), path: record.path };
     }
-    const refused = refusalIn(stderr);
+    const refused = refusalIn(stderr) ?? (exit.code === REFUSED_EXIT && recheck ? refusalIn(await recheck()) : null);
     if (refused) return fail('not-run', refused.code, refused.message, 'path');
     const exitCode = exit.code ?? 128;
     const failure = await proc.diagnose(exitCode, stderr);

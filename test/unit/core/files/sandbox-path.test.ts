@@ -1,7 +1,7 @@
 /** Paths for a copy, made absolute inside the sandbox, and the copy scripts' refusals read back. */
 import { describe, expect, it } from 'vitest';
 import { resolveSandboxPath, sourcePath } from '../../../../src-main/core/files/sandbox-path';
-import { copyInArgv, copyOutArgv, parseListing, refusalIn, unpackFolderIn } from '../../../../src-main/core/files/tar-scripts';
+import { copyInArgv, copyInChecksArgv, copyOutArgv, parseListing, refusalIn, unpackFolderIn } from '../../../../src-main/core/files/tar-scripts';
 
 describe('resolveSandboxPath', () => {
   it('starts relative paths at the working folder and normalizes', () => {
@@ -28,7 +28,8 @@ describe('copy scripts', () => {
   it('pass paths as arguments, never inside the script', () => {
     const inn = copyInArgv("/w/it's $(x)", 'n;m', true);
     expect(inn.slice(0, 2)).toEqual(['sh', '-c']);
-    expect(inn.slice(3)).toEqual(['benchtop-cp', "/w/it's $(x)", 'n;m', 'dir']);
+    expect(inn.slice(3)).toEqual(['benchtop-cp', "/w/it's $(x)", 'n;m', 'dir', '']);
+    expect(copyInChecksArgv('/w/x', 'n', false).slice(2)).toEqual([inn[2], 'benchtop-cp', '/w/x', 'n', '', 'checks']);
     expect(inn[2]).not.toContain("it's");
     expect(copyOutArgv('/w/x').slice(3)).toEqual(['benchtop-cp', '/w/x']);
   });
