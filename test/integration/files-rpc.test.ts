@@ -6,7 +6,7 @@
  */
 import { execa } from 'execa';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { BenchtopError, DOWNLOAD_CHUNK_MAX_BYTES, type JournalEntry } from '../../src-preload/contract';
@@ -39,13 +39,13 @@ describeWith('bwrap', 'files.upload and files.download over the browser host', (
 
   it('uploads a tar stream sent in 1 MiB chunks, and downloads it back in events of at most 1 MiB', async () => {
     const tar = (await execa('tar', ['-c', '-f', '-', '-C', local, 'big.bin'], { encoding: 'buffer' })).stdout as Uint8Array;
+    mkdirSync(join(project, 'data'));
     const transferId = randomUUID();
     const result = client.call('files.upload', { workspace: 'files-rpc', path: 'data/', name: 'big.bin', transferId, source: 'big.bin' });
     const failed = result.then(
       () => null,
       (e: unknown) => e,
     );
-    await execa('mkdir', [join(project, 'data')]);
     for (let at = 0; at < tar.length; at += 1024 * 1024) {
       await client.call('files.uploadChunk', { transferId, data: Buffer.from(tar.subarray(at, at + 1024 * 1024)).toString('base64') });
     }
