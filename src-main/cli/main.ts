@@ -15,6 +15,7 @@ import { defaultDataHome } from '../core/store/layout';
 import { TerminalService } from '../core/terminals/service';
 import { WorkspaceService } from '../core/workspaces/service';
 import { createServiceRpc } from '../rpc/handlers';
+import { copyCommand } from './cp';
 import { formatBackends, formatEntry, formatImages, formatJournal, formatWorkspace, formatWorkspaces } from './format';
 import { formatPorts } from './format-ports';
 
@@ -43,6 +44,7 @@ const USAGE = `usage:
   benchtop exec NAME [-i] [--user U] [--timeout S] [--cwd DIR] [--env K=V]... [--json] -- ARGV...
   benchtop exec NAME [-i] [--user U] [--timeout S] [--cwd DIR] [--env K=V]... [--json] -c 'SHELL STRING'
   benchtop shell NAME [--user U]      (an interactive shell, journaled and recorded)
+  benchtop cp LOCAL NAME:PATH | NAME:PATH LOCAL [--json]   (files and folders, modes kept; ./a:b for a local a:b)
   benchtop logs NAME [--json | --jsonl] [--with-output]
   benchtop logs NAME --seq N [--json | --stdout | --stderr]
   benchtop serve [--host 127.0.0.1] [--port P] [--allow-origin ORIGIN]...
@@ -61,6 +63,7 @@ function parse<const O extends Options>(args: string[], options: O, positionals:
     throw new UsageError((err as Error).message.split('\n')[0]);
   }
   if (parsed.positionals.length !== positionals) {
+    if (positionals === 2) throw new UsageError('expected SRC and DEST');
     throw new UsageError(positionals === 1 ? `expected exactly one ${what}` : `unexpected argument "${parsed.positionals[positionals] ?? ''}"`);
   }
   return parsed;
@@ -299,6 +302,14 @@ async function main(argv: string[]): Promise<number> {
       return execCommand(rest);
     case 'port':
       return portCommand(rest);
+    case 'cp': {
+      const { values, positionals } = parse(rest, {}, 2);
+      return withClient(async (c) => {
+        const r = await copyCommand(c, positionals[0] as string, positionals[1] as string, (msg) => new UsageError(msg));
+        if (values.json) print(true, r, () => '');
+        return 0;
+      });
+    }
     case 'logs': {
       const { values, positionals } = parse(
         rest,

@@ -25,6 +25,10 @@ export function createHandlers(service: WorkspaceService, terminals: TerminalSer
       }),
     'exec.input': async (p) => (await service.execInput(p.execId, p.data ? Buffer.from(p.data, 'base64') : null, p.eof === true), {}),
     'exec.cancel': async (p) => (service.execCancel(p.execId), {}),
+    'files.upload': (p, ctx) => service.upload(p, ctx.client),
+    'files.uploadChunk': async (p) => (await service.uploadChunk(p.transferId, p.data ? Buffer.from(p.data, 'base64') : null, p.eof === true, p.abort), {}),
+    'files.download': (p, ctx) => service.download(p, ctx.client, (chunk) => ctx.notify?.('files.data', { transferId: p.transferId, data: chunk.toString('base64') })),
+    'files.list': (p) => service.listFiles(p.workspace, p.path),
     'journal.list': async (p) => service.journal(service.registry.get(p.workspace)).list(p.afterSeq ?? 0, p.limit ?? 1000),
     'journal.get': async (p) => service.journal(service.registry.get(p.workspace)).get(p.seq, p.outputs ?? true),
     'journal.readOutput': async (p) =>

@@ -111,6 +111,8 @@ export const backendDescriptorSchema = z.object({
     apptainerOptions: z.boolean(),
     /** published ports (127.0.0.1:HOSTPORT on the host to a port inside); `portsNote` says how, or why not. */
     ports: z.boolean(),
+    /** files copied in and out (`benchtop cp`): `tar` run inside the sandbox through exec. */
+    files: z.boolean(),
   }),
   /** One line: how this backend publishes ports, or why it cannot. */
   portsNote: z.string(),
@@ -403,7 +405,7 @@ export const execResultSchema = z.object({
 });
 export type ExecResult = z.infer<typeof execResultSchema>;
 
-export const JOURNAL_SOURCES = ['exec', 'terminal', 'lifecycle'] as const;
+export const JOURNAL_SOURCES = ['exec', 'terminal', 'lifecycle', 'copy'] as const;
 
 /**
  * Where an entry stands. `running`: written when the command started, not yet
@@ -422,6 +424,14 @@ export const outputInfoSchema = z.object({
   /** Bytes kept in the journal (the head of the stream, up to the cap). */
   storedBytes: z.number().int(),
   truncated: z.boolean(),
+});
+
+/** A copy's journal record (source `copy`): which way, the path in the sandbox, the other end as the caller named it, tar bytes. */
+export const copyRecordSchema = z.object({
+  direction: z.enum(['in', 'out']),
+  path: z.string(),
+  local: z.string().nullable(),
+  bytes: z.number().int(),
 });
 
 export const journalEntrySchema = z.object({
@@ -451,6 +461,8 @@ export const journalEntrySchema = z.object({
   status: entryStatusSchema.default('completed'),
   /** Why an entry is interrupted or not-run (null otherwise). */
   reason: z.string().nullable().default(null),
+  /** Copies (source `copy`): which way, the path in the sandbox, the other end, bytes. */
+  copy: copyRecordSchema.optional(),
 });
 export type JournalEntry = z.infer<typeof journalEntrySchema>;
 

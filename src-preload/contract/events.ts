@@ -16,6 +16,8 @@ export const events = {
   'exec.output': z.object({ execId: z.string(), stream: z.enum(['stdout', 'stderr']), data: z.string() }),
   /** A terminal was opened, renamed, ended (exitCode set) or closed (`closed: true`). */
   'terminal.changed': z.object({ terminal: terminalInfoSchema, closed: z.boolean() }),
+  /** A chunk of a download's tar stream (base64), sent only to the caller of `files.download`. */
+  'files.data': z.object({ transferId: z.string(), data: z.string() }),
   /** A progress line of an image pull, sent only to the caller that gave `pullId`. */
   'image.pullProgress': z.object({ pullId: z.string(), line: z.string() }),
 } as const;

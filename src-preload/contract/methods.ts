@@ -22,6 +22,7 @@ import {
   workspaceSchema,
 } from './domain';
 import { portRequestSchema, portStatusSchema } from './ports';
+import { downloadInputSchema, sandboxListingSchema, sandboxPathSchema, transferIdSchema, transferResultSchema, UPLOAD_CHUNK_MAX_BASE64, uploadInputSchema } from './files';
 import { folderListingSchema, hostPathSchema, imageChoiceSchema, imageListSchema, imageRefSchema, slurmPartitionSchema } from './host';
 
 const refParams = z.object({ workspace: workspaceRefSchema }).strict();
@@ -56,6 +57,30 @@ export const methods = {
   },
   /** Ends a running exec started by this caller (its whole process tree, inside the sandbox). */
   'exec.cancel': { params: z.object({ execId: execIdSchema }).strict(), result: z.object({}) },
+  /**
+   * Copies a tar stream into a running workspace: `tar` inside the sandbox unpacks it, so every path
+   * resolves in the sandbox's own view. The stream's one top entry `name` lands inside `path` when that
+   * is an existing folder, else at `path` (its folder must exist). The bytes come in `files.uploadChunk`
+   * calls; the result (and a journal entry, source `copy`) comes when the stream is unpacked.
+   */
+  'files.upload': { params: uploadInputSchema, result: transferResultSchema },
+  /**
+   * The next chunk (base64) of an upload's tar stream; `eof` ends it. Resolves once the chunk is written.
+   * `abort` stops the copy, with why (the sender could not read its source): the upload fails with CANCELLED.
+   */
+  'files.uploadChunk': {
+    params: z
+      .object({ transferId: transferIdSchema, data: z.string().max(UPLOAD_CHUNK_MAX_BASE64).optional(), eof: z.boolean().optional(), abort: z.string().min(1).max(500).optional() })
+      .strict(),
+    result: z.object({}),
+  },
+  /**
+   * Copies a file or folder out of a running workspace as a tar stream (`tar` inside the sandbox packs
+   * it), sent to the caller as `files.data` events tagged with `transferId`; the result comes after the last.
+   */
+  'files.download': { params: downloadInputSchema, result: transferResultSchema },
+  /** A folder of a running workspace as the sandbox sees it (default: its working folder), sorted, for the file browser. */
+  'files.list': { params: z.object({ workspace: workspaceRefSchema, path: sandboxPathSchema.optional() }).strict(), result: sandboxListingSchema },
   /** Journal entries of a workspace, oldest first; page with afterSeq + limit. */
   'journal.list': {
     params: z
@@ -137,7 +162,7 @@ export const methods = {
       .object({
         workspace: workspaceRefSchema,
         query: z.string().max(500, 'must be at most 500 characters').optional(),
-        sources: z.array(journalEntrySchema.shape.source).max(3).optional(),
+        sources: z.array(journalEntrySchema.shape.source).max(4).optional(),
         exit: z.enum(['any', 'ok', 'failed']).optional(),
         from: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2025-01-31T09:00:00Z' }).optional(),
         to: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 date-time, e.g. 2025-01-31T18:00:00Z' }).optional(),

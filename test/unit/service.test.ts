@@ -38,6 +38,8 @@ class FakeDriver implements Driver {
     `printf 'secrets: %s\\n' "${Object.keys(req.secretEnv).map((k) => `${k}=$${k}`).join(' ')}"; printf 'also %s\\n' "${Object.keys(req.secretEnv).map((k) => `$${k}`).join(',')}" >&2`;
   /** Set to make the launch itself fail (as a missing backend binary does). */
   execProgram = 'sh';
+  /** Whether its descriptor says it can copy files. */
+  files = true;
 
   constructor(readonly id: BackendId) {
     this.listKey = `fake-${id}`;
@@ -52,7 +54,7 @@ class FakeDriver implements Driver {
       isolation: this.capabilities.isolation,
       projectPath: host ? null : '/workspace',
       image: { use: host ? 'none' : 'required', kinds: 'fake images', example: 'alpine', rootfs: false },
-      supports: { tty: true, stdin: true, userSwitch: false, slurm: !host, pull: false, apptainerOptions: this.id === 'apptainer', ports: false },
+      supports: { tty: true, stdin: true, userSwitch: false, slurm: !host, pull: false, apptainerOptions: this.id === 'apptainer', files: this.files, ports: false },
       portsNote: 'a fake',
       defaultNetwork: host ? 'full' : 'none',
       needsConsent: host,
@@ -311,6 +313,42 @@ describe('WorkspaceService: reconciliation and TTL', () => {
     expect(expired?.client).toBe('reaper');
     const err = await failure(svc.exec({ workspace: 'short', argv: ['true'] }, 'test'));
     expect(err.code).toBe('CONFLICT');
+  });
+});
+
+describe('WorkspaceService: file copies', () => {
+  it('refuse a backend whose descriptor says it cannot copy files, before running anything', async () => {
+    const svc = service();
+    await svc.create({ name: 'nofiles', backend: 'podman' }, 'test');
+    podman.files = false;
+    const err = await failure(svc.download({ workspace: 'nofiles', path: 'x', transferId: 'transfer-1' }, 'cli', () => undefined));
+    expect([err.code, err.message]).toEqual(['INVALID_INPUT', 'workspace "nofiles": its backend (podman) cannot copy files']);
+    expect(podman.execRequests).toEqual([]);
+  });
+
+  it("run through the driver's spawn in the working folder, with none of the workspace's secrets", async () => {
+    const svc = service();
+    await svc.create({ name: 'withsecret', backend: 'podman', secrets: { MY_VAR: 'sekr1t-value' } }, 'test');
+    await svc.download({ workspace: 'withsecret', path: 'out', transferId: 'transfer-2' }, 'cli', () => undefined);
+    const req = podman.execRequests[0];
+    expect([req?.cwd, req?.secretEnv, req?.stdin, req?.argv?.slice(0, 2), req?.argv?.at(-1)]).toEqual(['/workspace', {}, false, ['sh', '-c'], '/workspace/out']);
+  });
+});
+
+describe('WorkspaceService: a refusal whose line the sandbox lost', () => {
+  it('is asked again with the checks alone, and reported in its own words', async () => {
+    const svc = service();
+    await svc.create({ name: 'lost', backend: 'podman' }, 'test');
+    // As `podman exec -i` sometimes does: the copy exits 3 (refused) with its stderr lost; the checks alone say why.
+    podman.execScript = (req) => (req.argv?.at(-1) === 'checks' ? `printf 'benchtop-cp: NOT_FOUND: /nowhere: no such folder\\n' >&2; exit 3` : 'exit 3');
+    const up = svc.upload({ workspace: 'lost', path: '/nowhere/x', name: 'f', transferId: 'transfer-lost' }, 'cli');
+    await svc.uploadChunk('transfer-lost', null, true);
+    const err = await failure(up);
+    expect([err.code, err.message]).toEqual(['NOT_FOUND', '/nowhere: no such folder']);
+    expect(podman.execRequests.map((r) => [r.stdin, r.argv?.at(-1)])).toEqual([
+      [true, ''],
+      [false, 'checks'],
+    ]);
   });
 });
 

@@ -144,9 +144,9 @@ function readText(file: string): string {
 
 // ---------------------------------------------------------------- the index
 
-const SOURCE_CODE: Record<JournalSource, number> = { exec: 1, terminal: 2, lifecycle: 4 };
-const SOURCE_LETTER: Record<JournalSource, string> = { exec: 'e', terminal: 't', lifecycle: 'l' };
-const LETTER_CODE: Record<number, number> = { 0x65: 1, 0x74: 2, 0x6c: 4 };
+const SOURCE_CODE: Record<JournalSource, number> = { exec: 1, terminal: 2, lifecycle: 4, copy: 8 };
+const SOURCE_LETTER: Record<JournalSource, string> = { exec: 'e', terminal: 't', lifecycle: 'l', copy: 'c' };
+const LETTER_CODE: Record<number, number> = { 0x65: 1, 0x74: 2, 0x6c: 4, 0x63: 8 };
 const EXIT_NONE = 0;
 const EXIT_OK = 1;
 const EXIT_FAILED = 2;
@@ -165,7 +165,7 @@ function startedMs(e: Pick<JournalEntry, 'startedAt'>): number {
 
 /**
  * One sidecar line: `<seq>\t<meta>\t<text>\t\n`, meta being what filters need
- * and where the entry's line is — `<source e|t|l><exit class 0|1|2>,<startedAt
+ * and where the entry's line is — `<source e|t|l|c><exit class 0|1|2>,<startedAt
  * ms>,<byte offset of its line in journal.jsonl>,<its length>` — so a fresh
  * process indexes a journal from this small file instead of parsing every
  * entry. The text never holds a tab or a newline.

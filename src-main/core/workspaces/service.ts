@@ -16,16 +16,21 @@ import {
   type BackendId,
   type BackendInfo,
   type CreateWorkspaceInput,
+  type DownloadInput,
   type ExecInput,
   type ExecResult,
   type JournalEntry,
   type LimitName,
   type PortRequest,
   type PortStatus,
+  type SandboxListing,
+  type TransferResult,
+  type UploadInput,
   type Workspace,
 } from '../../../src-preload/contract';
 import { nearQuotaWarning, refuseOverQuota, type DiskGateHost } from '../disk/gate';
 import { DiskMeter } from '../disk/meter';
+import { FileTransfers } from '../files/transfers';
 import { createDrivers } from '../drivers/registry';
 import type { Carrier } from '../process/types';
 import type { Driver, DriverContext, SandboxStatus, StopReport } from '../drivers/types';
@@ -94,6 +99,7 @@ export class WorkspaceService {
   private readonly maxActiveOverride: number | undefined;
   private readonly runner: Runner;
   private readonly executor: Executor;
+  private readonly transfers: FileTransfers;
   private readonly brokenRecords: BrokenRecords;
   private readonly placements: { local: Placement; slurm: Placement };
   /** Each bwrap/host workspace's live process count, from the last reconcile. */
@@ -190,6 +196,13 @@ export class WorkspaceService {
         return this.registry.get(ws.id);
       },
       watchdog: options.watchdog ?? true,
+    });
+    this.transfers = new FileTransfers({
+      now: () => this.now(),
+      driver: (ws) => this.drivers[ws.backend],
+      carrier: (ws) => this.carrier(ws),
+      redactor: () => this.redactor(),
+      appendJournal: (ws, entry) => this.appendJournal(ws, entry),
     });
   }
 
@@ -641,14 +654,7 @@ export class WorkspaceService {
     // Reserved before anything awaits: stdin sent right after the request finds it.
     const execId = this.executor.reserve(input);
     try {
-      let ws = this.registry.get(input.workspace);
-      if (ws.expiresAt && Date.parse(ws.expiresAt) <= this.now()) {
-        await this.expire(ws);
-        ws = this.registry.get(ws.id);
-      }
-      if (ws.state !== 'running') {
-        throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${ws.state}${ws.reason ? ` (${ws.reason})` : ''}: start it first`);
-      }
+      const ws = await this.running(input.workspace);
       // The last measurement decides (nothing is measured on this path).
       await refuseOverQuota(this.diskGate, ws, input, client);
       const result = await this.executor.run(ws, execId, input, client, io);
@@ -677,6 +683,53 @@ export class WorkspaceService {
       off();
       stop();
     };
+  }
+
+  /** The workspace, when it is running (one whose TTL ran out is expired first); else a CONFLICT saying its state. */
+  private async running(ref: string): Promise<Workspace> {
+    let ws = this.registry.get(ref);
+    if (ws.expiresAt && Date.parse(ws.expiresAt) <= this.now()) {
+      await this.expire(ws);
+      ws = this.registry.get(ws.id);
+    }
+    if (ws.state !== 'running') {
+      throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${ws.state}${ws.reason ? ` (${ws.reason})` : ''}: start it first`);
+    }
+    return ws;
+  }
+
+  /** The backend can copy files (its descriptor says so), or an error naming it. */
+  private filesOf(ws: Workspace): Workspace {
+    if (!this.drivers[ws.backend].descriptor.supports.files) {
+      throw new BenchtopError('INVALID_INPUT', `workspace "${ws.name}": its backend (${this.drivers[ws.backend].descriptor.label}) cannot copy files`, { field: 'workspace' });
+    }
+    return ws;
+  }
+
+  /** Copies a tar stream into a running workspace (see files/transfers.ts); its bytes come through {@link uploadChunk}. */
+  async upload(input: UploadInput, client: string): Promise<TransferResult> {
+    // Reserved before anything awaits: chunks sent right after the request find it.
+    this.transfers.reserveUpload(input.transferId);
+    try {
+      return await this.transfers.upload(this.filesOf(await this.running(input.workspace)), input, client);
+    } finally {
+      this.transfers.releaseUpload(input.transferId);
+    }
+  }
+
+  /** The next chunk of an upload's tar stream; `eof` ends it, `abort` stops the copy with that reason. */
+  uploadChunk(transferId: string, data: Buffer | null, eof: boolean, abort?: string): Promise<void> {
+    return this.transfers.chunk(transferId, data, eof, abort);
+  }
+
+  /** A folder of a running workspace as its sandbox sees it. */
+  async listFiles(ref: string, path: string | undefined): Promise<SandboxListing> {
+    return this.transfers.list(this.filesOf(await this.running(ref)), path);
+  }
+
+  /** Copies a file or folder out of a running workspace as a tar stream, chunk by chunk to `onData`. */
+  async download(input: DownloadInput, client: string, onData: (chunk: Buffer) => void): Promise<TransferResult> {
+    return this.transfers.download(this.filesOf(await this.running(input.workspace)), input, client, onData);
   }
 
   /** Bytes for the stdin of a running exec (`exec.input`). */

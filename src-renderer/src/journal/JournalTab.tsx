@@ -436,7 +436,7 @@ export function JournalTab({ client, workspace, focusSeq, onChosen }: { client: 
                       <span className="jr-right jr-muted">{fmtDuration(e.durationMs)}</span>
                     )}
                     <span className="jr-cmd" title={ended && e.reason ? `${e.command}\n${exit.title ?? ''}` : e.command}>
-                      {e.source === 'lifecycle' && e.detail ? `${e.command} — ${e.detail}` : e.command}
+                      {(e.source === 'lifecycle' || e.source === 'copy') && e.detail ? `${e.command} — ${e.detail}` : e.command}
                       {ended && e.reason && <span className="jr-reason"> — {e.reason}</span>}
                     </span>
                   </div>

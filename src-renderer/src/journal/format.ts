@@ -2,7 +2,7 @@
 import type { JournalEntry, MethodParams } from '../../../src-preload/contract';
 
 export type JournalSource = JournalEntry['source'];
-export const SOURCES: readonly JournalSource[] = ['exec', 'terminal', 'lifecycle'];
+export const SOURCES: readonly JournalSource[] = ['exec', 'terminal', 'lifecycle', 'copy'];
 export type ExitFilter = 'any' | 'ok' | 'failed';
 
 export interface Filters {

@@ -1,8 +1,9 @@
-/** One workspace: Overview, Terminals, Journal, and the command bar on all of them; Stop/Start and Delete in its header. */
+/** One workspace: Overview, Terminals, Journal, Files, and the command bar on all of them; Stop/Start and Delete in its header. */
 import { useState } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { Workspace } from '../../../src-preload/contract';
 import { routeHash } from '../hooks';
+import { FilesTab } from '../files/FilesTab';
 import { JournalTab } from '../journal/JournalTab';
 import { TerminalsTab } from '../terminals/TerminalsTab';
 import { CommandBar } from './CommandBar';
@@ -12,7 +13,7 @@ import { Overview } from './Overview';
 import { PortsPanel } from './PortsPanel';
 import { IsolationBadge, ProcessCount, StateBadge } from './StateBadge';
 
-type Tab = 'overview' | 'terminals' | 'journal';
+type Tab = 'overview' | 'terminals' | 'journal' | 'files';
 
 interface Props {
   client: BenchtopClient;
@@ -84,7 +85,7 @@ export function WorkspacePage({ client, workspace: w, tab, seq, onTab, onBack, o
       {error && <p className="error" role="alert">{error}</p>}
       <DiskNotice ws={w} />
       <nav className="tabs" role="tablist">
-        {(['overview', 'terminals', 'journal'] as const).map((t) => (
+        {(['overview', 'terminals', 'journal', 'files'] as const).map((t) => (
           <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? 'active' : ''} onClick={() => onTab(t)} data-testid={`tab-${t}`}>
             {t[0]?.toUpperCase() + t.slice(1)}
           </button>
@@ -103,6 +104,7 @@ export function WorkspacePage({ client, workspace: w, tab, seq, onTab, onBack, o
         <div style={{ display: tab === 'terminals' ? 'contents' : 'none' }}>
           <TerminalsTab client={client} workspace={w} />
         </div>
+        {tab === 'files' && <FilesTab client={client} workspace={w} />}
         {tab === 'journal' && <JournalTab client={client} workspace={w} focusSeq={seq} onChosen={(entry) => followInRoute(w.id, entry)} />}
       </div>
     </section>
