@@ -4,11 +4,10 @@
  * is a journal entry, not-run with the reason — and one at 90% or more gets
  * one warning per crossing.
  */
-import { isAbsolute, posix } from 'node:path';
 import { BenchtopError, type ExecInput, type JournalEntry, type Workspace } from '../../../src-preload/contract';
 import { diskStanding, nearQuotaMessage, overQuotaMessage } from '../../../src-preload/disk/quota';
 import type { NewEntry } from '../journal/journal';
-import { displayCommand } from '../workspaces/quote';
+import { execEntry } from '../workspaces/exec';
 
 export interface DiskGateHost {
   now(): number;
@@ -23,25 +22,7 @@ export interface DiskGateHost {
 export async function refuseOverQuota(host: DiskGateHost, ws: Workspace, input: ExecInput, client: string): Promise<void> {
   if (diskStanding(ws).level !== 'over') return;
   const reason = overQuotaMessage(ws);
-  const argv = input.argv ?? ['sh', '-lc', input.shell as string];
-  const base = host.defaultCwd(ws);
-  const entry = await host.appendJournal(ws, {
-    workspaceId: ws.id,
-    source: 'exec',
-    command: input.shell ?? displayCommand(argv),
-    argv,
-    cwd: input.cwd ? (isAbsolute(input.cwd) ? input.cwd : posix.join(base, input.cwd)) : base,
-    ...(input.user ? { user: input.user } : {}),
-    client,
-    startedAt: new Date(host.now()).toISOString(),
-    durationMs: 0,
-    exitCode: null,
-    timedOut: false,
-    event: null,
-    detail: null,
-    status: 'not-run',
-    reason,
-  });
+  const entry = await host.appendJournal(ws, { ...execEntry(ws, input, host.defaultCwd(ws), client, new Date(host.now()).toISOString()), status: 'not-run', reason });
   throw new BenchtopError('QUOTA_EXCEEDED', reason, { seq: entry.seq, usedBytes: ws.disk?.usedBytes, quotaMiB: ws.limits.diskQuotaMiB });
 }
 

@@ -130,9 +130,9 @@ export class Executor {
   async run(ws: Workspace, execId: string, input: ExecInput, client: string, io: ExecIO): Promise<ExecResult> {
     const { host } = this;
     const driver = host.driver(ws);
-    const argv = input.argv ?? ['sh', '-lc', input.shell as string];
-    const base = driver.defaultCwd(ws);
-    const cwd = input.cwd ? (isAbsolute(input.cwd) ? input.cwd : posix.join(base, input.cwd)) : base;
+    const entry = execEntry(ws, input, driver.defaultCwd(ws), client, new Date(host.now()).toISOString());
+    const argv = entry.argv as string[];
+    const cwd = entry.cwd as string;
     const { plain, secret } = splitSensitive(input.env ?? {});
     const secretEnv = { ...(await host.secretsOf(ws)), ...secret };
     const redactor = await host.redactor(Object.values(secret));
@@ -145,21 +145,6 @@ export class Executor {
     const req: SpawnRequest = { argv, cwd, env: plain, secretEnv, id: execId, stdin: input.stdin === true, ...(via ? { via } : {}), ...(input.user ? { user: input.user } : {}) };
     const journal = host.journal(ws);
 
-    const entry: NewEntry = {
-      workspaceId: ws.id,
-      source: 'exec',
-      command: input.shell ?? displayCommand(argv),
-      argv,
-      cwd,
-      ...(input.user ? { user: input.user } : {}),
-      client,
-      startedAt: new Date(host.now()).toISOString(),
-      durationMs: 0,
-      exitCode: null,
-      timedOut: false,
-      event: null,
-      detail: null,
-    };
     const begun = await journal.begin(redactor.value(entry));
     host.announce(ws, begun);
     const seq = begun.seq;
@@ -271,6 +256,26 @@ export class Executor {
       stderrTruncated: outputs.stderr.truncated,
     };
   }
+}
+
+/** The journal entry of an exec request as it starts (or is refused before it could): what, where, as whom. */
+export function execEntry(ws: Workspace, input: ExecInput, defaultCwd: string, client: string, startedAt: string): NewEntry {
+  const argv = input.argv ?? ['sh', '-lc', input.shell as string];
+  return {
+    workspaceId: ws.id,
+    source: 'exec',
+    command: input.shell ?? displayCommand(argv),
+    argv,
+    cwd: input.cwd ? (isAbsolute(input.cwd) ? input.cwd : posix.join(defaultCwd, input.cwd)) : defaultCwd,
+    ...(input.user ? { user: input.user } : {}),
+    client,
+    startedAt,
+    durationMs: 0,
+    exitCode: null,
+    timedOut: false,
+    event: null,
+    detail: null,
+  };
 }
 
 /** A program that could not be started at all: the command line, or the backend, is at fault. */
