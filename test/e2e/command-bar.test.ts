@@ -3,14 +3,15 @@
  * browser host and a bwrap workspace: it is on every tab; output streams in
  * while the command runs (stderr told apart); Cancel kills the command and the
  * journal says interrupted; Up/Down recall earlier commands (kept across a
- * reload); the timeout is shown, validated and honoured (exit 124).
+ * reload); the timeout is shown, validated and honoured (exit 124); a
+ * command and a terminal run as another user when asked.
  * Screenshots land in test-artifacts/screenshots.
  */
 import type { BrowserContext, Locator, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BenchtopClient } from '../../src-preload/client';
 import { cleanup, tempDir } from '../helpers/cli';
-import { createBwrapWorkspaceInUi, launchBrowser, screenshot } from '../helpers/browser';
+import { createBwrapWorkspaceInUi, launchBrowser, screenshot, waitForTerminal } from '../helpers/browser';
 import { describeWith } from '../helpers/runtime';
 import { startServe, type ServeProcess } from '../helpers/serve';
 
@@ -155,6 +156,28 @@ describeWith('chromium', 'the command bar, in a real browser', () => {
     expect(await page.getByTestId('command-status').textContent()).toMatch(/killed after the 1 s timeout/);
     await screenshot(page, '44-command-bar-timeout');
     await timeout.fill('300');
+  });
+
+  it('runs a command, and opens a terminal, as another user of the workspace', async () => {
+    await page.getByTestId('tab-terminals').click();
+    await page.getByTestId('command-user').fill('65534');
+    await run('id -u; echo "home=$HOME"');
+    await ending().filter({ hasText: 'exit 0' }).waitFor({ timeout: 15_000 });
+    expect(await output().textContent()).toMatch(/^65534\nhome=\//);
+    await page.getByTestId('command-user').fill('nosuch9');
+    await run('id -u');
+    await expect.poll(() => page.getByTestId('command-error').textContent(), { timeout: 15_000 }).toMatch(/no user "nosuch9"/);
+    expect(await page.getByTestId('command-status').textContent()).toMatch(/^not run · journal #\d+$/);
+    await page.getByTestId('command-user').fill('');
+
+    await page.getByTestId('terminal-user').fill('nobody');
+    await page.getByTestId('new-terminal').click();
+    await page.getByTestId('terminal-tab').filter({ hasText: 'shell as nobody' }).waitFor({ timeout: 15_000 });
+    await page.locator('.terminal-pane.active .xterm').click();
+    await page.keyboard.type('id -un\n');
+    await waitForTerminal(page, /\bnobody\r?\n/);
+    await screenshot(page, '45-command-bar-as-user');
+    await page.getByTestId('terminal-user').fill('');
   });
 
   it('keeps only the last 200 KB of a large output on screen', async () => {

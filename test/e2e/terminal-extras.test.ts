@@ -188,7 +188,8 @@ describeWith('chromium', 'small expectations from other tools: dark theme, help,
     await page.getByTestId('close-terminal').click();
     await expect.poll(() => page.getByTestId('terminal-tab').count()).toBe(0);
     expect(await page.locator('[data-testid="confirm-dialog"]').count()).toBe(0);
-    expect((await client.call('terminals.list', { workspace: ws.id })).map((t) => t.id)).not.toContain(id);
+    // The tab goes at once; the session a moment later, once its shell has ended.
+    await expect.poll(async () => (await client.call('terminals.list', { workspace: ws.id })).map((t) => t.id), { timeout: 10_000 }).not.toContain(id);
   });
 });
 

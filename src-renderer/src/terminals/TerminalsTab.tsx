@@ -4,10 +4,11 @@
  * does; an idle shell closes at once. Where the host cannot see the shell's processes (gVisor, SLURM) it
  * asks too, in general words: losing a running job to a stray click costs more than one more click.
  */
-import { useEffect, useState } from 'react';
+import { useEffect, useRef, useState } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { TerminalInfo, Workspace } from '../../../src-preload/contract';
 import { ConfirmDialog } from '../ConfirmDialog';
+import { AsUserField } from '../workspaces/AsUserField';
 import { TerminalView } from './TerminalView';
 
 /** A close waiting for the user's yes: the terminal, and what runs in it (null: unknown). */
@@ -23,6 +24,9 @@ export function TerminalsTab({ client, workspace }: { client: BenchtopClient; wo
   const [activeId, setActiveId] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [pendingClose, setPendingClose] = useState<PendingClose | null>(null);
+  const [asUser, setAsUser] = useState('');
+  /** Terminals being closed: gone from the tabs at once, though their end (through srun, say) takes a moment. */
+  const closing = useRef(new Set<string>());
 
   useEffect(() => {
     let alive = true;
@@ -35,6 +39,7 @@ export function TerminalsTab({ client, workspace }: { client: BenchtopClient; wo
     }, (e: Error) => setError(e.message));
     const off = client.on('terminal.changed', ({ terminal, closed }) => {
       if (terminal.workspaceId !== workspace.id) return;
+      if (closing.current.has(terminal.id) && !closed) return;
       setTerminals((list) => {
         if (closed) return list.filter((t) => t.id !== terminal.id);
         return list.some((t) => t.id === terminal.id) ? list.map((t) => (t.id === terminal.id ? terminal : t)) : [...list, terminal];
@@ -49,7 +54,7 @@ export function TerminalsTab({ client, workspace }: { client: BenchtopClient; wo
   const open = async () => {
     setError(null);
     try {
-      const t = await client.call('terminals.open', { workspace: workspace.id, cols: 100, rows: 30 });
+      const t = await client.call('terminals.open', { workspace: workspace.id, cols: 100, rows: 30, ...(asUser ? { user: asUser, title: `shell as ${asUser}` } : {}) });
       setTerminals((list) => (list.some((x) => x.id === t.id) ? list : [...list, t]));
       setActiveId(t.id);
     } catch (e) {
@@ -69,9 +74,19 @@ export function TerminalsTab({ client, workspace }: { client: BenchtopClient; wo
     setPendingClose({ terminal: t, program: state.busy ? (state.program ?? 'a program') : null });
   };
   const close = async (t: TerminalInfo) => {
-    await client.call('terminals.close', { id: t.id }).catch((e: Error) => setError(e.message));
+    closing.current.add(t.id);
     setTerminals((list) => list.filter((x) => x.id !== t.id));
     if (activeId === t.id) setActiveId(terminals.find((x) => x.id !== t.id)?.id ?? null);
+    try {
+      await client.call('terminals.close', { id: t.id });
+    } catch (e) {
+      setError((e as Error).message);
+      // Not closed after all: show the terminals as they are.
+      closing.current.delete(t.id);
+      setTerminals(await client.call('terminals.list', { workspace: workspace.id }).catch(() => terminals));
+    } finally {
+      closing.current.delete(t.id);
+    }
   };
 
   const current = terminals.find((t) => t.id === activeId) ?? terminals.at(-1) ?? null;
@@ -97,7 +112,7 @@ export function TerminalsTab({ client, workspace }: { client: BenchtopClient; wo
               title="F2 or double-click to rename"
             >
               {t.title}
-              {!t.running && <span className="muted"> (exit {t.exitCode})</span>}
+              {!t.running && <span className="muted">{t.failure ? ' (did not start)' : ` (exit ${t.exitCode})`}</span>}
             </button>
             <button className="term-rename" onClick={() => rename(t)} aria-label={`rename ${t.title}`} title="rename" data-testid="rename-terminal">
               ✎
@@ -110,8 +125,14 @@ export function TerminalsTab({ client, workspace }: { client: BenchtopClient; wo
         <button className="term-new" onClick={open} disabled={workspace.state !== 'running'} data-testid="new-terminal">
           + Terminal
         </button>
+        <AsUserField workspace={workspace} value={asUser} onChange={setAsUser} label="Open the next terminal as this user" testId="terminal-user" />
       </div>
       {error && <p className="error" role="alert">{error}</p>}
+      {current?.failure && (
+        <p className="error" role="alert" data-testid="terminal-failure">
+          {current.title} did not start: {current.failure}
+        </p>
+      )}
       {pendingClose && (
         <ConfirmDialog
           title={`Close ${pendingClose.terminal.title}?`}

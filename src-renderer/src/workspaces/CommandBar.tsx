@@ -11,6 +11,7 @@
 import { useCallback, useEffect, useLayoutEffect, useRef, useState, type FormEvent, type KeyboardEvent, type ReactNode } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { ExecResult, Workspace } from '../../../src-preload/contract';
+import { AsUserField } from './AsUserField';
 import { useDescriptor } from '../backends/descriptors';
 import { base64Bytes, newRequestId } from '../ids';
 
@@ -115,6 +116,7 @@ export function CommandBar({ client, workspace, onOpenJournal }: Props) {
   const defaultTimeout = workspace.limits.execTimeoutSec;
   const [line, setLine] = useState('');
   const [timeoutText, setTimeoutText] = useState(() => loadTimeout(wsId, defaultTimeout));
+  const [asUser, setAsUser] = useState('');
   const [run, setRun] = useState<Run | null>(null);
   const [showOutput, setShowOutput] = useState(true);
   const [, setVersion] = useState(0);
@@ -265,7 +267,7 @@ export function CommandBar({ client, workspace, onOpenJournal }: Props) {
       decoders.current = null;
     };
     try {
-      const result = await client.call('exec.run', { workspace: wsId, shell: command, execId, stream: true, timeoutSec: timeout.sec });
+      const result = await client.call('exec.run', { workspace: wsId, shell: command, execId, stream: true, timeoutSec: timeout.sec, ...(asUser ? { user: asUser } : {}) });
       flush();
       setRun((x) => (x?.execId === execId ? { ...x, outcome: 'exit', result, seq: result.seq, endedAt: Date.now() } : x));
     } catch (err) {
@@ -362,6 +364,7 @@ export function CommandBar({ client, workspace, onOpenJournal }: Props) {
           spellCheck={false}
           data-testid="command-input"
         />
+        <AsUserField workspace={workspace} value={asUser} onChange={setAsUser} label="Run the command as this user" testId="command-user" />
         <label className={`cmd-timeout${timeoutError ? ' invalid' : ''}`} title={timeoutError ?? `The command is killed after this many seconds (workspace default ${defaultTimeout} s)`}>
           <span>timeout</span>
           <input
