@@ -29,6 +29,8 @@ export const workspaceRefSchema = z.string().min(1, 'workspace name or id is req
 export const WORKSPACE_STATES = ['created', 'starting', 'running', 'stopping', 'stopped', 'failed', 'expired', 'broken'] as const;
 export const workspaceStateSchema = z.enum(WORKSPACE_STATES);
 export type WorkspaceState = z.infer<typeof workspaceStateSchema>;
+/** The states in which a workspace holds, or is getting or giving up, a sandbox: someone may count on it. */
+export const ACTIVE_STATES: ReadonlySet<WorkspaceState> = new Set(['starting', 'running', 'stopping']);
 
 export const LIMIT_NAMES = ['cpus', 'memory', 'pids'] as const;
 export type LimitName = (typeof LIMIT_NAMES)[number];

@@ -10,7 +10,7 @@
  * write and a look at the data folder, a window that reconnects, an entry
  * appended when it starts and again when it ends) it is notified once.
  */
-import type { JournalEntry, Workspace, WorkspaceState } from '../contract';
+import { ACTIVE_STATES, type JournalEntry, type Workspace, type WorkspaceState } from '../contract';
 
 /** A command that ran at least this long is worth a notification when it ends. */
 export const LONG_COMMAND_MS = 10_000;
@@ -33,8 +33,6 @@ export interface Notice {
   body: string;
 }
 
-/** States a workspace is in while someone may count on it. */
-const LIVE: ReadonlySet<WorkspaceState> = new Set(['starting', 'running', 'stopping']);
 const ENDED_VERB: Partial<Record<WorkspaceState, string>> = { stopped: 'stopped', expired: 'expired', failed: 'failed', broken: 'is broken' };
 
 /** Whether the caller itself asked for this workspace's change (a stop clicked in this window): no news to it. */
@@ -62,7 +60,7 @@ export class NoticeTracker {
     }
     this.last.set(ws.id, { state: ws.state, name: ws.name });
     const verb = ENDED_VERB[ws.state];
-    if (!before || !LIVE.has(before.state) || !verb) return null;
+    if (!before || !ACTIVE_STATES.has(before.state) || !verb) return null;
     if (this.askedHere(ws)) return null;
     const key = `ws:${ws.id}:${ws.state}:${ws.updatedAt}`;
     if (!this.claim(key)) return null;

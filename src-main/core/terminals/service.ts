@@ -14,6 +14,7 @@ import { onlyLinesStartingWith, SANDBOX_LINES_MAX } from '../process/sandbox-lin
 import type { SandboxProcess, SpawnRequest } from '../process/types';
 import { exitCodeOf } from '../runner/runner';
 import { createStreamRedactor, type StreamRedactor } from '../secrets/redact';
+import { notRunning } from '../workspaces/exec';
 import type { WorkspaceService } from '../workspaces/service';
 import { EXEC_MARKER } from '../drivers/podman/argv';
 import { AsciicastWriter } from './asciicast';
@@ -140,9 +141,7 @@ export class TerminalService {
 
   async open(ref: string, opts: { cols: number; rows: number; title?: string; client: string; user?: string }): Promise<TerminalInfo> {
     const ws = this.workspaces.registry.get(ref);
-    if (ws.state !== 'running') {
-      throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${ws.state}${ws.reason ? ` (${ws.reason})` : ''}: start it first`);
-    }
+    if (ws.state !== 'running') throw notRunning(ws);
     const id = randomBytes(8).toString('hex');
     const secretEnv = await this.workspaces.secrets.get(ws.id);
     const secretValues = await this.workspaces.secrets.allValues();

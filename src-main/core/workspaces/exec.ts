@@ -237,8 +237,7 @@ export class Executor {
 
     if (failure) {
       if (failure.notRunning) {
-        const now = await host.reconcile(ws);
-        throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${now.state}${now.reason ? ` (${now.reason})` : ''}: start it first`, { seq });
+        throw notRunning(await host.reconcile(ws), { seq });
       }
       if (failure.notRun === false) await host.reconcile(ws);
       // The reason may hold a path the user typed: it is redacted like everything else shown.
@@ -256,6 +255,11 @@ export class Executor {
       stderrTruncated: outputs.stderr.truncated,
     };
   }
+}
+
+/** What a caller hears who asks a workspace that is not running to run something. */
+export function notRunning(ws: Pick<Workspace, 'name' | 'state' | 'reason'>, details?: Record<string, unknown>): BenchtopError {
+  return new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${ws.state}${ws.reason ? ` (${ws.reason})` : ''}: start it first`, details);
 }
 
 /** The journal entry of an exec request as it starts (or is refused before it could): what, where, as whom. */

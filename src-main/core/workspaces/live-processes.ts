@@ -4,10 +4,9 @@
  * is a live fact, not part of the record: it is added to the workspace as it
  * is shown (list, get, change events) and never written to workspace.json.
  */
-import type { Workspace } from '../../../src-preload/contract';
+import { ACTIVE_STATES, type Workspace } from '../../../src-preload/contract';
 import type { SandboxStatus } from '../drivers/types';
 
-const ACTIVE = new Set<Workspace['state']>(['starting', 'running', 'stopping']);
 
 export class LiveProcesses {
   private counts = new Map<string, number>();
@@ -30,7 +29,7 @@ export class LiveProcesses {
   view(ws: Workspace): Workspace {
     const { processes: _stale, ...record } = ws;
     const n = this.counts.get(ws.id);
-    return n !== undefined && ACTIVE.has(ws.state) ? { ...record, processes: n } : record;
+    return n !== undefined && ACTIVE_STATES.has(ws.state) ? { ...record, processes: n } : record;
   }
 }
 

@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync, mkdirSync } from 'node:fs';
 import {
+  ACTIVE_STATES,
   APPTAINER_OPTIONS_FIELD,
   BACKEND_IDS,
   BenchtopError,
@@ -50,10 +51,10 @@ import { ensureWatchdog } from '../watchdog/ensure';
 import type { KillSpec } from '../watchdog/kill';
 import { hasRunning, reapOrphans, registerRunning, unregisterRunning } from '../watchdog/running';
 import { BrokenRecords } from './broken';
-import { Executor, type ExecIO } from './exec';
+import { Executor, notRunning, type ExecIO } from './exec';
 import { LocalPlacement } from './placement/local';
 import { SlurmAllocations } from './placement/slurm';
-import { ACTIVE, type Placement, type PlacementHost } from './placement/types';
+import { type Placement, type PlacementHost } from './placement/types';
 import { FolderTracker } from './watch';
 import { LiveProcesses } from './live-processes';
 import { resolveHostPath, resolveProject, validateHostLimits } from './validate';
@@ -481,7 +482,7 @@ export class WorkspaceService {
       this.update(ws.id, (w) => {
         if (w.state === 'running') return null;
         if (w.state === 'starting' || w.state === 'stopping') throw new BenchtopError('CONFLICT', `workspace "${w.name}" is ${w.state}`);
-        const active = this.registry.list().filter((o) => o.id !== w.id && ACTIVE.has(o.state)).length;
+        const active = this.registry.list().filter((o) => o.id !== w.id && ACTIVE_STATES.has(o.state)).length;
         if (active >= this.maxActive) {
           throw new BenchtopError('QUOTA_EXCEEDED', `${active} workspaces are active, the maximum is ${this.maxActive} (stop one, or raise maxActiveWorkspaces in config.json)`);
         }
@@ -497,7 +498,7 @@ export class WorkspaceService {
     const ws = this.registry.get(ref);
     const stopping = await this.update(ws.id, (w) => {
       if (w.state === 'stopping') throw new BenchtopError('CONFLICT', `workspace "${w.name}" is already stopping`);
-      if (!ACTIVE.has(w.state)) return null;
+      if (!ACTIVE_STATES.has(w.state)) return null;
       return { ...w, state: 'stopping' };
     });
     if (!stopping) return this.registry.get(ws.id);
@@ -610,7 +611,7 @@ export class WorkspaceService {
       // Reaping continues: the record must say expired even if the backend is gone.
     }
     const detail = `TTL of ${ws.ttlSec} s elapsed`;
-    const next = await this.update(ws.id, (w) => (ACTIVE.has(w.state) ? { ...w, state: 'expired', reason: detail, stoppedAt: this.nowIso(), expiresAt: null } : null));
+    const next = await this.update(ws.id, (w) => (ACTIVE_STATES.has(w.state) ? { ...w, state: 'expired', reason: detail, stoppedAt: this.nowIso(), expiresAt: null } : null));
     if (next) await this.lifecycle(next, 'expired', 'reaper', detail);
   }
 
@@ -692,9 +693,7 @@ export class WorkspaceService {
       await this.expire(ws);
       ws = this.registry.get(ws.id);
     }
-    if (ws.state !== 'running') {
-      throw new BenchtopError('CONFLICT', `workspace "${ws.name}" is ${ws.state}${ws.reason ? ` (${ws.reason})` : ''}: start it first`);
-    }
+    if (ws.state !== 'running') throw notRunning(ws);
     return ws;
   }
 

@@ -8,7 +8,7 @@
 import { useCallback, useEffect, useRef, useState, type DragEvent } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { SandboxListing, Workspace } from '../../../src-preload/contract';
-import { base64Bytes, newRequestId } from '../ids';
+import { base64Bytes, bytesBase64, newRequestId } from '../ids';
 import { firstFileIn, tarOneFile } from './tar';
 
 /** Raw bytes per upload chunk: far under the contract's cap once in base64. */
@@ -25,11 +25,6 @@ function bytesText(n: number): string {
   return `${(n / 1024 / 1024).toFixed(1)} MiB`;
 }
 
-function toBase64(bytes: Uint8Array): string {
-  let bin = '';
-  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
-  return btoa(bin);
-}
 
 const parentOf = (p: string) => (p === '/' ? '/' : p.replace(/\/[^/]*$/, '') || '/');
 const joinPath = (dir: string, name: string) => (dir === '/' ? `/${name}` : `${dir}/${name}`);
@@ -81,7 +76,7 @@ export function FilesTab({ client, workspace }: Props) {
         void ended.then(() => (stop = true));
         try {
           for (let at = 0; at < tar.length && !stop; at += CHUNK_BYTES) {
-            await client.call('files.uploadChunk', { transferId, data: toBase64(tar.subarray(at, at + CHUNK_BYTES)) });
+            await client.call('files.uploadChunk', { transferId, data: bytesBase64(tar.subarray(at, at + CHUNK_BYTES)) });
           }
           if (!stop) await client.call('files.uploadChunk', { transferId, eof: true });
         } catch {

@@ -4,7 +4,7 @@
  * and what it has live is every process carrying its marker (see
  * core/host/procscan.ts): counted by list, ended by stop and remove.
  */
-import type { Workspace } from '../../../../src-preload/contract';
+import { ACTIVE_STATES, type Workspace } from '../../../../src-preload/contract';
 import { countByWorkspace, endWorkspaceProcesses, scanMarkedProcesses, type EndOptions } from '../../host/procscan';
 import type { Driver, SandboxStatus, StopReport } from '../types';
 
@@ -14,7 +14,6 @@ export interface PlaceOptions extends EndOptions {
   ready(): Promise<void>;
 }
 
-const ACTIVE = new Set<Workspace['state']>(['starting', 'running', 'stopping']);
 
 export function placeLifecycle(opts: PlaceOptions): Pick<Driver, 'start' | 'stop' | 'remove' | 'list'> {
   const end = async (ws: Workspace): Promise<StopReport> => ({ processesEnded: await endWorkspaceProcesses(ws.id, opts) });
@@ -33,7 +32,7 @@ export function placeLifecycle(opts: PlaceOptions): Pick<Driver, 'start' | 'stop
       const out = new Map<string, SandboxStatus>();
       for (const ws of workspaces) {
         // Running by its record (a place needs nothing to live); the count is what really runs in it.
-        if (ACTIVE.has(ws.state)) out.set(ws.id, { running: true, description: 'ready', processes: counts.get(ws.id) ?? 0 });
+        if (ACTIVE_STATES.has(ws.state)) out.set(ws.id, { running: true, description: 'ready', processes: counts.get(ws.id) ?? 0 });
       }
       return out;
     },

@@ -1,7 +1,7 @@
 /** Sandboxes on this machine: the driver starts, stops and lists them itself. */
-import { BenchtopError, type Workspace } from '../../../../src-preload/contract';
+import { ACTIVE_STATES, BenchtopError, type Workspace } from '../../../../src-preload/contract';
 import type { Driver, SandboxStatus, StopReport } from '../../drivers/types';
-import { ACTIVE, type Placement, type PlacementHost } from './types';
+import { type Placement, type PlacementHost } from './types';
 
 /** A record left in "starting" longer than this by a process that died is failed by reconciliation. */
 const START_GRACE_MS = 5 * 60 * 1000;
@@ -70,7 +70,7 @@ export class LocalPlacement implements Placement {
           }
         } catch {
           // A backend that cannot list right now changes nothing this round.
-          for (const ws of group) statuses.set(ws.id, { running: ACTIVE.has(ws.state), description: 'unknown' });
+          for (const ws of group) statuses.set(ws.id, { running: ACTIVE_STATES.has(ws.state), description: 'unknown' });
         }
       }),
     );
@@ -86,7 +86,7 @@ export class LocalPlacement implements Placement {
     // A container's main process ends with 0 only when its TTL ran out (`sleep TTL`; stop and kill give 143/137):
     // it may do so a moment before the record's expiry, and then it expired, it did not die.
     const ranOut = persistent && ws.state === 'running' && status !== undefined && !status.running && status.exitCode === 0;
-    if (ws.expiresAt && ACTIVE.has(ws.state) && (Date.parse(ws.expiresAt) <= now || ranOut)) {
+    if (ws.expiresAt && ACTIVE_STATES.has(ws.state) && (Date.parse(ws.expiresAt) <= now || ranOut)) {
       await host.expire(ws);
       return;
     }

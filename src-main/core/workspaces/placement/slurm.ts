@@ -4,12 +4,12 @@
  * --overlap`, one `squeue` follows every job, stop cancels the job. The
  * batch system is the truth.
  */
-import { BenchtopError, type Workspace } from '../../../../src-preload/contract';
+import { ACTIVE_STATES, BenchtopError, type Workspace } from '../../../../src-preload/contract';
 import type { SandboxStatus } from '../../drivers/types';
 import type { Carrier } from '../../process/types';
 import { allocationTime } from '../../slurm/argv';
 import { SlurmPlacement, type AllocationStatus } from '../../slurm/placement';
-import { ACTIVE, type Placement, type PlacementHost } from './types';
+import { type Placement, type PlacementHost } from './types';
 
 /**
  * A SLURM allocation that ends this close to its workspace's expiry ended by
@@ -80,7 +80,7 @@ export class SlurmAllocations implements Placement {
       return new Map(); // Controller unreachable: change nothing this round.
     }
     for (const ws of list) {
-      if (ws.expiresAt && ACTIVE.has(ws.state) && Date.parse(ws.expiresAt) <= host.now()) {
+      if (ws.expiresAt && ACTIVE_STATES.has(ws.state) && Date.parse(ws.expiresAt) <= host.now()) {
         await host.expire(ws);
         continue;
       }
@@ -114,7 +114,7 @@ export class SlurmAllocations implements Placement {
       ws.id,
       (w) => {
         const same = JSON.stringify(w.slurm) === JSON.stringify(job);
-        if (!ACTIVE.has(w.state)) return same ? null : { ...w, slurm: job };
+        if (!ACTIVE_STATES.has(w.state)) return same ? null : { ...w, slurm: job };
         if (status.failed) {
           event = 'failed';
           detail = `the sandbox did not start in SLURM job ${jobId}: ${status.tail}`;

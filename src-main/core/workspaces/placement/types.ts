@@ -47,5 +47,3 @@ export interface Placement {
    */
   reconcile(list: Workspace[], opts: { everyContainer: boolean }): Promise<Map<string, SandboxStatus>>;
 }
-
-export const ACTIVE = new Set(['starting', 'running', 'stopping']);
