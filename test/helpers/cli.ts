@@ -59,6 +59,11 @@ export function tempDir(prefix: string): string {
   return dir;
 }
 
+/**
+ * Removes test folders. A data folder's detached watchdog can still be
+ * writing its lock or a record when a test ends, so a folder that fills up
+ * again mid-removal (ENOTEMPTY) is retried rather than failing the suite.
+ */
 export function cleanup(...dirs: string[]): void {
-  for (const d of dirs) rmSync(d, { recursive: true, force: true });
+  for (const d of dirs) rmSync(d, { recursive: true, force: true, maxRetries: 5, retryDelay: 200 });
 }
