@@ -1,0 +1,57 @@
+/**
+ * A VM workspace's files, all in `<workspace folder>/vm/`: what the
+ * supervisor was asked to run, the sockets to the guest, and what tells a
+ * later process whether the VM lives and, if not, why it ended.
+ *
+ *   launch.json      VmLaunch: QEMU's argv (no secrets: they travel over the agent stream)
+ *   overlay.qcow2    the workspace's copy-on-write layer over the image's root disk
+ *   console.log      the guest's serial console
+ *   qemu.log         QEMU's own stderr
+ *   qemu.pid         written by QEMU (-pidfile)
+ *   supervisor.pid   the supervisor (vm/supervisor.ts)
+ *   guest.sock       QEMU's virtio-serial socket (one client: the supervisor)
+ *   agent.sock       the supervisor's socket: any number of host clients
+ *   qmp.sock         QEMU's monitor (ports added to a running VM)
+ *   ready.json       the guest agent said hello: kernel, agent, boot time
+ *   exit.json        VmExit: why the VM ended
+ */
+import { join } from 'node:path';
+
+export interface VmLaunch {
+  argv: string[];
+  bootTimeoutMs: number;
+}
+
+export interface VmExit {
+  reason: string;
+  code: number | null;
+  signal: string | null;
+  at: string;
+}
+
+export interface VmReady {
+  kernel: string;
+  agent: string;
+  bootMs: number;
+  qemuPid?: number;
+}
+
+export function vmFiles(vmDir: string) {
+  const f = (name: string): string => join(vmDir, name);
+  return {
+    dir: vmDir,
+    launch: f('launch.json'),
+    overlay: f('overlay.qcow2'),
+    console: f('console.log'),
+    qemuLog: f('qemu.log'),
+    qemuPid: f('qemu.pid'),
+    supervisorPid: f('supervisor.pid'),
+    guestSocket: f('guest.sock'),
+    agentSocket: f('agent.sock'),
+    qmpSocket: f('qmp.sock'),
+    ready: f('ready.json'),
+    exit: f('exit.json'),
+  };
+}
+
+export type VmFiles = ReturnType<typeof vmFiles>;
