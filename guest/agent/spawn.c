@@ -135,10 +135,10 @@ static void __attribute__((noreturn)) child(const unsigned char *kv, size_t len,
 
   const char *user = kv_get(kv, len, "user");
   struct passwd *pw = NULL;
+  unsigned long uid;
+  int by_name = user && parse_uint(user, 0xfffffffeUL, &uid) != 0;
   if (user) {
-    unsigned long uid;
-    errno = 0;
-    pw = parse_uint(user, 0xfffffffeUL, &uid) == 0 ? getpwuid((uid_t)uid) : getpwnam(user);
+    pw = by_name ? getpwnam(user) : getpwuid((uid_t)uid);
     if (!pw) child_fail(err_fd, "user %s: no such user in the guest", user);
     if (initgroups(pw->pw_name, pw->pw_gid) != 0) child_fail(err_fd, "user %s: cannot set its groups: %s", user, strerror(errno));
     if (setgid(pw->pw_gid) != 0) child_fail(err_fd, "user %s: cannot set gid %u: %s", user, (unsigned)pw->pw_gid, strerror(errno));
@@ -167,7 +167,7 @@ static void __attribute__((noreturn)) child(const unsigned char *kv, size_t len,
     if (kv_key_is(&item, "env")) envp[e++] = (char *)item.value;
   }
   if (pw && pw->pw_dir && *pw->pw_dir) env_set(envp, &e, "HOME", pw->pw_dir);
-  if (user && pw) {
+  if (by_name) { /* a uid names nobody: leave USER and LOGNAME to env */
     env_set(envp, &e, "USER", pw->pw_name);
     env_set(envp, &e, "LOGNAME", pw->pw_name);
   }
