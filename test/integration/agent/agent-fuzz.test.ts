@@ -54,7 +54,7 @@ function input(kind: number, rnd: () => number): Buffer {
     const type = rnd() < 0.95 ? hostTypes[int(hostTypes.length)]! : otherTypes[int(otherTypes.length)]!;
     // Mostly the sessions started below, so frames reach live (and ended) sessions.
     const session = rnd() < 0.1 ? 0 : rnd() < 0.9 ? 1 + int(3) : int(2 ** 32);
-    let payload = bytes(int(64));
+    let payload: Buffer = bytes(int(64));
     if (type === T.EXEC && rnd() < 0.5) payload = encodeKv([['arg', rnd() < 0.5 ? 'true' : 'echo'], ['arg', bytes(8).toString('latin1').replace(/\0/g, '')], ['tty', int(2)]]);
     if (type === T.STDIN_EOF || type === T.CLOSE || type === T.SHUTDOWN) payload = rnd() < 0.7 ? Buffer.alloc(0) : payload;
     if (type === T.CREDIT || type === T.RESIZE) payload = rnd() < 0.7 ? bytes(4) : payload;
