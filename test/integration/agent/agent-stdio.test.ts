@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { release, userInfo } from 'node:os';
 import { afterEach, expect, it } from 'vitest';
-import { encodeFrame, encodeResize, encodeU32, T } from '../../../src-main/core/agent/frames';
-import { AGENT_BIN, AgentHost, describeWithAgent, outputBytes, stderrOf, stdoutOf } from '../../helpers/agent';
+import { encodeFrame, encodeResize, encodeU32, FrameDecoder, T } from '../../../src-main/core/agent/frames';
+import { AGENT_BIN, AgentHost, describeWithAgent, execPayload, outputBytes, stderrOf, stdoutOf } from '../../helpers/agent';
 
 const hosts: AgentHost[] = [];
 function agent(argv?: string[]): AgentHost {
@@ -69,6 +69,29 @@ describeWithAgent('benchtop-agent --stdio', () => {
     h.greet();
     const s = await h.run(1, { args: ['echo', 'ok'] });
     expect(stdoutOf(s)).toBe('ok\n');
+  });
+
+  it('a SYNC between frames is a new host: every session ends and the agent greets again', async () => {
+    const h = agent();
+    h.strict = false;
+    h.greet();
+    h.exec(1, { args: ['sleep', '100'] });
+    await h.until(() => h.session(1).pid !== undefined, 5000, 'STARTED');
+    const before = Buffer.concat(h.raw).length;
+    h.greet();
+    h.send(2, T.EXEC, execPayload({ args: ['echo', 'again'] }));
+    // The agent's second SYNC is a protocol error to the old decoder; a new host reads from it on.
+    const fromNewSync = () => new FrameDecoder('guest').push(Buffer.concat(h.raw).subarray(before));
+    await h.until(() => fromNewSync().some((f) => f.type === T.EXIT), 5000, 'the new session');
+    const fresh = fromNewSync();
+    expect(fresh[2]!.payload.toString()).toBe('again\n');
+    expect(fresh.map((f) => [f.session, f.type])).toEqual([
+      [0, T.G_HELLO],
+      [2, T.STARTED],
+      [2, T.STDOUT],
+      [2, T.EXIT],
+    ]);
+    expect(await waitDead(h.session(1).pid!)).toBe(true);
   });
 
   it('refuses another protocol version with ERROR on session 0, and exits 1', async () => {
