@@ -41,7 +41,8 @@ export function describeWithAgent(name: string, fn: () => void): void {
 export interface ExecOptions {
   args: string[];
   env?: Record<string, string>;
-  cwd?: string;
+  /** Default '/'; null: none sent (the agent uses the user's home, or /). */
+  cwd?: string | null;
   user?: string | number;
   tty?: boolean;
   cols?: number;
@@ -76,7 +77,7 @@ export function outputBytes(s: SessionState): number {
 
 export function execPayload(o: ExecOptions): Buffer {
   const pairs: Array<[string, string | number]> = o.args.map((a) => ['arg', a]);
-  pairs.push(['cwd', o.cwd ?? '/']);
+  if (o.cwd !== null) pairs.push(['cwd', o.cwd ?? '/']);
   for (const [k, v] of Object.entries(o.env ?? { PATH: '/usr/local/bin:/usr/bin:/bin' })) pairs.push(['env', `${k}=${v}`]);
   if (o.user !== undefined) pairs.push(['user', o.user]);
   pairs.push(['tty', o.tty ? 1 : 0]);

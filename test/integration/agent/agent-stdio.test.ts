@@ -162,6 +162,11 @@ describeWithAgent('benchtop-agent --stdio', () => {
     expect(stdoutOf(byUid)).toBe(`65534\n65534\n${nobody.home}|unset\n`);
     const byName = await h.run(2, { args: ['sh', '-c', 'id -u; echo "$HOME|$USER|$LOGNAME"'], user: nobody.name });
     expect(stdoutOf(byName)).toBe(`65534\n${nobody.home}|${nobody.name}|${nobody.name}\n`);
+    // No cwd: the home directory, or / when it does not exist.
+    const home = await h.run(3, { args: ['pwd'], user: 0, cwd: null });
+    expect(stdoutOf(home)).toBe(`${passwdEntry(0).home}\n`);
+    const noHome = await h.run(4, { args: ['pwd'], user: 65534, cwd: null });
+    expect(stdoutOf(noHome)).toBe(existsSync(nobody.home) ? `${nobody.home}\n` : '/\n');
   });
 
   it('gives exactly the environment sent (plus HOME from passwd)', async () => {
