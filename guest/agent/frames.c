@@ -74,6 +74,14 @@ int frames_next(struct frame *f, char *err, size_t err_len) {
     in_synced = 1;
   }
   size_t avail = in_have - in_off;
+  /* SYNC where a header should be (never a valid header: its length would be
+   * 172 MB) is a new host greeting us: when a host goes away while a write
+   * to the port is blocked, that write completes into the next host, and
+   * the read side may never see the EOF in between. */
+  if (avail >= SYNC_LEN && memcmp(in_buf + in_off, SYNC_BYTES, SYNC_LEN) == 0) {
+    in_off += SYNC_LEN;
+    return 2;
+  }
   if (avail >= HEADER_BYTES) {
     const unsigned char *h = in_buf + in_off;
     uint32_t len = be32(h);

@@ -22,7 +22,8 @@ struct frame {
 void frames_reset(void);
 /* One read() from fd into the buffer: bytes read, 0 at EOF, -1 on error (errno). */
 ssize_t frames_fill(int fd);
-/* The next whole frame: 1 = *f set, 0 = need more bytes, -1 = protocol error (why in err). */
+/* The next whole frame: 1 = *f set, 0 = need more bytes, -1 = protocol error (why in err),
+ * 2 = a SYNC between frames: the host has started a new connection. */
 int frames_next(struct frame *f, char *err, size_t err_len);
 
 /* Where frames_send writes; a write failure marks the connection lost. */

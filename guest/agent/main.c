@@ -168,6 +168,15 @@ static void connect_host(void) {
   }
 }
 
+/* A host greeting us on a connection we thought was still the old one's:
+ * its sessions are gone with it; greet back. */
+static void restart_connection(void) {
+  session_end_all();
+  hello_seen = 0;
+  session_forget_ended();
+  send_hello();
+}
+
 /* The host went away (EOF, a failed write) or broke the protocol (error). */
 static void disconnect(int protocol_error) {
   session_end_all();
@@ -319,7 +328,12 @@ static void read_host(void) {
   struct frame f;
   char err[256];
   int r;
-  while ((r = frames_next(&f, err, sizeof err)) == 1) {
+  while ((r = frames_next(&f, err, sizeof err)) > 0) {
+    if (r == 2) {
+      diag("the host started over (SYNC between frames): ending every session");
+      restart_connection();
+      continue;
+    }
     if (handle_frame(&f, err, sizeof err) != 0) {
       r = -1;
       break;

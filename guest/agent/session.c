@@ -194,8 +194,9 @@ void session_on_poll(int index, const struct pollfd *p) {
 }
 
 int session_stdin(struct session *s, const unsigned char *p, size_t len) {
+  if (len == 0) return 0;
   if (s->stdin_gone || s->stdin_eof) {
-    if (len) frames_send_u32(s->id, T_STDIN_CREDIT, (uint32_t)len);
+    frames_send_u32(s->id, T_STDIN_CREDIT, (uint32_t)len);
     return 0;
   }
   if (s->stdin_len + len > INITIAL_CREDIT) return -1;
@@ -211,7 +212,7 @@ int session_stdin(struct session *s, const unsigned char *p, size_t len) {
       unsigned char *grown = realloc(s->stdin_buf, cap);
       if (!grown) {
         drop_stdin(s);
-        if (len) frames_send_u32(s->id, T_STDIN_CREDIT, (uint32_t)len);
+        frames_send_u32(s->id, T_STDIN_CREDIT, (uint32_t)len);
         return 0;
       }
       s->stdin_buf = grown;

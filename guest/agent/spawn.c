@@ -147,9 +147,10 @@ static void __attribute__((noreturn)) child(const unsigned char *kv, size_t len,
     pw = getpwuid(getuid()); /* for HOME only; the agent's own user */
   }
 
+  /* No cwd: the user's home, or / when it has none (nobody's is /nonexistent). */
   const char *cwd = kv_get(kv, len, "cwd");
-  if (!cwd) cwd = pw && pw->pw_dir && *pw->pw_dir ? pw->pw_dir : "/";
-  if (chdir(cwd) != 0) child_fail(err_fd, "cwd %s: %s", cwd, strerror(errno));
+  if (cwd && chdir(cwd) != 0) child_fail(err_fd, "cwd %s: %s", cwd, strerror(errno));
+  if (!cwd && !(pw && pw->pw_dir && chdir(pw->pw_dir) == 0) && chdir("/") != 0) child_fail(err_fd, "cwd /: %s", strerror(errno));
 
   size_t nargs = 0, nenv = 0, pos = 0;
   struct kv_item item;

@@ -8,8 +8,8 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { release, userInfo } from 'node:os';
 import { afterEach, expect, it } from 'vitest';
-import { encodeFrame, encodeResize, encodeU32, T } from '../../../src-main/core/agent/frames';
-import { AGENT_BIN, AgentHost, describeWithAgent, outputBytes, stderrOf, stdoutOf } from '../../helpers/agent';
+import { encodeFrame, encodeResize, encodeU32, FrameDecoder, T } from '../../../src-main/core/agent/frames';
+import { AGENT_BIN, AgentHost, describeWithAgent, execPayload, outputBytes, stderrOf, stdoutOf } from '../../helpers/agent';
 
 const hosts: AgentHost[] = [];
 function agent(argv?: string[]): AgentHost {
@@ -69,6 +69,29 @@ describeWithAgent('benchtop-agent --stdio', () => {
     h.greet();
     const s = await h.run(1, { args: ['echo', 'ok'] });
     expect(stdoutOf(s)).toBe('ok\n');
+  });
+
+  it('a SYNC between frames is a new host: every session ends and the agent greets again', async () => {
+    const h = agent();
+    h.strict = false;
+    h.greet();
+    h.exec(1, { args: ['sleep', '100'] });
+    await h.until(() => h.session(1).pid !== undefined, 5000, 'STARTED');
+    const before = Buffer.concat(h.raw).length;
+    h.greet();
+    h.send(2, T.EXEC, execPayload({ args: ['echo', 'again'] }));
+    // The agent's second SYNC is a protocol error to the old decoder; a new host reads from it on.
+    const fromNewSync = () => new FrameDecoder('guest').push(Buffer.concat(h.raw).subarray(before));
+    await h.until(() => fromNewSync().some((f) => f.type === T.EXIT), 5000, 'the new session');
+    const fresh = fromNewSync();
+    expect(fresh[2]!.payload.toString()).toBe('again\n');
+    expect(fresh.map((f) => [f.session, f.type])).toEqual([
+      [0, T.G_HELLO],
+      [2, T.STARTED],
+      [2, T.STDOUT],
+      [2, T.EXIT],
+    ]);
+    expect(await waitDead(h.session(1).pid!)).toBe(true);
   });
 
   it('refuses another protocol version with ERROR on session 0, and exits 1', async () => {
@@ -139,6 +162,11 @@ describeWithAgent('benchtop-agent --stdio', () => {
     expect(stdoutOf(byUid)).toBe(`65534\n65534\n${nobody.home}|unset\n`);
     const byName = await h.run(2, { args: ['sh', '-c', 'id -u; echo "$HOME|$USER|$LOGNAME"'], user: nobody.name });
     expect(stdoutOf(byName)).toBe(`65534\n${nobody.home}|${nobody.name}|${nobody.name}\n`);
+    // No cwd: the home directory, or / when it does not exist.
+    const home = await h.run(3, { args: ['pwd'], user: 0, cwd: null });
+    expect(stdoutOf(home)).toBe(`${passwdEntry(0).home}\n`);
+    const noHome = await h.run(4, { args: ['pwd'], user: 65534, cwd: null });
+    expect(stdoutOf(noHome)).toBe(existsSync(nobody.home) ? `${nobody.home}\n` : '/\n');
   });
 
   it('gives exactly the environment sent (plus HOME from passwd)', async () => {
