@@ -8,7 +8,7 @@ import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { describe, it } from 'vitest';
-import { decodeKv, encodeFrame, encodeKv, encodeU32, FrameDecoder, kvGet, SYNC, T, type Frame } from '../../src-main/core/agent/frames';
+import { decodeKv, encodeFrame, encodeKv, encodeU32, FrameDecoder, kvGet, SYNC, T, type Frame, GUEST_TYPES } from '../../src-main/core/agent/frames';
 import { REPO } from './fixtures';
 import { REQUIRED } from './runtime';
 
@@ -100,7 +100,7 @@ export class AgentHost {
   stderr = '';
   /** false: the test hands out CREDIT itself (flow control tests). */
   autoCredit = true;
-  private readonly decoder = new FrameDecoder('guest');
+  private readonly decoder = new FrameDecoder(GUEST_TYPES);
   private readonly waiters: Array<() => void> = [];
   decodeError?: Error;
   /** false: a frame the host's decoder refuses does not fail until() (the test looks at raw). */

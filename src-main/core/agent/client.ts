@@ -9,21 +9,7 @@
 import { connect, type Socket } from 'node:net';
 import { constants } from 'node:os';
 import type { ProcessExit, ProcessSink, SandboxProcess } from '../process/types';
-import {
-  decodeKv,
-  encodeFrame,
-  encodeKv,
-  encodeResize,
-  encodeU32,
-  FrameDecoder,
-  INITIAL_CREDIT,
-  kvGet,
-  MAX_SESSIONS,
-  PROTOCOL_VERSION,
-  SYNC,
-  T,
-  type Frame,
-} from './frames';
+import { decodeKv, encodeFrame, encodeKv, encodeResize, encodeU32, FrameDecoder, INITIAL_CREDIT, kvGet, MAX_SESSIONS, PROTOCOL_VERSION, SYNC, T, type Frame, GUEST_TYPES } from './frames';
 
 /** Stdin bytes per frame: small enough that a terminal's keystrokes never wait behind a paste. */
 const STDIN_CHUNK = 32 * 1024;
@@ -43,7 +29,6 @@ export interface AgentExec {
 }
 
 export class AgentConnection {
-  private readonly decoder = new FrameDecoder('guest');
   private readonly sessions = new Map<number, Session>();
   private nextId = 1;
   private closedWith: string | null = null;
@@ -52,6 +37,8 @@ export class AgentConnection {
   private constructor(
     private readonly socket: Socket,
     readonly hello: AgentHello,
+    /** The handshake's decoder: it has found SYNC, and what follows comes without one. */
+    private readonly decoder: FrameDecoder,
     rest: Frame[],
   ) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
@@ -69,7 +56,7 @@ export class AgentConnection {
   /** Says hello over an open socket and waits for the guest's. */
   static over(socket: Socket, timeoutMs = 10_000): Promise<AgentConnection> {
     return new Promise((resolve, reject) => {
-      const decoder = new FrameDecoder('guest');
+      const decoder = new FrameDecoder(GUEST_TYPES);
       const fail = (why: string): void => {
         cleanup();
         socket.destroy();
@@ -92,7 +79,7 @@ export class AgentConnection {
         const version = Number(kvGet(kv, 'version'));
         if (version !== PROTOCOL_VERSION) return fail(`the guest agent speaks protocol ${kvGet(kv, 'version') ?? '?'}, not ${PROTOCOL_VERSION}: rebuild the image`);
         cleanup();
-        resolve(new AgentConnection(socket, { version, agent: kvGet(kv, 'agent') ?? '', kernel: kvGet(kv, 'kernel') ?? '' }, rest));
+        resolve(new AgentConnection(socket, { version, agent: kvGet(kv, 'agent') ?? '', kernel: kvGet(kv, 'kernel') ?? '' }, decoder, rest));
       };
       const onError = (e: Error): void => fail(`cannot reach the guest agent: ${e.message}`);
       const onClose = (): void => fail('the guest agent connection closed before its hello');

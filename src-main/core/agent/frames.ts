@@ -34,8 +34,9 @@ export const T = {
   STDIN_CREDIT: 0x88,
 } as const;
 
-const HOST_TYPES = new Set<number>([T.HELLO, T.EXEC, T.STDIN, T.STDIN_EOF, T.RESIZE, T.SIGNAL, T.CREDIT, T.CLOSE, T.PING, T.SHUTDOWN]);
-const GUEST_TYPES = new Set<number>([T.G_HELLO, T.STARTED, T.STDOUT, T.STDERR, T.EXIT, T.ERROR, T.PONG, T.STDIN_CREDIT]);
+/** The frame types each side sends: a decoder knows only its peer's. */
+export const HOST_TYPES: ReadonlySet<number> = new Set<number>([T.HELLO, T.EXEC, T.STDIN, T.STDIN_EOF, T.RESIZE, T.SIGNAL, T.CREDIT, T.CLOSE, T.PING, T.SHUTDOWN]);
+export const GUEST_TYPES: ReadonlySet<number> = new Set<number>([T.G_HELLO, T.STARTED, T.STDOUT, T.STDERR, T.EXIT, T.ERROR, T.PONG, T.STDIN_CREDIT]);
 
 export interface Frame {
   session: number;
@@ -104,12 +105,8 @@ export function kvGet(pairs: Array<[string, string]>, key: string): string | und
 export class FrameDecoder {
   private buf: Buffer = Buffer.alloc(0);
   private synced = false;
-  private readonly known: Set<number>;
-
-  /** `from`: which side's frames this decoder reads. */
-  constructor(from: 'guest' | 'host') {
-    this.known = from === 'guest' ? GUEST_TYPES : HOST_TYPES;
-  }
+  /** `known`: the types the other side sends (GUEST_TYPES on the host, HOST_TYPES in the mux). */
+  constructor(private readonly known: ReadonlySet<number>) {}
 
   push(chunk: Buffer): Frame[] {
     this.buf = this.buf.length ? Buffer.concat([this.buf, chunk]) : chunk;

@@ -10,7 +10,7 @@
  */
 import type { Socket } from 'node:net';
 import type { Readable, Writable } from 'node:stream';
-import { encodeFrame, FrameDecoder, MAX_SESSIONS, SYNC, T, type Frame } from './frames';
+import { encodeFrame, FrameDecoder, MAX_SESSIONS, SYNC, T, type Frame, GUEST_TYPES, HOST_TYPES } from './frames';
 
 interface Client {
   socket: Socket;
@@ -28,7 +28,7 @@ export interface MuxEvents {
 }
 
 export class AgentMux {
-  private readonly decoder = new FrameDecoder('guest');
+  private readonly decoder = new FrameDecoder(GUEST_TYPES);
   private hello: Frame | null = null;
   private readonly clients = new Set<Client>();
   /** Guest session id → its client and the client's own id. */
@@ -62,7 +62,7 @@ export class AgentMux {
       socket.destroy();
       return;
     }
-    const client: Client = { socket, decoder: new FrameDecoder('host'), sessions: new Map(), greeted: false };
+    const client: Client = { socket, decoder: new FrameDecoder(HOST_TYPES), sessions: new Map(), greeted: false };
     this.clients.add(client);
     socket.on('data', (c: Buffer) => this.onClientData(client, c));
     socket.on('close', () => this.dropClient(client));

@@ -8,7 +8,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { release, userInfo } from 'node:os';
 import { afterEach, expect, it } from 'vitest';
-import { encodeFrame, encodeResize, encodeU32, FrameDecoder, T } from '../../../src-main/core/agent/frames';
+import { encodeFrame, encodeResize, encodeU32, FrameDecoder, T, GUEST_TYPES } from '../../../src-main/core/agent/frames';
 import { AGENT_BIN, AgentHost, describeWithAgent, execPayload, outputBytes, stderrOf, stdoutOf } from '../../helpers/agent';
 
 const hosts: AgentHost[] = [];
@@ -81,7 +81,7 @@ describeWithAgent('benchtop-agent --stdio', () => {
     h.greet();
     h.send(2, T.EXEC, execPayload({ args: ['echo', 'again'] }));
     // The agent's second SYNC is a protocol error to the old decoder; a new host reads from it on.
-    const fromNewSync = () => new FrameDecoder('guest').push(Buffer.concat(h.raw).subarray(before));
+    const fromNewSync = () => new FrameDecoder(GUEST_TYPES).push(Buffer.concat(h.raw).subarray(before));
     await h.until(() => fromNewSync().some((f) => f.type === T.EXIT), 5000, 'the new session');
     const fresh = fromNewSync();
     expect(fresh[2]!.payload.toString()).toBe('again\n');

@@ -6,19 +6,7 @@
  * plus the chunk being pushed.
  */
 import { describe, expect, it } from 'vitest';
-import {
-  decodeKv,
-  encodeFrame,
-  encodeKv,
-  FrameDecoder,
-  HEADER_BYTES,
-  kvGet,
-  MAX_PAYLOAD,
-  ProtocolError,
-  SYNC,
-  T,
-  type Frame,
-} from '../../../../src-main/core/agent/frames';
+import { decodeKv, encodeFrame, encodeKv, FrameDecoder, HEADER_BYTES, kvGet, MAX_PAYLOAD, ProtocolError, SYNC, T, type Frame, GUEST_TYPES, HOST_TYPES } from '../../../../src-main/core/agent/frames';
 
 function prng(seed: number): () => number {
   return () => {
@@ -30,7 +18,7 @@ function prng(seed: number): () => number {
   };
 }
 
-const GUEST_TYPES = [T.G_HELLO, T.STARTED, T.STDOUT, T.STDERR, T.EXIT, T.ERROR, T.PONG, T.STDIN_CREDIT];
+const GUEST_TYPE_LIST = [...GUEST_TYPES];
 
 function header(len: number, session: number, type: number): Buffer {
   const h = Buffer.alloc(HEADER_BYTES);
@@ -60,13 +48,13 @@ describe('FrameDecoder', () => {
     for (let c = 0; c < 200; c++) {
       const want: Frame[] = Array.from({ length: 1 + Math.floor(rnd() * 12) }, () => ({
         session: Math.floor(rnd() * 2 ** 32),
-        type: GUEST_TYPES[Math.floor(rnd() * GUEST_TYPES.length)]!,
+        type: GUEST_TYPE_LIST[Math.floor(rnd() * GUEST_TYPE_LIST.length)]!,
         payload: Buffer.from(Array.from({ length: Math.floor(rnd() ** 3 * 2000) }, () => Math.floor(rnd() * 256))),
       }));
       // Garbage that holds no SYNC (a newline-free tail cannot start one).
       const garbage = Buffer.from(Array.from({ length: Math.floor(rnd() * 300) }, () => 0x20 + Math.floor(rnd() * 90)));
       const bytes = Buffer.concat([garbage, SYNC, ...want.map((f) => encodeFrame(f.session, f.type, f.payload))]);
-      const d = new FrameDecoder('guest');
+      const d = new FrameDecoder(GUEST_TYPES);
       const maxChunk = [1, 7, 9, 64, 4096][c % 5]!;
       const { frames, worst } = pushChunked(d, bytes, rnd, maxChunk);
       expect(frames).toEqual(want);
@@ -79,7 +67,7 @@ describe('FrameDecoder', () => {
   it('finds a SYNC split across chunks at every point', () => {
     const frame = encodeFrame(0, T.PONG, Buffer.from('x'));
     for (let cut = 1; cut < SYNC.length; cut++) {
-      const d = new FrameDecoder('guest');
+      const d = new FrameDecoder(GUEST_TYPES);
       expect(d.push(Buffer.concat([Buffer.from('junk\n\nBT'), SYNC.subarray(0, cut)]))).toEqual([]);
       expect(d.pending).toBeLessThan(SYNC.length);
       expect(d.push(Buffer.concat([SYNC.subarray(cut), frame]))).toEqual([{ session: 0, type: T.PONG, payload: Buffer.from('x') }]);
@@ -87,7 +75,7 @@ describe('FrameDecoder', () => {
   });
 
   it('keeps at most SYNC-1 bytes while no SYNC has come', () => {
-    const d = new FrameDecoder('guest');
+    const d = new FrameDecoder(GUEST_TYPES);
     const rnd = prng(7);
     for (let i = 0; i < 1000; i++) {
       d.push(Buffer.from(Array.from({ length: 1 + Math.floor(rnd() * 100) }, () => Math.floor(rnd() * 256)).filter((b) => b !== 0x0a)));
@@ -96,16 +84,16 @@ describe('FrameDecoder', () => {
   });
 
   it('throws ProtocolError on an oversize length as soon as the header is in', () => {
-    const d = new FrameDecoder('guest');
+    const d = new FrameDecoder(GUEST_TYPES);
     d.push(SYNC);
     const h = header(MAX_PAYLOAD + 1, 1, T.STDOUT);
     expect(d.push(h.subarray(0, HEADER_BYTES - 1))).toEqual([]);
     expect(() => d.push(h.subarray(HEADER_BYTES - 1))).toThrow(ProtocolError);
-    expect(() => new FrameDecoder('guest').push(Buffer.concat([SYNC, header(0xffffffff, 1, T.STDOUT)]))).toThrow(/over the 1048576-byte limit/);
+    expect(() => new FrameDecoder(GUEST_TYPES).push(Buffer.concat([SYNC, header(0xffffffff, 1, T.STDOUT)]))).toThrow(/over the 1048576-byte limit/);
   });
 
   it('accepts exactly MAX_PAYLOAD', () => {
-    const d = new FrameDecoder('guest');
+    const d = new FrameDecoder(GUEST_TYPES);
     const frames = d.push(Buffer.concat([SYNC, header(MAX_PAYLOAD, 3, T.STDOUT), Buffer.alloc(MAX_PAYLOAD, 1)]));
     expect(frames).toHaveLength(1);
     expect(frames[0]!.payload.length).toBe(MAX_PAYLOAD);
@@ -113,19 +101,19 @@ describe('FrameDecoder', () => {
 
   it('throws ProtocolError on a type the reader does not know (a host type from the guest, too)', () => {
     for (const type of [0, 0x0b, 0x80, 0x89, 0xff, T.EXEC, T.HELLO]) {
-      const d = new FrameDecoder('guest');
+      const d = new FrameDecoder(GUEST_TYPES);
       expect(() => d.push(Buffer.concat([SYNC, header(0, 1, type)])), `type ${type}`).toThrow(ProtocolError);
     }
-    expect(() => new FrameDecoder('host').push(Buffer.concat([SYNC, header(0, 1, T.STDOUT)]))).toThrow(/unknown frame type 0x83/);
+    expect(() => new FrameDecoder(HOST_TYPES).push(Buffer.concat([SYNC, header(0, 1, T.STDOUT)]))).toThrow(/unknown frame type 0x83/);
   });
 
   it('never holds more than one frame plus the chunk under random valid and invalid headers', () => {
     const rnd = prng(99);
     for (let c = 0; c < 150; c++) {
-      const d = new FrameDecoder('guest');
+      const d = new FrameDecoder(GUEST_TYPES);
       const len = rnd() < 0.5 ? Math.floor(rnd() * (MAX_PAYLOAD + 1)) : Math.floor(rnd() * 2 ** 32);
-      const type = rnd() < 0.8 ? GUEST_TYPES[Math.floor(rnd() * GUEST_TYPES.length)]! : Math.floor(rnd() * 256);
-      const valid = len <= MAX_PAYLOAD && (GUEST_TYPES as number[]).includes(type);
+      const type = rnd() < 0.8 ? GUEST_TYPE_LIST[Math.floor(rnd() * GUEST_TYPE_LIST.length)]! : Math.floor(rnd() * 256);
+      const valid = len <= MAX_PAYLOAD && GUEST_TYPES.has(type);
       const start = Buffer.concat([SYNC, header(len, 1, type)]);
       if (!valid) {
         expect(() => d.push(start)).toThrow(ProtocolError);
