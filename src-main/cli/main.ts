@@ -18,6 +18,7 @@ import { createServiceRpc } from '../rpc/handlers';
 import { copyCommand } from './cp';
 import { formatBackends, formatEntry, formatImages, formatJournal, formatWorkspace, formatWorkspaces } from './format';
 import { formatPorts } from './format-ports';
+import { formatVmImages } from './format-vm-images';
 
 /** Benchtop's own failures in `exec` and `shell` exit 125, as `podman exec` does. */
 const EXEC_OWN_FAILURE = 125;
@@ -38,6 +39,8 @@ const USAGE = `usage:
        [--allow-host] [--best-effort-limits] [--no-start] [--json]
   benchtop images [--backend podman|gvisor|bwrap|apptainer] [--json]
   benchtop pull REF [--backend podman|gvisor] [--json]      REF: a registry name, oci-archive:/path.tar, docker-archive:, dir:
+  benchtop image build NAME --from DIR|PODMAN-IMAGE [--size MIB] [--kernel VMLINUX --modules DIR] [--json]   (VM images)
+  benchtop image ls [--json]          benchtop image rm NAME@VERSION | NAME (every version)
   benchtop ls [--json]                benchtop status NAME [--json]
   benchtop start NAME | stop NAME | rm NAME
   benchtop port add NAME [HOSTPORT:]PORT [--json]   benchtop port rm NAME [HOSTPORT:]PORT   benchtop port ls NAME [--json]
@@ -167,6 +170,8 @@ async function main(argv: string[]): Promise<number> {
         }
       });
     }
+    case 'image':
+      return vmImageCommand(rest);
     case 'shell': {
       const { values, positionals } = parse(rest, { user: { type: 'string', short: 'u' } }, 1);
       return withClient((c) => shell(c, positionals[0] as string, values.user));
@@ -394,6 +399,54 @@ async function portCommand(rest: string[]): Promise<number> {
   });
 }
 
+/** `benchtop image build|ls|rm`: the VM image store (QEMU workspaces). */
+async function vmImageCommand(args: string[]): Promise<number> {
+  const [sub, ...rest] = args;
+  if (sub === 'ls') {
+    const { values } = parse(rest, {}, 0);
+    return withClient(async (c) => {
+      const { images } = await c.call('vmImages.list', {});
+      print(values.json, images, () => formatVmImages(images));
+      return 0;
+    });
+  }
+  if (sub === 'rm') {
+    const { values, positionals } = parse(rest, {}, 1, 'image NAME or NAME@VERSION');
+    return withClient(async (c) => {
+      const { removed } = await c.call('vmImages.remove', { ref: positionals[0] as string });
+      print(values.json, removed, () => removed.map((i) => `removed ${i.name}@${i.version}`).join('\n'));
+      return 0;
+    });
+  }
+  if (sub !== 'build') throw new UsageError(`image: expected build, ls or rm, got "${sub ?? ''}"`);
+  const { values, positionals } = parse(rest, { from: { type: 'string' }, size: { type: 'string' }, kernel: { type: 'string' }, modules: { type: 'string' } }, 1, 'image NAME');
+  if (values.from === undefined) throw new UsageError('--from is required: a root filesystem folder or a local podman image');
+  // A folder that exists is given as its absolute path; anything else is a podman image name.
+  const from = existsSync(values.from) ? resolve(values.from) : values.from;
+  const path = (p: string | undefined) => (p === undefined ? undefined : resolve(p));
+  return withClient(async (c) => {
+    const buildId = randomUUID();
+    const off = c.on('vmImage.buildProgress', (p) => {
+      if (p.buildId === buildId && !values.json) process.stderr.write(`${p.line}\n`);
+    });
+    try {
+      const size = num('size', values.size);
+      const image = await c.call('vmImages.build', {
+        name: positionals[0] as string,
+        from,
+        buildId,
+        ...(size !== undefined ? { sizeMiB: size } : {}),
+        ...(values.kernel !== undefined ? { kernel: path(values.kernel) } : {}),
+        ...(values.modules !== undefined ? { modules: path(values.modules) } : {}),
+      });
+      print(values.json, image, () => `${image.name}@${image.version} sha256:${image.digest}`);
+      return 0;
+    } finally {
+      off();
+    }
+  });
+}
+
 /** The backend given, else the first available one with an image store to pull into. */
 async function imageBackend(c: BenchtopClient, given: string | undefined): Promise<BackendId> {
   if (given !== undefined) return given as BackendId; // validated by the contract
@@ -545,6 +598,11 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   slurm: '--slurm',
   mounts: '--mount',
   devRepos: '--dev-repo',
+  from: '--from',
+  sizeMiB: '--size',
+  kernel: '--kernel',
+  modules: '--modules',
+  ref: 'IMAGE',
   gpu: '--gpu',
   ports: '--publish',
   apptainer: '--apptainer',

@@ -60,6 +60,14 @@ export function createHandlers(service: WorkspaceService, terminals: TerminalSer
       service.images.pull(p.backend, p.ref, (line) => {
         if (p.pullId) ctx.notify?.('image.pullProgress', { pullId: p.pullId, line });
       }),
+    'vmImages.build': (p, ctx) =>
+      service.vmImages.build({ name: p.name, from: p.from, sizeMiB: p.sizeMiB, kernel: p.kernel, modules: p.modules }, (line) => {
+        if (p.buildId) ctx.notify?.('vmImage.buildProgress', { buildId: p.buildId, line });
+      }),
+    'vmImages.list': async () => ({ images: service.vmImages.list() }),
+    'vmImages.remove': async (p) => ({
+      removed: await service.vmImages.remove(p.ref, () => service.registry.list().map((ws) => ({ workspace: ws.name, image: ws.image }))),
+    }),
     'host.listFolders': async (p) => listFolders(p.path, { dataHome: service.options.home, hidden: p.hidden }),
     // The desktop app replaces this with its native dialog (see electron/main.ts).
     'host.pickFolder': async () => {

@@ -20,6 +20,8 @@ export const events = {
   'files.data': z.object({ transferId: z.string(), data: z.string() }),
   /** A progress line of an image pull, sent only to the caller that gave `pullId`. */
   'image.pullProgress': z.object({ pullId: z.string(), line: z.string() }),
+  /** A progress line of a VM image build, sent only to the caller that gave `buildId`. */
+  'vmImage.buildProgress': z.object({ buildId: z.string(), line: z.string() }),
 } as const;
 
 export type Events = typeof events;

@@ -6,3 +6,4 @@ export * from './methods';
 export * from './events';
 export * from './envelope';
 export * from './ports';
+export * from './vm-images';

@@ -23,6 +23,7 @@ import {
 } from './domain';
 import { portRequestSchema, portStatusSchema } from './ports';
 import { downloadInputSchema, sandboxListingSchema, sandboxPathSchema, transferIdSchema, transferResultSchema, UPLOAD_CHUNK_MAX_BASE64, uploadInputSchema } from './files';
+import { vmImageBuildSchema, vmImageRefSchema, vmImageSchema } from './vm-images';
 import { folderListingSchema, hostPathSchema, imageChoiceSchema, imageListSchema, imageRefSchema, slurmPartitionSchema } from './host';
 
 const refParams = z.object({ workspace: workspaceRefSchema }).strict();
@@ -184,6 +185,16 @@ export const methods = {
     params: z.object({ backend: backendIdSchema, ref: imageRefSchema, pullId: execIdSchema.optional() }).strict(),
     result: imageChoiceSchema,
   },
+  /**
+   * Builds a new version of a VM image (QEMU workspaces) from a root filesystem folder or a local
+   * podman image: its files plus Benchtop's agent on an ext4 root disk, an initramfs and a cached
+   * kernel. Progress lines go to the caller as `vmImage.buildProgress` events tagged with `buildId`.
+   */
+  'vmImages.build': { params: vmImageBuildSchema, result: vmImageSchema },
+  /** Every version of every VM image, by name then version. */
+  'vmImages.list': { params: z.object({}).strict(), result: z.object({ images: z.array(vmImageSchema) }) },
+  /** Removes one version (`NAME@VERSION`) or all (`NAME`); refused while a workspace uses one. */
+  'vmImages.remove': { params: z.object({ ref: vmImageRefSchema }).strict(), result: z.object({ removed: z.array(vmImageSchema) }) },
   /** The sub-folders of a host folder the user may read (default: the home folder). Never the data folder. */
   'host.listFolders': {
     params: z.object({ path: hostPathSchema.optional(), hidden: z.boolean().optional() }).strict(),

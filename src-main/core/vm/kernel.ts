@@ -185,7 +185,7 @@ export async function ensureDebianKernel(home: string, runner: Runner, onLine: (
  */
 export async function importKernel(home: string, runner: Runner, given: { kernel: string; modules: string }): Promise<Kernel> {
   for (const [field, path] of [['kernel', given.kernel], ['modules', given.modules]] as const) {
-    if (!existsSync(path)) throw new BenchtopError('INVALID_INPUT', `--${field}: ${path} does not exist`, { field });
+    if (!existsSync(path)) throw new BenchtopError('INVALID_INPUT', `${field}: ${path} does not exist`, { field });
   }
   mkdirSync(vmPaths.tmpDir(home), { recursive: true });
   const tmp = mkdtempSync(join(vmPaths.tmpDir(home), 'vmlinux-'));
@@ -194,7 +194,7 @@ export async function importKernel(home: string, runner: Runner, given: { kernel
     await extractVmlinux(runner, given.kernel, elf);
     const image = readFileSync(elf);
     const release = bannerRelease(image);
-    if (!release) throw new BenchtopError('INVALID_INPUT', `--kernel: ${given.kernel} has no "Linux version" banner: not a Linux kernel`, { field: 'kernel' });
+    if (!release) throw new BenchtopError('INVALID_INPUT', `kernel: ${given.kernel} has no "Linux version" banner: not a Linux kernel`, { field: 'kernel' });
     const digest = createHash('sha256').update(image).digest('hex');
     const id = `custom-${digest.slice(0, 12)}`;
     const cached = readKernel(home, id);
@@ -205,7 +205,7 @@ export async function importKernel(home: string, runner: Runner, given: { kernel
       for (const name of modules.load) {
         const built = moduleRelease(readFileSync(join(dir, MODULES_DIR, `${name}.ko`)));
         if (built && built !== release) {
-          throw new BenchtopError('INVALID_INPUT', `--modules: ${name}.ko is built for ${built}, the kernel is ${release}`, { field: 'modules' });
+          throw new BenchtopError('INVALID_INPUT', `modules: ${name}.ko is built for ${built}, the kernel is ${release}`, { field: 'modules' });
         }
       }
       return { release, source: `${given.kernel} + ${given.modules}`, vmlinuxSha256: digest, modules };

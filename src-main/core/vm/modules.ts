@@ -69,7 +69,7 @@ export async function collectModules(runner: Runner, tree: string, builtin: Set<
     const src = files.get(norm(name));
     if (!src) {
       if (builtin && !builtin.has(norm(name))) {
-        throw new BenchtopError('INVALID_INPUT', `kernel modules: ${name} is neither in ${tree} nor built into the kernel`, { field: 'modules', module: name });
+        throw new BenchtopError('INVALID_INPUT', `modules: ${name} is neither in ${tree} nor built into the kernel`, { field: 'modules', module: name });
       }
       inKernel.push(name);
       continue;

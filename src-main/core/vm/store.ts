@@ -76,10 +76,10 @@ function checkName(name: string, field = 'name'): void {
 /** `NAME` or `NAME@VERSION`. */
 export function parseVmImageRef(ref: string): { name: string; version: number | null } {
   const m = REF_RE.exec(ref);
-  if (!m) throw new BenchtopError('INVALID_INPUT', `image: "${ref}" is not NAME or NAME@VERSION`, { field: 'image' });
-  checkName(m[1] as string, 'image');
+  if (!m) throw new BenchtopError('INVALID_INPUT', `ref: "${ref}" is not NAME or NAME@VERSION`, { field: 'ref' });
+  checkName(m[1] as string, 'ref');
   const version = m[2] === undefined ? null : Number(m[2]);
-  if (version !== null && (!Number.isSafeInteger(version) || version < 1)) throw new BenchtopError('INVALID_INPUT', `image: version in "${ref}" must be 1 or more`, { field: 'image' });
+  if (version !== null && (!Number.isSafeInteger(version) || version < 1)) throw new BenchtopError('INVALID_INPUT', `ref: the version in "${ref}" must be 1 or more`, { field: 'ref' });
   return { name: m[1] as string, version };
 }
 
@@ -158,7 +158,7 @@ export class VmImageStore {
     if (opts.sizeMiB !== undefined && (!Number.isSafeInteger(opts.sizeMiB) || opts.sizeMiB < 1)) {
       throw new BenchtopError('INVALID_INPUT', `size: must be a whole number of MiB, got ${opts.sizeMiB}`, { field: 'sizeMiB' });
     }
-    if (!!opts.kernel !== !!opts.modules) throw new BenchtopError('INVALID_INPUT', '--kernel and --modules go together: give both or neither', { field: opts.kernel ? 'modules' : 'kernel' });
+    if (!!opts.kernel !== !!opts.modules) throw new BenchtopError('INVALID_INPUT', 'modules: kernel and modules go together: give both or neither', { field: opts.kernel ? 'modules' : 'kernel' });
     if (!existsSync(this.agentBinary)) {
       throw new BenchtopError('BACKEND_UNAVAILABLE', `the guest agent ${this.agentBinary} is not built (node scripts/build-agent.mjs)`, { hint: 'node scripts/build-agent.mjs' });
     }
@@ -174,7 +174,7 @@ export class VmImageStore {
     try {
       const tree = join(tmp, 'tree');
       const source = await this.copySource(opts.from, tree, onLine);
-      if (!existsInRoot(tree, '/bin/sh')) throw new BenchtopError('INVALID_INPUT', `--from: ${opts.from} has no /bin/sh: a VM image needs a shell to start`, { field: 'from' });
+      if (!existsInRoot(tree, '/bin/sh')) throw new BenchtopError('INVALID_INPUT', `from: ${opts.from} has no /bin/sh: a VM image needs a shell to start`, { field: 'from' });
       const kernel = await this.kernel(opts, onLine);
       this.addBenchtop(tree);
       const out = join(tmp, 'version');
@@ -206,9 +206,9 @@ export class VmImageStore {
       try {
         st = statSync(from);
       } catch {
-        throw new BenchtopError('INVALID_INPUT', `--from: ${from} does not exist`, { field: 'from' });
+        throw new BenchtopError('INVALID_INPUT', `from: ${from} does not exist`, { field: 'from' });
       }
-      if (!st.isDirectory()) throw new BenchtopError('INVALID_INPUT', `--from: ${from} is not a folder (give a root filesystem folder or a local podman image)`, { field: 'from' });
+      if (!st.isDirectory()) throw new BenchtopError('INVALID_INPUT', `from: ${from} is not a folder (give a root filesystem folder or a local podman image)`, { field: 'from' });
       onLine(`copying ${from}`);
       const r = await this.runner.run(['cp', '-a', '--reflink=auto', '--', `${from}/.`, tree], { timeoutMs: 1_800_000 });
       if (r.exitCode !== 0) throw backendFailed(`copying ${from}`, r);
@@ -221,7 +221,7 @@ export class VmImageStore {
   private async exportPodmanImage(image: string, tree: string, onLine: (line: string) => void): Promise<string> {
     const exists = await this.runner.run(['podman', 'image', 'exists', '--', image]);
     if (exists.exitCode !== 0) {
-      throw new BenchtopError('INVALID_INPUT', `--from: ${image} is neither a folder (give an absolute path) nor a local podman image`, { field: 'from' });
+      throw new BenchtopError('INVALID_INPUT', `from: ${image} is neither a folder (give an absolute path) nor a local podman image`, { field: 'from' });
     }
     onLine(`exporting podman image ${image}`);
     const created = await this.runner.run(['podman', 'create', '--', image, '/bin/sh']);
@@ -258,7 +258,7 @@ export class VmImageStore {
   private async makeDisk(tree: string, out: string, askedMiB: number | undefined, onLine: (line: string) => void): Promise<number> {
     const { neededMiB, defaultMiB } = diskSizesMiB(treeBytes(tree));
     const tooSmall = (size: number) =>
-      new BenchtopError('INVALID_INPUT', `--size: ${size} MiB is too small for this image: it needs at least ${neededMiB} MiB`, { field: 'sizeMiB', neededMiB });
+      new BenchtopError('INVALID_INPUT', `sizeMiB: ${size} MiB is too small for this image: it needs at least ${neededMiB} MiB`, { field: 'sizeMiB', neededMiB });
     if (askedMiB !== undefined && askedMiB < neededMiB) throw tooSmall(askedMiB);
     const sizeMiB = askedMiB ?? defaultMiB;
     onLine(`making a ${sizeMiB} MiB ext4 root disk`);

@@ -37,6 +37,7 @@ import type { Carrier } from '../process/types';
 import type { Driver, DriverContext, SandboxStatus, StopReport } from '../drivers/types';
 import { readHostInfo, type HostInfo } from '../host/hostinfo';
 import { ImageCatalog } from '../images/catalog';
+import { VmImageStore } from '../vm/store';
 import { Journal, type NewEntry } from '../journal/journal';
 import { createExecaRunner, type Runner } from '../runner/runner';
 import { createRedactor, splitSensitive, type Redactor } from '../secrets/redact';
@@ -80,6 +81,8 @@ export interface ServiceOptions {
    * running). Hosts with windows measure in the background instead.
    */
   measureDiskOnRead?: boolean;
+  /** The guest agent binary VM images get (default: $BENCHTOP_AGENT, else build/agent/benchtop-agent). */
+  vmAgent?: string;
 }
 
 /** A command, terminal or lifecycle event ended this long ago with no other since: measure the workspace's disk. */
@@ -107,6 +110,8 @@ export class WorkspaceService {
   private readonly live = new LiveProcesses();
   /** The images each backend can use, and pulls. */
   readonly images: ImageCatalog;
+  /** The VM images (kernel + initramfs + root disk versions) QEMU workspaces boot. */
+  readonly vmImages: VmImageStore;
   /** Measures disk use (see measureDiskInBackground and measureDiskOnRead). */
   readonly disk: DiskMeter;
   private readonly diskGate: DiskGateHost;
@@ -182,6 +187,7 @@ export class WorkspaceService {
       now: () => this.now(),
     });
     this.images = new ImageCatalog({ driver: (id) => this.drivers[id], workspaces: () => this.registry.list() });
+    this.vmImages = new VmImageStore(options.home, ctx.runner, options.vmAgent);
     this.executor = new Executor({
       home: options.home,
       runner: ctx.runner,
