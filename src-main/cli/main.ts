@@ -401,7 +401,10 @@ async function portCommand(rest: string[]): Promise<number> {
 
 /** `benchtop image build|ls|rm`: the VM image store (QEMU workspaces). */
 async function vmImageCommand(args: string[]): Promise<number> {
-  const [sub, ...rest] = args;
+  // The subcommand is the first word that is no flag (`image --json ls` works as `image ls --json`).
+  const at = args.findIndex((a) => !a.startsWith('-'));
+  const sub = at < 0 ? undefined : args[at];
+  const rest = args.filter((_, i) => i !== at);
   if (sub === 'ls') {
     const { values } = parse(rest, {}, 0);
     return withClient(async (c) => {

@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { describe, it } from 'vitest';
-import { FIXTURE_IMAGE, FIXTURE_ROOTFS, CI_USER, REPO } from './fixtures';
+import { AGENT_BINARY, FIXTURE_IMAGE, FIXTURE_ROOTFS, CI_USER, REPO, VM_FIXTURE } from './fixtures';
 
 export const REQUIRED = process.env.BENCHTOP_REQUIRE_RUNTIMES === '1';
 
@@ -51,6 +51,20 @@ function slurmUp(): boolean {
 }
 
 Object.assign(probes, {
+  qemu: () =>
+    !ok(['qemu-system-x86_64', '--version'])
+      ? 'QEMU is not installed (apt install qemu-system-x86 qemu-utils)'
+      : !ok(['qemu-img', '--version'])
+        ? 'qemu-img is not installed (apt install qemu-utils)'
+        : !ok(['mkfs.ext4', '-V'])
+          ? 'mkfs.ext4 is not installed (apt install e2fsprogs)'
+          : !existsSync(`${VM_FIXTURE}/kernel.json`)
+            ? 'the test kernel is missing (run test/fixtures/build-vm.sh)'
+            : !existsSync(AGENT_BINARY)
+              ? `the guest agent is not built (${AGENT_BINARY}: node scripts/build-agent.mjs)`
+              : !existsSync(FIXTURE_ROOTFS)
+                ? 'test rootfs missing (run test/fixtures/build-images.sh --rootfs-only)'
+                : null,
   slurm: () => (!ok(['which', 'sbatch']) ? 'SLURM is not installed (apt install slurm-wlm munge)' : !slurmUp() ? 'no SLURM controller is up (run test/fixtures/setup-slurm.sh)' : probes.bwrap!()),
   chromium: () => (!existsSync(process.env.BENCHTOP_CHROMIUM ?? '/usr/bin/chromium') ? 'Chromium is not installed (apt install chromium)' : !existsSync(`${REPO}/out/renderer/index.html`) ? 'the renderer is not built (npm run build)' : probes.bwrap!()),
   keyring: () =>
