@@ -25,7 +25,7 @@ export interface Booted {
   stop(): Promise<void>;
 }
 
-export async function bootToHello(image: ResolvedVmImage, dir: string, opts: { project?: string; ports?: QemuPort[]; timeoutMs?: number } = {}): Promise<Booted> {
+export async function bootToHello(image: ResolvedVmImage, dir: string, opts: { project?: string; ports?: QemuPort[]; machine?: 'microvm' | 'pc'; timeoutMs?: number } = {}): Promise<Booted> {
   const overlay = join(dir, 'root.qcow2');
   await createOverlay(createExecaRunner(), image.rootDisk, overlay);
   const argv = qemuArgv({
@@ -39,7 +39,7 @@ export async function bootToHello(image: ResolvedVmImage, dir: string, opts: { p
     memoryMiB: 256,
     cpus: 1,
     accel: 'tcg',
-    machine: 'microvm',
+    machine: opts.machine ?? 'microvm',
     ...(opts.project ? { project: { hostDir: opts.project } } : {}),
     network: 'none',
     ports: opts.ports ?? [],

@@ -14,7 +14,7 @@ import { BenchtopError } from '../../../src-preload/contract';
 import { backendFailed } from '../drivers/errors';
 import type { Runner } from '../runner/runner';
 import { withLock } from '../store/lock';
-import { collectModules, readBuiltin, type CollectedModules } from './modules';
+import { collectModules, readBuiltin, VM_MODULES, type CollectedModules } from './modules';
 import { META, MODULES_DIR, VMLINUX, vmPaths } from './paths';
 
 export interface KernelMeta {
@@ -181,35 +181,44 @@ export async function ensureDebianKernel(home: string, runner: Runner, onLine: (
 /**
  * The user's own kernel (`--kernel` a vmlinux or an XZ bzImage, `--modules` a
  * folder of .ko files at any depth, e.g. lib/modules/<release>), cached by
- * the digest of its vmlinux. The modules must be built for that kernel.
+ * the digest of its vmlinux and of the modules taken. The modules must be
+ * built for that kernel. A folder with a modules.builtin says what the kernel
+ * has built in; a folder without one must hold at least one of VM_MODULES.
  */
 export async function importKernel(home: string, runner: Runner, given: { kernel: string; modules: string }): Promise<Kernel> {
   for (const [field, path] of [['kernel', given.kernel], ['modules', given.modules]] as const) {
     if (!existsSync(path)) throw new BenchtopError('INVALID_INPUT', `${field}: ${path} does not exist`, { field });
   }
   mkdirSync(vmPaths.tmpDir(home), { recursive: true });
-  const tmp = mkdtempSync(join(vmPaths.tmpDir(home), 'vmlinux-'));
+  const tmp = mkdtempSync(join(vmPaths.tmpDir(home), 'kernel-import-'));
   try {
-    const elf = join(tmp, VMLINUX);
-    await extractVmlinux(runner, given.kernel, elf);
-    const image = readFileSync(elf);
+    const built = join(tmp, 'kernel');
+    mkdirSync(join(built, MODULES_DIR), { recursive: true });
+    await extractVmlinux(runner, given.kernel, join(built, VMLINUX));
+    const image = readFileSync(join(built, VMLINUX));
     const release = bannerRelease(image);
     if (!release) throw new BenchtopError('INVALID_INPUT', `kernel: ${given.kernel} has no "Linux version" banner: not a Linux kernel`, { field: 'kernel' });
-    const digest = createHash('sha256').update(image).digest('hex');
-    const id = `custom-${digest.slice(0, 12)}`;
+    const builtinFile = join(given.modules, 'modules.builtin');
+    const modules = await collectModules(runner, given.modules, existsSync(builtinFile) ? readBuiltin(builtinFile) : null, join(built, MODULES_DIR));
+    if (!modules.load.length && !existsSync(builtinFile)) {
+      throw new BenchtopError('INVALID_INPUT', `modules: ${given.modules} holds none of the modules a guest needs (${VM_MODULES.slice(0, 3).join(', ')}…); for a kernel with them built in, give a folder with its modules.builtin`, { field: 'modules' });
+    }
+    const digest = createHash('sha256').update(image);
+    for (const name of modules.load) {
+      const ko = readFileSync(join(built, MODULES_DIR, `${name}.ko`));
+      const builtFor = moduleRelease(ko);
+      if (builtFor && builtFor !== release) throw new BenchtopError('INVALID_INPUT', `modules: ${name}.ko is built for ${builtFor}, the kernel is ${release}`, { field: 'modules' });
+      digest.update(name).update(ko);
+    }
+    const id = `custom-${digest.digest('hex').slice(0, 12)}`;
     const cached = readKernel(home, id);
     if (cached) return cached;
-    return await cacheKernel(home, id, async (dir) => {
-      renameSync(elf, join(dir, VMLINUX));
-      const modules = await collectModules(runner, given.modules, existsSync(join(given.modules, 'modules.builtin')) ? readBuiltin(join(given.modules, 'modules.builtin')) : null, join(dir, MODULES_DIR));
-      for (const name of modules.load) {
-        const built = moduleRelease(readFileSync(join(dir, MODULES_DIR, `${name}.ko`)));
-        if (built && built !== release) {
-          throw new BenchtopError('INVALID_INPUT', `modules: ${name}.ko is built for ${built}, the kernel is ${release}`, { field: 'modules' });
-        }
-      }
-      return { release, source: `${given.kernel} + ${given.modules}`, vmlinuxSha256: digest, modules };
-    });
+    const meta: KernelMeta = { id, release, source: `${given.kernel} + ${given.modules}`, vmlinuxSha256: createHash('sha256').update(image).digest('hex'), modules, createdAt: new Date().toISOString() };
+    writeFileSync(join(built, META), `${JSON.stringify(meta, null, 2)}\n`);
+    mkdirSync(vmPaths.kernelsDir(home), { recursive: true });
+    // Another build that cached the same kernel meanwhile wins; ours is dropped with tmp.
+    if (!readKernel(home, id)) renameSync(built, vmPaths.kernelDir(home, id));
+    return readKernel(home, id) as Kernel;
   } finally {
     rmSync(tmp, { recursive: true, force: true });
   }

@@ -2,7 +2,8 @@
  * The VM image store: named images, each a list of immutable versions
  * (1, 2, 3…) of a root disk (ext4, never written: workspaces boot a qcow2
  * overlay of it), the initramfs that mounts it, and a reference to the
- * cached kernel both were built for. `NAME` means the newest version,
+ * cached kernel both were built for. The source is a root filesystem folder
+ * or a local podman image (exported by drivers/podman/export-rootfs.ts). `NAME` means the newest version,
  * `NAME@VERSION` one version. A version is built in tmp/ and renamed into
  * place; one build of a name at a time.
  */
@@ -11,6 +12,7 @@ import { chmodSync, createReadStream, existsSync, mkdirSync, mkdtempSync, readdi
 import { join } from 'node:path';
 import { BenchtopError, WORKSPACE_NAME_RE } from '../../../src-preload/contract';
 import { backendFailed } from '../drivers/errors';
+import { exportImageRootfs } from '../drivers/podman/export-rootfs';
 import { packageRoot } from '../host/package-root';
 import type { Runner } from '../runner/runner';
 import { tryWithLock } from '../store/lock';
@@ -214,31 +216,7 @@ export class VmImageStore {
       if (r.exitCode !== 0) throw backendFailed(`copying ${from}`, r);
       return from;
     }
-    return this.exportPodmanImage(from, tree, onLine);
-  }
-
-  /** `podman create` + `podman export` of a local image: its files as a container sees them (layers applied). */
-  private async exportPodmanImage(image: string, tree: string, onLine: (line: string) => void): Promise<string> {
-    const exists = await this.runner.run(['podman', 'image', 'exists', '--', image]);
-    if (exists.exitCode !== 0) {
-      throw new BenchtopError('INVALID_INPUT', `from: ${image} is neither a folder (give an absolute path) nor a local podman image`, { field: 'from' });
-    }
-    onLine(`exporting podman image ${image}`);
-    const created = await this.runner.run(['podman', 'create', '--', image, '/bin/sh']);
-    if (created.exitCode !== 0) throw backendFailed(`podman create ${image}`, created);
-    const id = created.stdout.trim().split('\n').pop() as string;
-    try {
-      const tar = `${tree}.tar`;
-      const exp = await this.runner.run(['podman', 'export', '-o', tar, id], { timeoutMs: 1_800_000 });
-      if (exp.exitCode !== 0) throw backendFailed(`podman export ${image}`, exp);
-      mkdirSync(tree);
-      const x = await this.runner.run(['tar', '-x', '-f', tar, '-C', tree, '--numeric-owner'], { timeoutMs: 1_800_000 });
-      rmSync(tar, { force: true });
-      if (x.exitCode !== 0) throw backendFailed(`unpacking the export of ${image}`, x);
-    } finally {
-      await this.runner.run(['podman', 'rm', '-f', id]);
-    }
-    return `podman:${image}`;
+    return exportImageRootfs(this.runner, from, tree, onLine);
   }
 
   private async kernel(opts: BuildOptions, onLine: (line: string) => void): Promise<Kernel> {
