@@ -2,12 +2,13 @@
  * VM images for real: `benchtop image build` from the busybox test rootfs
  * with the kernel test/fixtures/build-vm.sh cached (Debian's generic 6.1),
  * the store's refusals (no /bin/sh, a disk too small, a name being built,
- * a bad name, a missing source, removing what a workspace uses), and one
+ * a bad name, a missing source, the data folder, removing what a workspace
+ * uses), a build from a local podman image (when podman is here), and one
  * boot under QEMU TCG to the real guest agent's HELLO, from a qcow2 overlay
  * that leaves the image's root disk byte-identical.
  */
 import { createHash } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, realpathSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import lockfile from 'proper-lockfile';
@@ -18,8 +19,8 @@ import { vmPaths } from '../../src-main/core/vm/paths';
 import { LAYOUT_VERSION } from '../../src-main/core/store/layout';
 import { sampleWorkspace } from '../unit/core/sample-workspace';
 import { cleanup, cli, cliJson, tempDir } from '../helpers/cli';
-import { FIXTURE_ROOTFS, VM_FIXTURE } from '../helpers/fixtures';
-import { describeWith } from '../helpers/runtime';
+import { FIXTURE_IMAGE, FIXTURE_ROOTFS, VM_FIXTURE } from '../helpers/fixtures';
+import { describeWith, REQUIRED, unavailable } from '../helpers/runtime';
 import { bootToHello } from '../helpers/vm-boot';
 
 async function freePort(): Promise<number> {
@@ -51,7 +52,7 @@ describeWith('qemu', 'VM images (QEMU TCG)', () => {
 
   it('builds versions 1 and 2 of an image: digest of the root disk, kernel release, listed, resolved', async () => {
     const v1 = await cliJson<VmImage>(['image', 'build', 'bb', '--from', FIXTURE_ROOTFS, ...kernelArgs], { home, timeoutMs: 300_000 });
-    expect(v1).toMatchObject({ name: 'bb', version: 1, kernelRelease: release, source: FIXTURE_ROOTFS });
+    expect(v1).toMatchObject({ name: 'bb', version: 1, kernelRelease: release, source: realpathSync(FIXTURE_ROOTFS) });
     expect(v1.kernelRelease).toMatch(/^6\.1\.0-\d+-amd64$/);
     const r1 = resolveVmImage(home, 'bb@1');
     expect(sha256(r1.rootDisk)).toBe(v1.digest);
@@ -64,6 +65,15 @@ describeWith('qemu', 'VM images (QEMU TCG)', () => {
     expect(human.stdout).toMatch(new RegExp(`^bb@1\\s+${release.replace(/\./g, '\\.')}\\s+72 MiB\\s+${v1.digest.slice(0, 12)}`, 'm'));
   }, 600_000);
 
+  it('builds from a local podman image (its export: every layer applied)', async (ctx) => {
+    const why = unavailable('podman');
+    if (why && !REQUIRED) ctx.skip(why);
+    const v = await cliJson<VmImage>(['image', 'build', 'pod', '--from', FIXTURE_IMAGE, ...kernelArgs], { home, timeoutMs: 300_000 });
+    expect(v).toMatchObject({ name: 'pod', version: 1, source: `podman:${FIXTURE_IMAGE}` });
+    expect(sha256(resolveVmImage(home, 'pod').rootDisk)).toBe(v.digest);
+    expect(await cli(['image', 'rm', 'pod'], { home })).toMatchObject({ exitCode: 0, stdout: 'removed pod@1\n' });
+  }, 300_000);
+
   it('refuses bad input with one line naming what was wrong, and stores nothing', async () => {
     const noShell = join(work, 'no-shell');
     mkdirSync(join(noShell, 'etc'), { recursive: true });
@@ -74,6 +84,7 @@ describeWith('qemu', 'VM images (QEMU TCG)', () => {
       [['image', 'build', 'Bad_Name', '--from', FIXTURE_ROOTFS, ...kernelArgs], /^benchtop: NAME: must match .* \[INVALID_INPUT\]\n$/],
       [['image', 'build', 'x', '--from', 'localhost/no-such-image:1', ...kernelArgs], /^benchtop: --from: localhost\/no-such-image:1 is neither a folder \(give an absolute path\) nor a local podman image \[INVALID_INPUT\]\n$/],
       [['image', 'build', 'x', '--from', '/nowhere/at-all', ...kernelArgs], /^benchtop: --from: \/nowhere\/at-all does not exist \[INVALID_INPUT\]\n$/],
+      [['image', 'build', 'x', '--from', home, ...kernelArgs], /^benchtop: --from: .* overlaps Benchtop's data folder .*, which is never mounted into a sandbox \[INVALID_INPUT\]\n$/],
       [['image', 'build', 'x', '--from', FIXTURE_ROOTFS, '--kernel', '/boot/none'], /^benchtop: --modules: kernel and modules go together: give both or neither \[INVALID_INPUT\]\n$/],
       [['image', 'rm', 'bb@7'], /^benchtop: image bb has no version 7 \(it has 1, 2\) \[NOT_FOUND\]\n$/],
       [['image', 'rm', 'nosuch'], /^benchtop: no VM image named nosuch \(see benchtop image ls\) \[NOT_FOUND\]\n$/],

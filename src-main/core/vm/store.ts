@@ -16,6 +16,7 @@ import { exportImageRootfs } from '../drivers/podman/export-rootfs';
 import { packageRoot } from '../host/package-root';
 import type { Runner } from '../runner/runner';
 import { tryWithLock } from '../store/lock';
+import { resolveHostPath } from '../workspaces/validate';
 import { buildInitramfs } from './initramfs';
 import { ensureDebianKernel, importKernel, readKernel, type Kernel } from './kernel';
 import { INITRD, META, ROOT_DISK, vmPaths } from './paths';
@@ -204,17 +205,13 @@ export class VmImageStore {
 
   private async copySource(from: string, tree: string, onLine: (line: string) => void): Promise<string> {
     if (from.startsWith('/') || from.startsWith('.')) {
-      let st;
-      try {
-        st = statSync(from);
-      } catch {
-        throw new BenchtopError('INVALID_INPUT', `from: ${from} does not exist`, { field: 'from' });
-      }
-      if (!st.isDirectory()) throw new BenchtopError('INVALID_INPUT', `from: ${from} is not a folder (give a root filesystem folder or a local podman image)`, { field: 'from' });
-      onLine(`copying ${from}`);
-      const r = await this.runner.run(['cp', '-a', '--reflink=auto', '--', `${from}/.`, tree], { timeoutMs: 1_800_000 });
-      if (r.exitCode !== 0) throw backendFailed(`copying ${from}`, r);
-      return from;
+      // Never the data folder (or a folder holding it): an image would carry its secrets and disks.
+      const real = resolveHostPath(from, 'from', this.home);
+      if (!statSync(real).isDirectory()) throw new BenchtopError('INVALID_INPUT', `from: ${from} is not a folder (give a root filesystem folder or a local podman image)`, { field: 'from' });
+      onLine(`copying ${real}`);
+      const r = await this.runner.run(['cp', '-a', '--reflink=auto', '--', `${real}/.`, tree], { timeoutMs: 1_800_000 });
+      if (r.exitCode !== 0) throw backendFailed(`copying ${real}`, r);
+      return real;
     }
     return exportImageRootfs(this.runner, from, tree, onLine);
   }
