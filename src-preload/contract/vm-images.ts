@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { WORKSPACE_NAME_RE } from './domain';
+import { hostPathSchema } from './host';
 
 /** Image names follow the workspace name rules. */
 export const vmImageNameSchema = z.string().regex(WORKSPACE_NAME_RE, 'must match ^[a-z0-9][a-z0-9_.-]{0,62}$ (lower-case letters, digits, _ . -)');
@@ -22,13 +23,6 @@ export const vmImageSourceSchema = z
   .refine((s) => !s.startsWith('-'), 'must not start with "-"')
   // eslint-disable-next-line no-control-regex
   .refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters');
-
-const absolutePathSchema = z
-  .string()
-  .min(1, 'is required')
-  .max(4096, 'must be at most 4096 characters')
-  .refine((s) => s.startsWith('/'), 'must be an absolute path (starting with /)')
-  .refine((s) => !s.includes('\0'), 'must not contain NUL');
 
 export const vmImageSchema = z.object({
   name: z.string(),
@@ -52,8 +46,8 @@ export const vmImageBuildSchema = z
     /** The root disk's size; default: the content + 50% + 64 MiB. */
     sizeMiB: z.number().int('must be a whole number of MiB').min(1, 'must be at least 1 MiB').max(16 * 1024 * 1024, 'must be at most 16 TiB').optional(),
     /** The user's own kernel (a vmlinux or an XZ bzImage) and its modules: both or neither. */
-    kernel: absolutePathSchema.optional(),
-    modules: absolutePathSchema.optional(),
+    kernel: hostPathSchema.optional(),
+    modules: hostPathSchema.optional(),
     /** Progress lines go to the caller as `vmImage.buildProgress` events tagged with it. */
     buildId: z.string().regex(/^[A-Za-z0-9-]{8,64}$/, 'must be 8-64 letters, digits or dashes').optional(),
   })
