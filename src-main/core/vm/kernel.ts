@@ -8,7 +8,7 @@
  * place, so a cached kernel is always whole.
  */
 import { createHash } from 'node:crypto';
-import { closeSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, openSync, readdirSync, readFileSync, readSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchtopError } from '../../../src-preload/contract';
 import { backendFailed } from '../drivers/errors';
@@ -81,7 +81,7 @@ function startsWith(path: string, magic: Buffer): boolean {
 /** Writes the ELF vmlinux of `image` (a vmlinux already, or an XZ bzImage) to `out`. */
 export async function extractVmlinux(runner: Runner, image: string, out: string): Promise<void> {
   if (startsWith(image, ELF_MAGIC)) {
-    writeFileSync(out, readFileSync(image));
+    copyFileSync(image, out);
     return;
   }
   const bz = readFileSync(image);
