@@ -7,7 +7,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { connect, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { decodeKv, FrameDecoder, T } from '../../src-main/core/agent/frames';
+import { decodeKv, FrameDecoder, GUEST_TYPES, T } from '../../src-main/core/agent/frames';
 import { qemuArgv, type QemuPort } from '../../src-main/core/drivers/qemu/argv';
 import { hostTscKhz } from '../../src-main/core/drivers/qemu/host-tsc';
 import { createExecaRunner } from '../../src-main/core/runner/runner';
@@ -66,7 +66,7 @@ export async function bootToHello(image: ResolvedVmImage, dir: string, opts: { p
       void exited.then(() => reject(new Error(`QEMU exited before the HELLO: ${stderr.trim()}\nconsole:\n${safeRead(join(dir, 'console.log'))}`)));
       const attempt = () => {
         const s = connect(join(dir, 'agent.sock'));
-        const decoder = new FrameDecoder('guest');
+        const decoder = new FrameDecoder(GUEST_TYPES);
         s.on('error', () => setTimeout(attempt, 25));
         s.on('data', (chunk) => {
           for (const f of decoder.push(chunk)) {
