@@ -73,6 +73,7 @@ export function createHandlers(service: WorkspaceService, terminals: TerminalSer
     'host.pickFolder': async () => {
       throw new BenchtopError('BACKEND_UNAVAILABLE', 'the native folder dialog exists only in the desktop app; browse the host with host.listFolders');
     },
+    'workspaces.console': (p) => service.console(p.workspace, p.tailBytes ?? 256 * 1024),
     'ports.list': (p) => service.listPorts(p.workspace),
     'ports.add': (p, ctx) => service.addPort(p.workspace, { port: p.port, ...(p.hostPort !== undefined ? { hostPort: p.hostPort } : {}) }, ctx.client),
     'ports.remove': (p, ctx) => service.removePort(p.workspace, { port: p.port, ...(p.hostPort !== undefined ? { hostPort: p.hostPort } : {}) }, ctx.client),

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { portRequestSchema, publishedPortSchema } from './ports';
 
-export const BACKEND_IDS = ['podman', 'gvisor', 'bwrap', 'apptainer', 'host'] as const;
+export const BACKEND_IDS = ['podman', 'gvisor', 'bwrap', 'apptainer', 'host', 'qemu'] as const;
 /** What imageKind `system` was called in older records. */
 const LEGACY_SYSTEM_IMAGE_KIND = BACKEND_IDS[4];
 export const backendIdSchema = z.enum(BACKEND_IDS);
@@ -57,7 +57,7 @@ export const envMapSchema = z.record(envKeySchema, z.string());
 export const networkSchema = z.enum(['none', 'full']);
 export type NetworkMode = z.infer<typeof networkSchema>;
 
-export const isolationSchema = z.enum(['container', 'gvisor', 'namespaces', 'none']);
+export const isolationSchema = z.enum(['container', 'gvisor', 'namespaces', 'none', 'vm']);
 
 export const limitsSchema = z.object({
   cpus: z.number().min(LIMIT_RANGES.cpus.min, 'must be at least 0.1').optional(),
@@ -115,6 +115,8 @@ export const backendDescriptorSchema = z.object({
     ports: z.boolean(),
     /** files copied in and out (`benchtop cp`): `tar` run inside the sandbox through exec. */
     files: z.boolean(),
+    /** a machine console to read (a VM's serial console: boot messages, kernel errors). */
+    console: z.boolean(),
   }),
   /** One line: how this backend publishes ports, or why it cannot. */
   portsNote: z.string(),

@@ -35,6 +35,11 @@ export const methods = {
   'workspaces.list': { params: z.object({}).strict(), result: z.array(workspaceSchema) },
   /** One workspace by name or id, reconciled. */
   'workspaces.get': { params: refParams, result: workspaceSchema },
+  /** The end of a workspace's machine console (a VM's serial console), secrets redacted; CONFLICT where the backend has none. */
+  'workspaces.console': {
+    params: z.object({ workspace: workspaceRefSchema, tailBytes: z.number().int().min(1).max(4 * 1024 * 1024).optional() }).strict(),
+    result: z.object({ text: z.string(), sizeBytes: z.number().int(), truncated: z.boolean() }),
+  },
   /** Creates a workspace and starts it unless `start: false`. */
   'workspaces.create': { params: createWorkspaceInputSchema, result: workspaceSchema },
   /** Starts a created or stopped workspace (adopts a sandbox that is already running). */

@@ -49,14 +49,14 @@ export function useNow(intervalMs = 15_000): number {
  * Hash routes, so a reload lands on the same screen (and reattaches its terminals).
  * `seq`: the journal entry to show (`#/w/ID/journal/SEQ`: where a notification about a command leads).
  */
-export type Route = { page: 'workspaces' } | { page: 'backends' } | { page: 'help' } | { page: 'workspace'; id: string; tab: 'overview' | 'terminals' | 'journal' | 'files'; seq?: number };
+export type Route = { page: 'workspaces' } | { page: 'backends' } | { page: 'help' } | { page: 'workspace'; id: string; tab: 'overview' | 'terminals' | 'journal' | 'files' | 'console'; seq?: number };
 
 function parse(hash: string): Route {
   const parts = hash.replace(/^#\/?/, '').split('/');
   if (parts[0] === 'backends') return { page: 'backends' };
   if (parts[0] === 'help') return { page: 'help' };
   if (parts[0] === 'w' && parts[1]) {
-    const tab = parts[2] === 'terminals' || parts[2] === 'journal' || parts[2] === 'files' ? parts[2] : 'overview';
+    const tab = parts[2] === 'terminals' || parts[2] === 'journal' || parts[2] === 'files' || parts[2] === 'console' ? parts[2] : 'overview';
     const seq = tab === 'journal' && /^[1-9]\d*$/.test(parts[3] ?? '') ? Number(parts[3]) : undefined;
     return seq === undefined ? { page: 'workspace', id: parts[1], tab } : { page: 'workspace', id: parts[1], tab, seq };
   }

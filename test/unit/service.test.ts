@@ -54,7 +54,7 @@ class FakeDriver implements Driver {
       isolation: this.capabilities.isolation,
       projectPath: host ? null : '/workspace',
       image: { use: host ? 'none' : 'required', kinds: 'fake images', example: 'alpine', rootfs: false },
-      supports: { tty: true, stdin: true, userSwitch: false, slurm: !host, pull: false, apptainerOptions: this.id === 'apptainer', files: this.files, ports: false },
+      supports: { tty: true, stdin: true, userSwitch: false, slurm: !host, pull: false, apptainerOptions: this.id === 'apptainer', files: this.files, ports: false, console: false },
       portsNote: 'a fake',
       defaultNetwork: host ? 'full' : 'none',
       needsConsent: host,

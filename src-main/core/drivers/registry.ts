@@ -8,6 +8,7 @@ import { createApptainerDriver } from './apptainer/driver';
 import { createBwrapDriver } from './bwrap/driver';
 import { createHostDriver } from './host/driver';
 import { createPodmanDriver } from './podman/driver';
+import { createQemuDriver } from './qemu/driver';
 import type { Driver, DriverContext } from './types';
 
 export function createDrivers(ctx: DriverContext, given: Partial<Record<BackendId, Driver>> = {}): Record<BackendId, Driver> {
@@ -17,6 +18,7 @@ export function createDrivers(ctx: DriverContext, given: Partial<Record<BackendI
     bwrap: given.bwrap ?? createBwrapDriver(ctx),
     apptainer: given.apptainer ?? createApptainerDriver(ctx),
     host: given.host ?? createHostDriver(ctx),
+    qemu: given.qemu ?? createQemuDriver(ctx),
   };
 }
 

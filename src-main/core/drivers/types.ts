@@ -67,11 +67,11 @@ export interface PortRelay {
   watchPid?: number;
 }
 
-/** A backend's own image store (podman's): what is in it, and pulling into it. */
+/** A backend's own image store (podman's, the VM images): what is in it, and pulling into it where it can. */
 export interface DriverImages {
   list(): Promise<ImageChoice[]>;
-  /** Pulls `ref` (validated by the contract); each progress line as it comes. Resolves to the stored image. */
-  pull(ref: string, onLine: (line: string) => void): Promise<ImageChoice>;
+  /** Pulls `ref` (validated by the contract); each progress line as it comes. Resolves to the stored image. Absent: images are built, not pulled. */
+  pull?(ref: string, onLine: (line: string) => void): Promise<ImageChoice>;
 }
 
 /** What a driver finds on this host; the service adds the driver's descriptor. */
@@ -97,6 +97,8 @@ export interface Driver {
    * or not); kept in its record so every later start uses the same.
    */
   chooseRuntime?(): Promise<Workspace['runtime']>;
+  /** Refuses limits this backend cannot take in that form (e.g. a fraction of a vCPU), before anything is written. */
+  checkLimits?(limits: Pick<Workspace['limits'], 'cpus' | 'memoryMiB' | 'pids'>): void;
   /** Prepares host-side files (called once, at create). */
   prepare(ws: Workspace): Promise<void>;
   /** Starts the sandbox, or adopts it when it is already running. Returns whether it adopted. */
@@ -141,6 +143,8 @@ export interface Driver {
    * cannot publish ports; its descriptor's `portsNote` says why.
    */
   portRelay?(ws: Workspace, port: number): Promise<PortRelay>;
+  /** Where the machine's console is written (a VM's serial console); absent: it has none. */
+  consoleLog?(ws: Workspace): string;
   /** Default working directory inside the sandbox. */
   defaultCwd(ws: Workspace): string;
 }

@@ -50,12 +50,12 @@ export class ImageCatalog {
     const rootfsOk = driver.descriptor.image.rootfs;
     const store = info.available && driver.images ? await driver.images.list() : [];
     const newestStore = [...store].sort((a, b) => (b.createdAt ?? '').localeCompare(a.createdAt ?? ''));
-    return { images: [...newestStore, ...usedBefore(this.deps.workspaces(), backend, rootfsOk, pathExists)], canPull: info.available && !!driver.images };
+    return { images: [...newestStore, ...usedBefore(this.deps.workspaces(), backend, rootfsOk, pathExists)], canPull: info.available && !!driver.images?.pull };
   }
 
   async pull(backend: BackendId, ref: string, onLine: (line: string) => void): Promise<ImageChoice> {
     const driver = this.deps.driver(backend);
-    if (!driver.images) throw new BenchtopError('INVALID_INPUT', `backend: ${backend} keeps no images to pull into (use a folder or file path)`, { field: 'backend' });
+    if (!driver.images?.pull) throw new BenchtopError('INVALID_INPUT', `backend: ${backend} keeps no images to pull into (use a folder or file path${driver.images ? ', or build one: benchtop image build' : ''})`, { field: 'backend' });
     const info = await driver.detect();
     if (!info.available) throw new BenchtopError('BACKEND_UNAVAILABLE', `${backend} is not available here: ${info.hint ?? 'not installed'}`, { hint: info.hint });
     return driver.images.pull(ref, onLine);

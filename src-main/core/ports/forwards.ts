@@ -4,7 +4,6 @@
  */
 import { closeSync, existsSync, mkdirSync, openSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { execa } from 'execa';
 import { BenchtopError } from '../../../src-preload/contract';
 import type { PortRelay } from '../drivers/types';
@@ -13,6 +12,7 @@ import { paths } from '../store/layout';
 import { processStartTime } from '../watchdog/proc';
 import { daemonEnv } from '../watchdog/ensure';
 import { forwardedPorts, liveForwarder, stateFileOf, type ForwarderSpec } from './state';
+import { firstLine } from '../host/first-line';
 
 const READY_TIMEOUT_MS = 15000;
 const STOP_WAIT_MS = 3000;
@@ -125,20 +125,6 @@ function portError(hostPort: number, code: string | null, message: string): Benc
   return new BenchtopError('BACKEND_FAILED', `ports: could not listen on 127.0.0.1:${hostPort || 'any'}: ${message}`);
 }
 
-function firstLine(stream: NodeJS.ReadableStream, timeoutMs: number): Promise<string | null> {
-  return new Promise((resolve) => {
-    const rl = createInterface({ input: stream });
-    // Resolved before closing: closing emits 'close', which would resolve null first.
-    const done = (v: string | null) => {
-      clearTimeout(timer);
-      resolve(v);
-      rl.close();
-    };
-    const timer = setTimeout(() => done(null), timeoutMs);
-    rl.once('line', (l) => done(l));
-    rl.once('close', () => done(null));
-  });
-}
 
 /** Ends the forwarder of `port` (if any) and waits until its host port is free. */
 export async function stopForwarder(workspaceDir: string, port: number): Promise<void> {

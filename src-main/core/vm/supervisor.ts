@@ -9,8 +9,8 @@
  *
  *   node dist/vm-supervisor.js VM_FOLDER     (reads VM_FOLDER/launch.json)
  */
-import { spawn } from 'node:child_process';
-import { closeSync, existsSync, openSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { execa } from 'execa';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { AgentMux } from '../agent/mux';
@@ -58,9 +58,8 @@ async function main(dir: string): Promise<void> {
   for (const f of [files.ready, files.exit, files.agentSocket, files.guestSocket]) rmSync(f, { force: true });
   writeFileSync(files.supervisorPid, `${process.pid}\n`);
   const t0 = Date.now();
-  const log = openSync(files.qemuLog, 'w');
-  const qemu = spawn(launch.argv[0] as string, launch.argv.slice(1), { stdio: ['ignore', log, log] });
-  closeSync(log);
+  // QEMU's own complaints go to its log; the guest's console is a file of its own (-serial file:).
+  const qemu = execa(launch.argv[0] as string, launch.argv.slice(1), { stdin: 'ignore', stdout: 'ignore', stderr: { file: files.qemuLog }, reject: false, buffer: false });
   let qemuAlive = true;
   let ready = false;
   let stopping = false;
@@ -73,15 +72,14 @@ async function main(dir: string): Promise<void> {
   const server = createServer();
   qemu.on('exit', (code, signal) => {
     qemuAlive = false;
-    const why = reported
-      ? reported
-      : signal
-        ? `QEMU was killed (${signal})`
-        : code === 0
-          ? stopping
-            ? 'stopped'
-            : 'the guest powered off'
-          : `QEMU exited with code ${code}${lastLine(files.qemuLog) ? `: ${lastLine(files.qemuLog)}` : ''}`;
+    const why = stopping
+      ? 'stopped'
+      : (reported ??
+        (signal
+          ? `QEMU was killed (${signal})`
+          : code === 0
+            ? 'the guest powered off'
+            : `QEMU exited with code ${code}${lastLine(files.qemuLog) ? `: ${lastLine(files.qemuLog)}` : ''}`));
     const exit: VmExit = { reason: why, code, signal, at: new Date().toISOString() };
     writeJson(files.exit, exit);
     if (!ready) say({ error: why });
@@ -125,8 +123,13 @@ async function main(dir: string): Promise<void> {
     },
     onGuestLost(why) {
       // QEMU's exit says the rest; a guest that lost its agent but kept running is of no use.
-      reported ??= `the guest agent went away: ${why}`;
-      if (qemuAlive) qemu.kill('SIGKILL');
+      if (stopping) return;
+      // Usually QEMU itself is ending (killed, powered off): its exit, a moment later, says why.
+      setTimeout(() => {
+        if (!qemuAlive) return;
+        reported ??= `the guest agent went away: ${why}`;
+        qemu.kill('SIGKILL');
+      }, 2000).unref();
     },
   });
   server.on('connection', (s) => mux.addClient(s));

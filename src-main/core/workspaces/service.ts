@@ -41,6 +41,7 @@ import { VmImageStore } from '../vm/store';
 import { Journal, type NewEntry } from '../journal/journal';
 import { createExecaRunner, type Runner } from '../runner/runner';
 import { createRedactor, splitSensitive, type Redactor } from '../secrets/redact';
+import { readTail } from '../host/read-tail';
 import { diskStanding } from '../../../src-preload/disk/quota';
 import { createSecretStore, type SecretStore } from '../secrets/store';
 import { readJson } from '../store/atomic';
@@ -411,6 +412,7 @@ export class WorkspaceService {
       }
       unenforced.push(limit);
     }
+    driver.checkLimits?.({ cpus: input.cpus, memoryMiB: input.memoryMiB, pids: input.pids });
     const image = await driver.resolveImage(input.image);
     const runtime = driver.chooseRuntime ? await driver.chooseRuntime() : {};
     const id = randomBytes(6).toString('hex');
@@ -631,6 +633,15 @@ export class WorkspaceService {
     const reason = `ports not published: ${failed.join('; ')}`;
     await this.lifecycle(ws, 'ports-failed', client, reason);
     return (await this.update(ws.id, (w) => ({ ...w, reason }))) ?? this.registry.get(ws.id);
+  }
+
+  /** The last `tailBytes` of the workspace's machine console (see Driver.consoleLog), secrets redacted. */
+  async console(ref: string, tailBytes: number): Promise<{ text: string; sizeBytes: number; truncated: boolean }> {
+    const ws = this.registry.get(ref);
+    const driver = this.drivers[ws.backend];
+    if (!driver.consoleLog) throw new BenchtopError('CONFLICT', `workspace "${ws.name}": ${ws.backend} workspaces have no machine console`);
+    const { text, sizeBytes } = readTail(driver.consoleLog(ws), tailBytes);
+    return { text: (await this.redactor()).text(text), sizeBytes, truncated: sizeBytes > tailBytes };
   }
 
   /** A workspace's published ports, and whether each listens now. */

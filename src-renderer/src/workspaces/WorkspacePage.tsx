@@ -1,9 +1,11 @@
-/** One workspace: Overview, Terminals, Journal, Files, and the command bar on all of them; Stop/Start and Delete in its header. */
+/** One workspace: Overview, Terminals, Journal, Files (and Console for a machine), and the command bar on all of them; Stop/Start and Delete in its header. */
 import { useState } from 'react';
 import type { BenchtopClient } from '../../../src-preload/client';
 import type { Workspace } from '../../../src-preload/contract';
 import { routeHash } from '../hooks';
 import { FilesTab } from '../files/FilesTab';
+import { ConsoleTab } from '../console/ConsoleTab';
+import { useDescriptor } from '../backends/descriptors';
 import { JournalTab } from '../journal/JournalTab';
 import { TerminalsTab } from '../terminals/TerminalsTab';
 import { CommandBar } from './CommandBar';
@@ -13,7 +15,7 @@ import { Overview } from './Overview';
 import { PortsPanel } from './PortsPanel';
 import { IsolationBadge, ProcessCount, StateBadge } from './StateBadge';
 
-type Tab = 'overview' | 'terminals' | 'journal' | 'files';
+type Tab = 'overview' | 'terminals' | 'journal' | 'files' | 'console';
 
 interface Props {
   client: BenchtopClient;
@@ -43,6 +45,8 @@ export function WorkspacePage({ client, workspace: w, tab, seq, onTab, onBack, o
   const [confirming, setConfirming] = useState(false);
   const [deleting, setDeleting] = useState(false);
   const active = w.state === 'running' || w.state === 'starting';
+  const hasConsole = useDescriptor(w.backend)?.supports.console === true;
+  const tabs: Tab[] = hasConsole ? ['overview', 'terminals', 'journal', 'files', 'console'] : ['overview', 'terminals', 'journal', 'files'];
   const act = (what: 'start' | 'stop') => {
     setError(null);
     client.call(`workspaces.${what}`, { workspace: w.id }).catch((e: Error) => setError(e.message));
@@ -85,7 +89,7 @@ export function WorkspacePage({ client, workspace: w, tab, seq, onTab, onBack, o
       {error && <p className="error" role="alert">{error}</p>}
       <DiskNotice ws={w} />
       <nav className="tabs" role="tablist">
-        {(['overview', 'terminals', 'journal', 'files'] as const).map((t) => (
+        {tabs.map((t) => (
           <button key={t} role="tab" aria-selected={tab === t} className={tab === t ? 'active' : ''} onClick={() => onTab(t)} data-testid={`tab-${t}`}>
             {t[0]?.toUpperCase() + t.slice(1)}
           </button>
@@ -105,6 +109,7 @@ export function WorkspacePage({ client, workspace: w, tab, seq, onTab, onBack, o
           <TerminalsTab client={client} workspace={w} />
         </div>
         {tab === 'files' && <FilesTab client={client} workspace={w} />}
+        {tab === 'console' && hasConsole && <ConsoleTab client={client} workspace={w} />}
         {tab === 'journal' && <JournalTab client={client} workspace={w} focusSeq={seq} onChosen={(entry) => followInRoute(w.id, entry)} />}
       </div>
     </section>

@@ -98,7 +98,7 @@ export function createApptainerDriver(ctx: DriverContext): Driver {
       isolation: 'container',
       projectPath: '~/proj/NAME (or /workspace)',
       image: { use: 'required', kinds: 'a SIF file, or a sandbox folder', example: '/data/images/pytorch.sif', rootfs: true },
-      supports: { tty: true, stdin: true, userSwitch: false, slurm: true, pull: false, apptainerOptions: true, files: true, ports: false },
+      supports: { tty: true, stdin: true, userSwitch: false, slurm: true, pull: false, apptainerOptions: true, files: true, ports: false, console: false },
       portsNote: "not supported yet: Benchtop does not forward into an Apptainer instance (with network full it shares the host's network)",
       defaultNetwork: 'none',
       needsConsent: false,

@@ -131,7 +131,7 @@ export function createBwrapDriver(ctx: DriverContext): Driver {
       isolation: 'namespaces',
       projectPath: SANDBOX_PROJECT,
       image: { use: 'optional', kinds: 'a rootfs folder (default: the host system, read-only)', example: '/srv/rootfs/debian-12', rootfs: true },
-      supports: { tty: true, stdin: true, userSwitch: true, slurm: true, pull: false, apptainerOptions: false, files: true, ports: false },
+      supports: { tty: true, stdin: true, userSwitch: true, slurm: true, pull: false, apptainerOptions: false, files: true, ports: false, console: false },
       portsNote: 'not supported: bubblewrap runs each command in a fresh sandbox, so no process stays inside to serve a port',
       defaultNetwork: 'none',
       needsConsent: false,

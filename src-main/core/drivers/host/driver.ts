@@ -22,7 +22,7 @@ export function createHostDriver(ctx: DriverContext): Driver {
       isolation: 'none',
       projectPath: null,
       image: { use: 'none', kinds: 'none: the host system', example: '', rootfs: false },
-      supports: { tty: true, stdin: true, userSwitch: false, slurm: false, pull: false, apptainerOptions: false, files: true, ports: false },
+      supports: { tty: true, stdin: true, userSwitch: false, slurm: false, pull: false, apptainerOptions: false, files: true, ports: false, console: false },
       portsNote: 'not needed: programs in a host workspace listen on the host itself (use 127.0.0.1:PORT directly)',
       defaultNetwork: 'full',
       needsConsent: true,

@@ -186,7 +186,7 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       isolation: isGvisor ? 'gvisor' : 'container',
       projectPath: CONTAINER_PROJECT_DIR,
       image: { use: 'required', kinds: 'a local image, or a rootfs folder', example: 'localhost/benchtop-test:latest', rootfs: true },
-      supports: { tty: true, stdin: true, userSwitch: true, slurm: true, pull: true, apptainerOptions: false, files: true, ports: true },
+      supports: { tty: true, stdin: true, userSwitch: true, slurm: true, pull: true, apptainerOptions: false, files: true, ports: true, console: false },
       portsNote: isGvisor
         ? 'published on 127.0.0.1 through nc inside the sandbox (podman exec): the image needs nc; the network stays none'
         : "published on 127.0.0.1 by Benchtop, into the container's network namespace (nsenter); the network stays as it is, none included",

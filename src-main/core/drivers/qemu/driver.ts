@@ -1,0 +1,211 @@
+/**
+ * The QEMU driver: a workspace is a microVM with its own kernel, booted from
+ * a VM image (core/vm/images) over a copy-on-write overlay, the project
+ * shared live over 9p, and every process run by the guest agent through the
+ * VM's supervisor (core/vm/supervisor.ts). TCG here; KVM where it works.
+ */
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BenchtopError, type Workspace } from '../../../../src-preload/contract';
+import { AgentConnection } from '../../agent/client';
+import { vmFiles, type VmLaunch } from '../../vm/files';
+import { listVmImages, resolveVmImage } from '../../vm/store';
+import { createOverlay } from '../../vm/overlay';
+import { which } from '../which';
+import { LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
+import type { Driver, DriverContext, DetectedBackend, ResolvedImage, SandboxStatus } from '../types';
+import { qemuArgv } from './argv';
+import { hostTscKhz } from './host-tsc';
+import { livingQemu, livingSupervisor, startSupervisor, vmState, waitGone } from './vm-process';
+
+const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
+const DEFAULT_MEMORY_MIB = 512;
+const CLEAN_SHUTDOWN_MS = 15_000;
+
+function bootTimeoutMs(): number {
+  const s = Number(process.env.BENCHTOP_VM_BOOT_TIMEOUT);
+  return (s > 0 ? s : 120) * 1000;
+}
+
+/** What marks this workspace's QEMU in the process list (its -name). */
+export function qemuMarker(ws: Workspace): string {
+  return `benchtop-${ws.id}`;
+}
+
+export function createQemuDriver(ctx: DriverContext): Driver {
+  const home = (): string => {
+    if (!ctx.home) throw new BenchtopError('INTERNAL', 'qemu: no data folder to keep VM images in');
+    return ctx.home;
+  };
+  const filesOf = (ws: Workspace) => vmFiles(join(ctx.workspaceDir(ws), 'vm'));
+  let probe: Promise<DetectedBackend> | undefined;
+
+  async function connect(ws: Workspace): Promise<AgentConnection> {
+    const files = filesOf(ws);
+    const state = vmState(files);
+    if (state.kind !== 'running') {
+      const why = state.kind === 'booting' ? 'it is still booting' : (state.exit?.reason ?? 'it is not running');
+      throw new BenchtopError('CONFLICT', `workspace "${ws.name}": its VM is not running (${why})`);
+    }
+    return AgentConnection.connect(files.agentSocket);
+  }
+
+  return {
+    id: 'qemu',
+    listKey: 'qemu',
+    images: {
+      // Every version, so the create form can pin an earlier one (a rollback is creating from it).
+      list: async () =>
+        listVmImages(home()).map((m) => ({ ref: `${m.name}@${m.version}`, kind: 'image' as const, source: 'store' as const, sizeBytes: m.sizeMiB * 1024 * 1024, createdAt: m.createdAt })),
+    },
+    descriptor: {
+      label: 'QEMU microVM',
+      summary: 'a virtual machine with its own Linux kernel: the strongest isolation here',
+      isolation: 'vm',
+      projectPath: '/workspace',
+      image: { use: 'required', kinds: 'a VM image made with `benchtop image build` (NAME, or NAME@VERSION to pin one)', example: 'vm1', rootfs: false },
+      supports: { tty: true, stdin: true, userSwitch: true, slurm: false, pull: false, apptainerOptions: false, files: true, ports: false, console: true },
+      portsNote: 'not yet: published ports for VMs come with QEMU user networking (hostfwd)',
+      defaultNetwork: 'none',
+      needsConsent: false,
+      labelsSandboxes: false,
+      ttlProcess: false,
+      disk: {
+        measures: "the workspace's folder, with its VM overlay (what the guest wrote to its root disk)",
+        quota: 'measured',
+        why: 'the overlay grows as the guest writes; nothing holds it to a quota yet',
+      },
+    },
+
+    detect() {
+      probe ??= (async (): Promise<DetectedBackend> => {
+        const qemu = which('qemu-system-x86_64');
+        const img = which('qemu-img');
+        const base = { id: 'qemu' as const, capabilities: { enforcedLimits: ['cpus' as const, 'memory' as const], network: ['none' as const, 'full' as const], gpu: false, isolation: 'vm' as const } };
+        if (!qemu || !img) return { ...base, available: false, version: null, hint: 'QEMU is not installed (Debian/Ubuntu: apt install qemu-system-x86 qemu-utils)' };
+        const v = await ctx.runner.run([qemu, '--version'], { timeoutMs: 10000 });
+        const version = /version ([\d.]+)/.exec(v.stdout)?.[1] ?? v.stdout.split('\n')[0]?.trim() ?? '';
+        return { ...base, available: true, version, hint: 'TCG (software emulation): KVM is not used on this host' };
+      })();
+      return probe;
+    },
+
+    async resolveImage(image): Promise<ResolvedImage> {
+      if (!image) throw new BenchtopError('INVALID_INPUT', 'image: a qemu workspace needs a VM image (build one: benchtop image build NAME --from DIR)', { field: 'image' });
+      const v = resolveVmImage(home(), image);
+      // Pinned in the record: a later build of the same name never changes this workspace.
+      return { image: `${v.name}@${v.version}`, imageKind: 'image' };
+    },
+
+    checkLimits(limits) {
+      if (limits.cpus !== undefined && !Number.isInteger(limits.cpus)) {
+        throw new BenchtopError('INVALID_INPUT', `cpus: a VM has whole vCPUs (got ${limits.cpus})`, { field: 'cpus' });
+      }
+    },
+
+    async prepare(ws) {
+      const files = filesOf(ws);
+      mkdirSync(files.dir, { recursive: true });
+      const v = resolveVmImage(home(), ws.image as string);
+      await createOverlay(ctx.runner, v.rootDisk, files.overlay);
+    },
+
+    async start(ws) {
+      const files = filesOf(ws);
+      const state = vmState(files);
+      if (state.kind === 'running') return { adopted: true, runtime: {} };
+      if (state.kind === 'booting') throw new BenchtopError('CONFLICT', `workspace "${ws.name}": its VM is booting already`);
+      const v = resolveVmImage(home(), ws.image as string);
+      const info = await this.detect();
+      if (!info.available) throw new BenchtopError('BACKEND_UNAVAILABLE', `qemu: ${info.hint}`);
+      const launch: VmLaunch = {
+        argv: qemuArgv({
+          qemuBinary: which('qemu-system-x86_64') as string,
+          kernel: v.kernel,
+          initrd: v.initrd,
+          rootDisk: files.overlay,
+          agentSocket: files.guestSocket,
+          consoleLog: files.console,
+          pidFile: files.qemuPid,
+          qmpSocket: files.qmpSocket,
+          memoryMiB: ws.limits.memoryMiB ?? DEFAULT_MEMORY_MIB,
+          cpus: ws.limits.cpus ?? 1,
+          accel: 'tcg',
+          machine: 'microvm',
+          project: { hostDir: ws.project },
+          network: ws.network,
+          ports: [],
+          tscKhz: hostTscKhz(),
+          marker: qemuMarker(ws),
+          hostname: ws.name,
+        }),
+        bootTimeoutMs: bootTimeoutMs(),
+      };
+      writeFileSync(files.launch, `${JSON.stringify(launch, null, 2)}\n`);
+      await startSupervisor(files, launch.bootTimeoutMs + 10_000);
+      return { adopted: false, runtime: {} };
+    },
+
+    async stop(ws) {
+      const files = filesOf(ws);
+      if (livingSupervisor(files) === null) return;
+      try {
+        const conn = await AgentConnection.connect(files.agentSocket, 5000);
+        conn.shutdown();
+        conn.close();
+      } catch {
+        // No agent to ask: the supervisor ends QEMU below.
+      }
+      if (await waitGone(files, CLEAN_SHUTDOWN_MS)) return;
+      const sup = livingSupervisor(files);
+      if (sup !== null) process.kill(sup, 'SIGTERM');
+      if (await waitGone(files, 3000)) return;
+      const q = livingQemu(files, qemuMarker(ws));
+      if (q !== null) process.kill(q, 'SIGKILL');
+      const s2 = livingSupervisor(files);
+      if (s2 !== null) process.kill(s2, 'SIGKILL');
+    },
+
+    async remove(ws) {
+      await this.stop(ws);
+      rmSync(filesOf(ws).dir, { recursive: true, force: true });
+    },
+
+    async list(workspaces) {
+      const out = new Map<string, SandboxStatus>();
+      for (const ws of workspaces) {
+        const state = vmState(filesOf(ws));
+        if (state.kind === 'running') out.set(ws.id, { running: true, description: `running (kernel ${state.ready.kernel})` });
+        else if (state.kind === 'booting') out.set(ws.id, { running: true, description: 'booting' });
+        else if (state.exit) out.set(ws.id, { running: false, description: state.exit.reason });
+      }
+      return out;
+    },
+
+    async spawn(ws, req, sink) {
+      const conn = await connect(ws);
+      const proc = await conn.spawn(
+        {
+          argv: req.argv ?? ['/bin/sh', '-c', LOGIN_SHELL_SCRIPT],
+          cwd: req.cwd,
+          env: { PATH: GUEST_PATH, ...ws.env, ...req.env, ...req.secretEnv, ...(req.tty ? { TERM: TERMINAL_TERM } : {}) },
+          ...(req.user !== undefined ? { user: req.user } : {}),
+          ...(req.tty ? { tty: req.tty } : {}),
+        },
+        sink,
+      );
+      // Without `stdin` it reads an empty input, as a pipe would give it.
+      if (!req.stdin && !req.tty) proc.end();
+      // One connection per process: when it ends, so does the connection (and a lost host closes its sessions).
+      void proc.exited.then(() => conn.close());
+      return proc;
+    },
+
+    // A process whose owner died is closed by the supervisor when the owner's connection drops.
+    killSpec: () => ({ kind: 'all', specs: [] }),
+
+    consoleLog: (ws) => filesOf(ws).console,
+
+    defaultCwd: () => '/workspace',
+  };
+}

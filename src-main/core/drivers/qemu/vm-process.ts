@@ -1,0 +1,104 @@
+/**
+ * Starting, finding and ending a VM's supervisor (core/vm/supervisor.ts),
+ * which owns QEMU. Everything a later process needs is in the workspace's
+ * vm/ folder (core/vm/files.ts): pids to tell whether it lives, ready.json
+ * once the guest agent answered, exit.json saying why it ended.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { execa } from 'execa';
+import { BenchtopError } from '../../../../src-preload/contract';
+import { packageRoot } from '../../host/package-root';
+import { daemonEnv } from '../../watchdog/ensure';
+import type { VmExit, VmFiles, VmReady } from '../../vm/files';
+import { firstLine } from '../../host/first-line';
+
+export function supervisorScript(): string {
+  return join(packageRoot(), 'dist', 'vm-supervisor.js');
+}
+
+function readPid(file: string): number | null {
+  try {
+    const n = Number(readFileSync(file, 'utf8').trim());
+    return Number.isInteger(n) && n > 0 ? n : null;
+  } catch {
+    return null;
+  }
+}
+
+function cmdlineHas(pid: number, needle: string): boolean {
+  try {
+    return readFileSync(`/proc/${pid}/cmdline`, 'utf8').includes(needle);
+  } catch {
+    return false;
+  }
+}
+
+export function readJson<T>(file: string): T | null {
+  try {
+    return JSON.parse(readFileSync(file, 'utf8')) as T;
+  } catch {
+    return null;
+  }
+}
+
+/** The supervisor's pid when it lives (and is this VM's: a reused pid is not). */
+export function livingSupervisor(files: VmFiles): number | null {
+  const pid = readPid(files.supervisorPid);
+  return pid !== null && cmdlineHas(pid, files.dir) ? pid : null;
+}
+
+/** QEMU's pid when it lives, found by the marker in its command line. */
+export function livingQemu(files: VmFiles, marker: string): number | null {
+  const pid = readPid(files.qemuPid);
+  return pid !== null && cmdlineHas(pid, marker) ? pid : null;
+}
+
+export type VmState = { kind: 'running'; ready: VmReady } | { kind: 'booting' } | { kind: 'ended'; exit: VmExit | null };
+
+export function vmState(files: VmFiles): VmState {
+  if (livingSupervisor(files) !== null) {
+    const ready = existsSync(files.agentSocket) ? readJson<VmReady>(files.ready) : null;
+    return ready ? { kind: 'running', ready } : { kind: 'booting' };
+  }
+  return { kind: 'ended', exit: readJson<VmExit>(files.exit) };
+}
+
+/** Starts the supervisor (detached: the VM outlives this process) and waits for the guest agent's hello. */
+export async function startSupervisor(files: VmFiles, timeoutMs: number): Promise<VmReady> {
+  const child = execa(process.execPath, [supervisorScript(), files.dir], {
+    detached: true,
+    stdin: 'ignore',
+    stdout: 'pipe',
+    stderr: { file: join(files.dir, 'supervisor.log') },
+    env: daemonEnv(),
+    extendEnv: false,
+    cwd: '/',
+    cleanup: false,
+    reject: false,
+    buffer: false,
+  });
+  const line = await firstLine(child.stdout!, timeoutMs);
+  child.stdout?.destroy();
+  child.unref();
+  let said: { ready?: boolean; error?: string } & Partial<VmReady> = {};
+  try {
+    said = line ? (JSON.parse(line) as typeof said) : {};
+  } catch {
+    said = { error: `the VM supervisor said: ${line?.slice(0, 200)}` };
+  }
+  if (said.ready) return { kernel: said.kernel ?? '', agent: said.agent ?? '', bootMs: said.bootMs ?? 0 };
+  if (line === null) child.kill('SIGTERM');
+  throw new BenchtopError('BACKEND_FAILED', `qemu: ${said.error ?? `the VM did not start within ${Math.round(timeoutMs / 1000)} s`}`);
+}
+
+/** Waits until the supervisor is gone, up to `ms`; true when it is. */
+export async function waitGone(files: VmFiles, ms: number): Promise<boolean> {
+  const until = Date.now() + ms;
+  while (livingSupervisor(files) !== null) {
+    if (Date.now() > until) return false;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  return true;
+}
+
