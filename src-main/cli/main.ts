@@ -8,7 +8,7 @@ import { resolve } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { execaSync } from 'execa';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { BenchtopError, parsePortSpec, type PortRequest, type BackendId, type CreateWorkspaceInput, type ErrorData, type JournalEntry, type JournalEntryWithOutput } from '../../src-preload/contract';
+import { BACKEND_IDS, BenchtopError, parsePortSpec, type PortRequest, type BackendId, type CreateWorkspaceInput, type ErrorData, type JournalEntry, type JournalEntryWithOutput } from '../../src-preload/contract';
 import { createClient, type BenchtopClient } from '../../src-preload/client';
 import { createMemoryTransportPair } from '../../src-preload/transports/memory';
 import { defaultDataHome } from '../core/store/layout';
@@ -27,7 +27,7 @@ const SIGPIPE_EXIT = 141;
 
 const USAGE = `usage:
   benchtop backends [--json]
-  benchtop create NAME --backend podman|gvisor|bwrap|apptainer|host [--image IMG] [--project DIR]
+  benchtop create NAME --backend ${BACKEND_IDS.join('|')} [--image IMG] [--project DIR]
        [--cpus N] [--memory MIB] [--pids N] [--disk-quota MIB] [--ttl SECONDS] [--exec-timeout SECONDS]
        [--network none|full] [--env K=V]... [--secret K=V | --secret K]...
        [--slurm [--partition P] [--time HH:MM:SS] [--slurm-cpus N] [--slurm-mem MIB] [--gres G]]
@@ -42,6 +42,7 @@ const USAGE = `usage:
   benchtop image build NAME --from DIR|PODMAN-IMAGE [--size MIB] [--kernel VMLINUX --modules DIR] [--json]   (VM images)
   benchtop image ls [--json]          benchtop image rm NAME@VERSION | NAME (every version)
   benchtop ls [--json]                benchtop status NAME [--json]
+  benchtop console NAME [--tail BYTES]   (a VM's serial console: what its kernel and init said)
   benchtop start NAME | stop NAME | rm NAME
   benchtop port add NAME [HOSTPORT:]PORT [--json]   benchtop port rm NAME [HOSTPORT:]PORT   benchtop port ls NAME [--json]
   benchtop exec NAME [-i] [--user U] [--timeout S] [--cwd DIR] [--env K=V]... [--json] -- ARGV...
@@ -284,6 +285,15 @@ async function main(argv: string[]): Promise<number> {
       return withClient(async (c) => {
         const ws = await c.call('workspaces.get', { workspace: positionals[0] as string });
         print(values.json, ws, () => formatWorkspace(ws));
+        return 0;
+      });
+    }
+    case 'console': {
+      const { values, positionals } = parse(rest, { tail: { type: 'string' } }, 1);
+      const tailBytes = num('--tail', values.tail);
+      return withClient(async (c) => {
+        const r = await c.call('workspaces.console', { workspace: positionals[0] as string, ...(tailBytes !== undefined ? { tailBytes } : {}) });
+        print(values.json, r, () => r.text.replace(/\n$/, ''));
         return 0;
       });
     }
