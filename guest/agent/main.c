@@ -222,8 +222,26 @@ static uint32_t be32(const unsigned char *p) {
   return (uint32_t)p[0] << 24 | (uint32_t)p[1] << 16 | (uint32_t)p[2] << 8 | (uint32_t)p[3];
 }
 
+/* EXEC with `connect=PORT`: a TCP connection to 127.0.0.1:PORT in the guest instead of a process. */
+static int connect_session(const struct frame *f, const char *port_text, char *err, size_t err_len) {
+  unsigned long port;
+  if (parse_uint(port_text, 65535, &port) != 0 || port == 0) return PROTOCOL_ERROR("EXEC connect must be a port 1..65535");
+  if (kv_get(f->payload, f->len, "arg")) return PROTOCOL_ERROR("EXEC has both arg and connect");
+  struct session *s = session_count() < MAX_SESSIONS ? session_alloc(f->session) : NULL;
+  if (!s) {
+    char why[64];
+    int n = snprintf(why, sizeof why, "too many sessions (%d at once)", MAX_SESSIONS);
+    frames_send(f->session, T_ERROR, why, (size_t)n);
+    return 0;
+  }
+  session_connect(s, (unsigned)port);
+  return 0;
+}
+
 static int exec_session(const struct frame *f, char *err, size_t err_len) {
   if (session_find(f->session)) return PROTOCOL_ERROR("EXEC for session %u, which is running", f->session);
+  const char *port = kv_check(f->payload, f->len) == 0 ? kv_get(f->payload, f->len, "connect") : NULL;
+  if (port) return connect_session(f, port, err, err_len);
   if (spawn_check(f->payload, f->len, err, err_len) != 0) return -1;
   char why[1024];
   struct session *s = session_count() < MAX_SESSIONS ? session_alloc(f->session) : NULL;

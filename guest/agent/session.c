@@ -7,11 +7,13 @@
 #include "session.h"
 
 #include <errno.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -91,8 +93,64 @@ static void release(struct session *s) {
 }
 
 void session_end(struct session *s) {
-  session_signal(s, SIGKILL);
+  if (!s->sock) session_signal(s, SIGKILL);
   release(s);
+}
+
+/* The connection never happened: ERROR (one line) and the slot is free. */
+static void connect_failed(struct session *s, int err) {
+  char why[96];
+  int n = snprintf(why, sizeof why, "connect 127.0.0.1:%u: %s", s->port, strerror(err));
+  frames_send(s->id, T_ERROR, why, (size_t)n);
+  release(s);
+}
+
+static void connected(struct session *s) {
+  s->connecting = 0;
+  s->out_open = 1;
+  /* No child to wait for: EXIT follows as soon as the socket's output is drained. */
+  s->reaped = 1;
+  frames_send(s->id, T_STARTED, "", 0);
+}
+
+void session_connect(struct session *s, unsigned port) {
+  s->sock = 1;
+  s->port = port;
+  /* Non-blocking, so a listener whose backlog is full (its SYN dropped and
+   * retried for seconds) holds up only this session, not the agent. */
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    connect_failed(s, errno);
+    return;
+  }
+  s->in_fd = s->out_fd = fd;
+  struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port), .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+  if (connect(fd, (const struct sockaddr *)&to, sizeof to) == 0) connected(s);
+  else if (errno == EINPROGRESS || errno == EINTR) s->connecting = 1; /* EINTR: it goes on in the background */
+  else connect_failed(s, errno);
+}
+
+static void finish_connect(struct session *s) {
+  int err = 0;
+  socklen_t len = sizeof err;
+  if (getsockopt(s->out_fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+  if (err) connect_failed(s, err);
+  else connected(s);
+}
+
+/* A signal to a connection: it is closed (a reset when bytes were left
+ * unread), and EXIT says signal=N as for a process it killed. */
+static void kill_connection(struct session *s, int sig) {
+  if (s->connecting) {
+    connect_failed(s, ECANCELED);
+    return;
+  }
+  close_fd(&s->out_fd);
+  s->in_fd = -1;
+  s->out_open = 0;
+  s->stdin_gone = 1;
+  s->stdin_start = s->stdin_len = 0;
+  s->status = sig; /* a wait status: killed by sig */
 }
 
 void session_end_all(void) {
@@ -108,6 +166,10 @@ size_t session_poll_fds(struct pollfd *fds, int *owner, size_t n) {
   for (int i = 0; i < MAX_SESSIONS; i++) {
     struct session *s = &sessions[i];
     if (!s->used) continue;
+    if (s->connecting) {
+      fds[n] = (struct pollfd){.fd = s->out_fd, .events = POLLOUT}, owner[n++] = i;
+      continue;
+    }
     /* Spent credit: leave the output unread, so the child blocks on a full pipe. */
     if (s->out_open && output_wanted(s)) fds[n] = (struct pollfd){.fd = s->out_fd, .events = POLLIN}, owner[n++] = i;
     if (s->err_open && output_wanted(s)) fds[n] = (struct pollfd){.fd = s->err_fd, .events = POLLIN}, owner[n++] = i;
@@ -138,10 +200,11 @@ static void drop_stdin(struct session *s) {
   if (s->stdin_len) frames_send_u32(s->id, T_STDIN_CREDIT, (uint32_t)s->stdin_len);
   s->stdin_start = s->stdin_len = 0;
   s->stdin_gone = 1;
-  if (!s->tty) close_fd(&s->in_fd);
+  if (!s->tty && !s->sock) close_fd(&s->in_fd); /* a tty's master and a socket are the output too */
 }
 
 static void write_stdin(struct session *s) {
+  if (s->connecting) return; /* kept until connected: the poll loop writes it then */
   while (s->stdin_len > 0) {
     ssize_t n = write(s->in_fd, s->stdin_buf + s->stdin_start, s->stdin_len);
     if (n < 0 && errno == EINTR) continue;
@@ -160,6 +223,12 @@ static void write_stdin(struct session *s) {
   s->stdin_buf = NULL;
   s->stdin_start = s->stdin_cap = 0;
   if (s->stdin_eof && !s->stdin_eof_done) {
+    if (s->sock) {
+      /* Half-close: the peer reads its EOF and may still answer. */
+      shutdown(s->in_fd, SHUT_WR);
+      s->stdin_eof_done = 1;
+      return;
+    }
     if (!s->tty) {
       close_fd(&s->in_fd);
       s->stdin_eof_done = 1;
@@ -185,6 +254,10 @@ static void write_stdin(struct session *s) {
 void session_on_poll(int index, const struct pollfd *p) {
   struct session *s = &sessions[index];
   if (!s->used || !p->revents) return;
+  if (s->connecting) {
+    finish_connect(s);
+    return;
+  }
   if (p->events & POLLIN) {
     if (p->fd == s->out_fd && s->out_open) read_output(s, s->out_fd, &s->out_open, T_STDOUT);
     else if (p->fd == s->err_fd && s->err_open) read_output(s, s->err_fd, &s->err_open, T_STDERR);
@@ -240,6 +313,10 @@ void session_resize(struct session *s, unsigned short cols, unsigned short rows)
 }
 
 void session_signal(struct session *s, int sig) {
+  if (s->sock) {
+    kill_connection(s, sig);
+    return;
+  }
   /* The group outlives its reaped leader while a member (say a background
    * job) still holds the output open; once it is gone the number may be
    * reused, so then leave it alone. */

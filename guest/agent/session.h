@@ -3,6 +3,8 @@
  * for each: output read only while the host's credit lasts, stdin buffered
  * (bounded by the credit the host must respect) and written as the child
  * takes it, and EXIT once the output is drained and the child reaped.
+ * A session is either a process or a TCP connection to a port in the guest
+ * (EXEC with `connect`): the same bytes, credit and EXIT, with no child.
  */
 #ifndef BENCHTOP_SESSION_H
 #define BENCHTOP_SESSION_H
@@ -28,6 +30,9 @@ struct session {
   unsigned char stdin_last; /* last byte written (a tty's EOF needs a fresh line) */
   int reaped;
   int status;
+  int sock;       /* a connection: in_fd == out_fd is the socket, pid 0, no child to reap */
+  int connecting; /* ... whose connect() has not completed yet (nothing sent to the host) */
+  unsigned port;  /* ... to 127.0.0.1:port */
 };
 
 struct session *session_find(uint32_t id);
@@ -41,6 +46,10 @@ void session_end_all(void);
 /* Whether id was ended lately: frames the host sent before it saw EXIT or ERROR are ignored, not errors. */
 int session_recently_ended(uint32_t id);
 void session_forget_ended(void);
+
+/* Starts connecting a fresh slot to 127.0.0.1:port: STARTED (at once or once
+ * connected) or ERROR (then the slot is freed) is sent from here on. */
+void session_connect(struct session *s, unsigned port);
 
 /* Adds the session's descriptors to fds (owner[i] = the session's index). */
 size_t session_poll_fds(struct pollfd *fds, int *owner, size_t n);

@@ -4,7 +4,8 @@
  * terminals, shells and copies run in a VM through the same protocol as
  * everywhere else. Flow control is the agent's credit: output the host has
  * not handed on (a paused handle) is never granted, so a flooding program
- * blocks in the guest.
+ * blocks in the guest. A session may also be a TCP connection the agent
+ * makes to a port inside the guest (connectPort: published ports).
  */
 import { connect, type Socket } from 'node:net';
 import { constants } from 'node:os';
@@ -98,17 +99,33 @@ export class AgentConnection {
 
   /** Starts a process in the guest; resolves once it runs (or with its spawnError in `exited`). */
   spawn(exec: AgentExec, sink: ProcessSink): Promise<SandboxProcess> {
-    if (this.closedWith) return Promise.resolve(notStarted(this.closedWith));
-    if (this.sessions.size >= MAX_SESSIONS) return Promise.resolve(notStarted(`the guest runs ${MAX_SESSIONS} processes for this connection already`));
-    const id = this.allocate();
-    const session = new Session(id, this, sink, !!exec.tty);
-    this.sessions.set(id, session);
     const pairs: Array<[string, string | number]> = exec.argv.map((a) => ['arg', a]);
     pairs.push(['cwd', exec.cwd]);
     for (const [k, v] of Object.entries(exec.env)) pairs.push(['env', `${k}=${v}`]);
     if (exec.user !== undefined) pairs.push(['user', exec.user]);
     pairs.push(['tty', exec.tty ? 1 : 0]);
     if (exec.tty) pairs.push(['cols', exec.tty.cols], ['rows', exec.tty.rows]);
+    return this.open(pairs, sink, !!exec.tty);
+  }
+
+  /**
+   * Opens a TCP connection to 127.0.0.1:port inside the guest, made by the
+   * agent itself (no NIC needed): its bytes are the handle's stdout, `write`
+   * sends to it, `end` half-closes it, `kill` closes it. Resolves once
+   * connected; a refused connection resolves with the agent's one line
+   * (`connect 127.0.0.1:PORT: Connection refused`) as `exited`'s spawnError.
+   */
+  connectPort(port: number, sink: ProcessSink): Promise<SandboxProcess> {
+    if (!Number.isInteger(port) || port < 1 || port > 65535) return Promise.resolve(notStarted(`port ${port} is not a port number (1-65535)`));
+    return this.open([['connect', port]], sink, false);
+  }
+
+  private open(pairs: Array<[string, string | number]>, sink: ProcessSink, tty: boolean): Promise<SandboxProcess> {
+    if (this.closedWith) return Promise.resolve(notStarted(this.closedWith));
+    if (this.sessions.size >= MAX_SESSIONS) return Promise.resolve(notStarted(`the guest runs ${MAX_SESSIONS} processes for this connection already`));
+    const id = this.allocate();
+    const session = new Session(id, this, sink, tty);
+    this.sessions.set(id, session);
     try {
       this.send(id, T.EXEC, encodeKv(pairs));
     } catch (e) {

@@ -4,10 +4,11 @@
  * shared live over 9p, and every process run by the guest agent through the
  * VM's supervisor (core/vm/supervisor.ts). TCG here; KVM where it works.
  */
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchtopError, type Workspace } from '../../../../src-preload/contract';
 import { AgentConnection } from '../../agent/client';
+import { packageRoot } from '../../host/package-root';
 import { vmFiles, type VmLaunch } from '../../vm/files';
 import { listVmImages, resolveVmImage } from '../../vm/store';
 import { createOverlay } from '../../vm/overlay';
@@ -64,8 +65,8 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       isolation: 'vm',
       projectPath: '/workspace',
       image: { use: 'required', kinds: 'a VM image made with `benchtop image build` (NAME, or NAME@VERSION to pin one)', example: 'vm1', rootfs: false },
-      supports: { tty: true, stdin: true, userSwitch: true, slurm: false, pull: false, apptainerOptions: false, files: true, ports: false, console: true },
-      portsNote: 'not yet: published ports for VMs come with QEMU user networking (hostfwd)',
+      supports: { tty: true, stdin: true, userSwitch: true, slurm: false, pull: false, apptainerOptions: false, files: true, ports: true, console: true },
+      portsNote: 'connections are carried by the guest agent: no network device is needed, so it works with network none',
       defaultNetwork: 'none',
       needsConsent: false,
       labelsSandboxes: false,
@@ -199,6 +200,23 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       // One connection per process: when it ends, so does the connection (and a lost host closes its sessions).
       void proc.exited.then(() => conn.close());
       return proc;
+    },
+
+    // Each connection is one run of dist/agent-relay.js, which asks the guest
+    // agent (through the supervisor's socket) to connect to the port inside:
+    // no NIC and no hostfwd, so network none stays none.
+    async portRelay(ws, port) {
+      const files = filesOf(ws);
+      const state = vmState(files);
+      const supervisor = livingSupervisor(files);
+      if (state.kind !== 'running' || supervisor === null) {
+        const why = state.kind === 'booting' ? 'it is still booting' : state.kind === 'ended' ? (state.exit?.reason ?? 'it is not running') : 'it is not running';
+        throw new BenchtopError('CONFLICT', `ports: workspace "${ws.name}": its VM is not running (${why})`, { field: 'ports' });
+      }
+      const relay = join(packageRoot(), 'dist', 'agent-relay.js');
+      if (!existsSync(relay)) throw new BenchtopError('INTERNAL', `ports: ${relay} is not built (npm run build)`);
+      // The supervisor lives exactly as long as the VM: the forwarder ends with it.
+      return { argv: [process.execPath, relay, files.agentSocket, String(port)], watchPid: supervisor };
     },
 
     // A process whose owner died is closed by the supervisor when the owner's connection drops.
