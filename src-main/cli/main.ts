@@ -32,7 +32,7 @@ const USAGE = `usage:
        [--network none|full] [--env K=V]... [--secret K=V | --secret K]...
        [--slurm [--partition P] [--time HH:MM:SS] [--slurm-cpus N] [--slurm-mem MIB] [--gres G]]
        [--gpu]                      (podman: every NVIDIA GPU through CDI; apptainer: --nv)
-       [--publish [HOSTPORT:]PORT]...  (podman, gvisor: PORT inside on 127.0.0.1:HOSTPORT, a free one if omitted)
+       [--publish [HOSTPORT:]PORT]...  (podman, gvisor, qemu: PORT inside on 127.0.0.1:HOSTPORT, a free one if omitted)
        [--mount HOST:CONTAINER[:ro|rw]]... [--dev-repo NAME=PATH]...              (apptainer)
        [--texlive-prefix DIR] [--project-mount home|workspace] [--apply-cgroups FILE] (apptainer)
        [--overlay IMG|DIR] [--fakeroot]                                          (apptainer)

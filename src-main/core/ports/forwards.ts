@@ -84,15 +84,19 @@ async function spawnForwarder(script: string, workspaceDir: string, port: number
     ...(relay.watchPid !== undefined && watchStart !== null ? { watchPid: relay.watchPid, watchStart } : {}),
   };
   mkdirSync(paths.portsDir(workspaceDir), { recursive: true });
-  // Relays' complaints (a refused connection inside) go to a log beside the state files.
-  const logFile = join(paths.portsDir(workspaceDir), 'forwarder.log');
-  {
+  // Relays' complaints (a refused connection inside) go to a log beside the state files,
+  // appended to by every forwarder of the workspace. Its descriptor is handed to the
+  // child itself: execa's `{file}` would pipe through this process, and the log
+  // would go dark the moment the CLI that started the forwarder exits.
+  const logFd = openSync(join(paths.portsDir(workspaceDir), 'forwarder.log'), 'a');
+  try {
     // Detached and unreferenced once listening: it outlives this process (see forwarder.ts).
     const child = execa(process.execPath, [script, JSON.stringify(spec)], {
       detached: true,
       stdin: 'ignore',
       stdout: 'pipe',
-      stderr: { file: logFile },
+      // A descriptor is passed to spawn as is (execa's types list only 3-9).
+      stderr: logFd as 3,
       env: daemonEnv(),
       extendEnv: false,
       cwd: '/',
@@ -107,6 +111,8 @@ async function spawnForwarder(script: string, workspaceDir: string, port: number
     if ('hostPort' in said) return said.hostPort;
     child.kill('SIGKILL');
     throw portError(hostPort, said.code, said.error);
+  } finally {
+    closeSync(logFd);
   }
 }
 
