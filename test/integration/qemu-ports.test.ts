@@ -64,8 +64,15 @@ describeWith('qemu', 'published ports of a qemu workspace (TCG, through the gues
     project = tempDir('project');
     const built = await cli(['image', 'build', 'vm1', '--from', FIXTURE_ROOTFS, ...vmKernel().args], { home });
     expect(built.stderr + built.stdout).toMatch(/vm1@1/);
-    fixedHostPort = await freePort();
+  }, 120_000);
+
+  // Waiting for another checkout's guest is not booting: a timeout of its own.
+  beforeAll(async () => {
     release = await acquireTcgLock();
+  }, 660_000);
+
+  beforeAll(async () => {
+    fixedHostPort = await freePort();
     const ws = await cliJson<Workspace>(
       ['create', 'v', '--backend', 'qemu', '--image', 'vm1', '--project', project, '--memory', '256', '--cpus', '1', '--publish', `${fixedHostPort}:8080`],
       { home },

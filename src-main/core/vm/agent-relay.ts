@@ -27,24 +27,21 @@ async function main(socketPath: string, port: number): Promise<void> {
   } catch (e) {
     fail((e as Error).message);
   }
-  // Output may come before connectPort's promise settles (same chunk as STARTED):
-  // a full stdout pauses the handle as soon as there is one.
-  let proc: SandboxProcess | undefined;
-  let stdoutFull = false;
+  // Output may come before connectPort's promise settles (in the same chunk as
+  // STARTED): a full stdout pauses the handle as soon as there is one.
+  const flow: { proc?: SandboxProcess; full: boolean } = { full: false };
   const sink = (_stream: 'stdout' | 'stderr', data: Buffer): void => {
-    if (process.stdout.write(data)) return;
-    if (!stdoutFull) {
-      stdoutFull = true;
-      proc?.pause();
-      process.stdout.once('drain', () => {
-        stdoutFull = false;
-        proc?.resume();
-      });
-    }
+    if (process.stdout.write(data) || flow.full) return;
+    flow.full = true;
+    flow.proc?.pause();
+    process.stdout.once('drain', () => {
+      flow.full = false;
+      flow.proc?.resume();
+    });
   };
-  proc = await conn.connectPort(port, sink);
-  if (stdoutFull) proc.pause();
-  const handle = proc;
+  const handle = await conn.connectPort(port, sink);
+  flow.proc = handle;
+  if (flow.full) handle.pause();
 
   // Whoever reads us went away: nothing more to carry.
   process.stdout.on('error', () => {
