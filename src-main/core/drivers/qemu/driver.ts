@@ -210,8 +210,8 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       const state = vmState(files);
       const supervisor = livingSupervisor(files);
       if (state.kind !== 'running' || supervisor === null) {
-        const why = state.kind === 'booting' ? 'it is still booting' : state.kind === 'ended' ? (state.exit?.reason ?? 'it is not running') : 'it is not running';
-        throw new BenchtopError('CONFLICT', `ports: workspace "${ws.name}": its VM is not running (${why})`, { field: 'ports' });
+        const why = state.kind === 'booting' ? 'it is still booting' : state.kind === 'ended' ? state.exit?.reason : undefined;
+        throw new BenchtopError('CONFLICT', `ports: workspace "${ws.name}": its VM is not running${why ? ` (${why})` : ''}`, { field: 'ports' });
       }
       const relay = join(packageRoot(), 'dist', 'agent-relay.js');
       if (!existsSync(relay)) throw new BenchtopError('INTERNAL', `ports: ${relay} is not built (npm run build)`);

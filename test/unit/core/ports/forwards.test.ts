@@ -5,7 +5,7 @@
  * sandbox's process or its state file is gone.
  */
 import { execa } from 'execa';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, readlinkSync, rmSync } from 'node:fs';
 import { createServer, connect, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -101,6 +101,20 @@ describe('forwarder', () => {
     const pid = liveForwarder(dir, 8083)!.pid;
     rmSync(stateFileOf(dir, 8083));
     expect(await until(() => !isRunning(pid))).toBe(true);
+  });
+
+  it("logs a relay's complaint (a refused port inside) to ports/forwarder.log itself, so the log outlives whoever started it", async () => {
+    const gone = createServer();
+    await new Promise<void>((r) => gone.listen(0, '127.0.0.1', r));
+    const closedPort = (gone.address() as { port: number }).port;
+    await new Promise((r) => gone.close(r));
+    const hostPort = await startForwarder(dir, 8084, 0, { argv: buildRelayArgv(process.execPath, closedPort) });
+    const log = join(dir, 'ports', 'forwarder.log');
+    // Its stderr is the file, not a pipe through this process (which a CLI closes when it exits).
+    expect(readlinkSync(`/proc/${liveForwarder(dir, 8084)!.pid}/fd/2`)).toBe(log);
+    await get(hostPort, 'x').catch(() => undefined);
+    expect(await until(() => readFileSync(log, 'utf8').includes(`relay: connect ECONNREFUSED 127.0.0.1:${closedPort}`))).toBe(true);
+    await stopForwarder(dir, 8084);
   });
 });
 
