@@ -21,6 +21,15 @@ import { vmKernel } from '../helpers/vm-kernel';
 
 const SECRET = 'vm-sEcReT-4242';
 
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
 describeWith('qemu', 'qemu workspaces (TCG)', () => {
   let home: string;
   let project: string;
@@ -150,6 +159,20 @@ describeWith('qemu', 'qemu workspaces (TCG)', () => {
     expect(ws.state).toBe('stopped');
     expect(ws.reason).toMatch(/QEMU was killed \(SIGKILL\)/);
   });
+
+  it('powers the guest off when its TTL runs out, with no app running, and shows it expired', async () => {
+    const t = await cliJson<Workspace>(['create', 'short', '--backend', 'qemu', '--image', 'vm1', '--memory', '256', '--ttl', '60'], { home });
+    expect(t.state).toBe('running');
+    const supervisorPid = Number(readFileSync(join(home, 'workspaces', t.id, 'vm/supervisor.pid'), 'utf8'));
+    // The supervisor ends the VM by itself: no reconcile runs until the status below.
+    const end = Date.now() + 110_000;
+    while (alive(supervisorPid) && Date.now() < end) await new Promise((r) => setTimeout(r, 500));
+    expect(alive(supervisorPid)).toBe(false);
+    const after = await cliJson<Workspace>(['status', 'short'], { home });
+    expect(after.state).toBe('expired');
+    expect(after.reason).toMatch(/TTL of 60 s elapsed/);
+    await cli(['rm', 'short'], { home });
+  }, 150_000);
 
   it('refuses a fraction of a vCPU, and a missing image, in one line each, creating nothing', async () => {
     const half = await cli(['create', 'half', '--backend', 'qemu', '--image', 'vm1', '--cpus', '0.5'], { home });

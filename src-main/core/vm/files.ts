@@ -20,7 +20,12 @@ import { join } from 'node:path';
 export interface VmLaunch {
   argv: string[];
   bootTimeoutMs: number;
+  /** The workspace's TTL: the supervisor powers the guest off when it runs out, with or without an app running. */
+  ttlSec?: number | null;
 }
+
+/** What exit.json says when the TTL ended the VM. */
+export const TTL_REASON = 'its TTL ran out';
 
 export interface VmExit {
   reason: string;

@@ -15,7 +15,8 @@ import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { AgentMux } from '../agent/mux';
 import { decodeKv, kvGet } from '../agent/frames';
-import { vmFiles, type VmLaunch, type VmExit } from './files';
+import { T } from '../agent/frames';
+import { TTL_REASON, vmFiles, type VmLaunch, type VmExit } from './files';
 
 function say(line: object): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -80,7 +81,7 @@ async function main(dir: string): Promise<void> {
           : code === 0
             ? 'the guest powered off'
             : `QEMU exited with code ${code}${lastLine(files.qemuLog) ? `: ${lastLine(files.qemuLog)}` : ''}`));
-    const exit: VmExit = { reason: why, code, signal, at: new Date().toISOString() };
+    const exit: VmExit = { reason: why, code: code ?? null, signal: signal ?? null, at: new Date().toISOString() };
     writeJson(files.exit, exit);
     if (!ready) say({ error: why });
     server.close();
@@ -119,6 +120,13 @@ async function main(dir: string): Promise<void> {
         const info = { kernel: kvGet(kv, 'kernel') ?? '', agent: kvGet(kv, 'agent') ?? '', bootMs: Date.now() - t0, qemuPid: qemu.pid };
         writeJson(files.ready, info);
         say({ ready: true, ...info });
+        if (launch.ttlSec) {
+          setTimeout(() => {
+            reported = TTL_REASON;
+            mux.sendToGuest(T.SHUTDOWN);
+            setTimeout(() => qemu.kill('SIGKILL'), 15_000).unref();
+          }, Math.max(0, t0 + launch.ttlSec * 1000 - Date.now()));
+        }
       });
     },
     onGuestLost(why) {

@@ -8,7 +8,7 @@ import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchtopError, type Workspace } from '../../../../src-preload/contract';
 import { AgentConnection } from '../../agent/client';
-import { vmFiles, type VmLaunch } from '../../vm/files';
+import { TTL_REASON, vmFiles, type VmLaunch } from '../../vm/files';
 import { listVmImages, resolveVmImage } from '../../vm/store';
 import { createOverlay } from '../../vm/overlay';
 import { which } from '../which';
@@ -69,7 +69,7 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       defaultNetwork: 'none',
       needsConsent: false,
       labelsSandboxes: false,
-      ttlProcess: false,
+      ttlProcess: true,
       disk: {
         measures: "the workspace's folder, with its VM overlay (what the guest wrote to its root disk)",
         quota: 'measured',
@@ -140,6 +140,7 @@ export function createQemuDriver(ctx: DriverContext): Driver {
           hostname: ws.name,
         }),
         bootTimeoutMs: bootTimeoutMs(),
+        ttlSec: ws.ttlSec,
       };
       writeFileSync(files.launch, `${JSON.stringify(launch, null, 2)}\n`);
       await startSupervisor(files, launch.bootTimeoutMs + 10_000);
@@ -177,7 +178,8 @@ export function createQemuDriver(ctx: DriverContext): Driver {
         const state = vmState(filesOf(ws));
         if (state.kind === 'running') out.set(ws.id, { running: true, description: `running (kernel ${state.ready.kernel})` });
         else if (state.kind === 'booting') out.set(ws.id, { running: true, description: 'booting' });
-        else if (state.exit) out.set(ws.id, { running: false, description: state.exit.reason });
+        // Ended by its TTL: code 0, as a container's `sleep TTL` ends (the reconciler then says expired).
+        else if (state.exit) out.set(ws.id, { running: false, description: state.exit.reason, ...(state.exit.reason === TTL_REASON ? { exitCode: 0 } : {}) });
       }
       return out;
     },
