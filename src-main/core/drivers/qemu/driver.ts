@@ -16,6 +16,7 @@ import { LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
 import type { Driver, DriverContext, DetectedBackend, ResolvedImage, SandboxStatus } from '../types';
 import { qemuArgv } from './argv';
 import { hostTscKhz } from './host-tsc';
+import { cachedAccel, probeAccel } from './kvm';
 import { livingQemu, livingSupervisor, startSupervisor, vmState, waitGone } from './vm-process';
 
 const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
@@ -85,7 +86,9 @@ export function createQemuDriver(ctx: DriverContext): Driver {
         if (!qemu || !img) return { ...base, available: false, version: null, hint: 'QEMU is not installed (Debian/Ubuntu: apt install qemu-system-x86 qemu-utils)' };
         const v = await ctx.runner.run([qemu, '--version'], { timeoutMs: 10000 });
         const version = /version ([\d.]+)/.exec(v.stdout)?.[1] ?? v.stdout.split('\n')[0]?.trim() ?? '';
-        return { ...base, available: true, version, hint: 'TCG (software emulation): KVM is not used on this host' };
+        const accel = cachedAccel(qemu);
+        const hint = !accel ? 'KVM is tried at the first start (a guest that hangs under it falls back to TCG)' : accel.accel === 'kvm' ? `KVM (${accel.why})` : `TCG, software emulation: ${accel.why}`;
+        return { ...base, available: true, version, hint };
       })();
       return probe;
     },
@@ -118,9 +121,11 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       const v = resolveVmImage(home(), ws.image as string);
       const info = await this.detect();
       if (!info.available) throw new BenchtopError('BACKEND_UNAVAILABLE', `qemu: ${info.hint}`);
+      const qemu = which('qemu-system-x86_64') as string;
+      const { accel } = await probeAccel(ctx.runner, qemu, v.kernel, hostTscKhz());
       const launch: VmLaunch = {
         argv: qemuArgv({
-          qemuBinary: which('qemu-system-x86_64') as string,
+          qemuBinary: qemu,
           kernel: v.kernel,
           initrd: v.initrd,
           rootDisk: files.overlay,
@@ -130,7 +135,7 @@ export function createQemuDriver(ctx: DriverContext): Driver {
           qmpSocket: files.qmpSocket,
           memoryMiB: ws.limits.memoryMiB ?? DEFAULT_MEMORY_MIB,
           cpus: ws.limits.cpus ?? 1,
-          accel: 'tcg',
+          accel,
           machine: 'microvm',
           project: { hostDir: ws.project },
           network: ws.network,
