@@ -15,7 +15,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JournalEntry, Workspace } from '../../src-preload/contract';
 import { cleanup, cli, cliJson, tempDir } from '../helpers/cli';
 import { CLI, FIXTURE_ROOTFS } from '../helpers/fixtures';
-import { describeWith } from '../helpers/runtime';
+import { describeWith, REQUIRED, unavailable } from '../helpers/runtime';
 import { acquireTcgLock } from '../helpers/tcg-lock';
 import { vmKernel } from '../helpers/vm-kernel';
 
@@ -173,6 +173,25 @@ describeWith('qemu', 'qemu workspaces (TCG)', () => {
     expect(after.reason).toMatch(/TTL of 60 s elapsed/);
     await cli(['rm', 'short'], { home });
   }, 150_000);
+
+  // SLURM is there in CI (and required); elsewhere this one skips when no controller is up.
+  it.runIf(REQUIRED || unavailable('slurm') === null)('boots inside a SLURM allocation and runs its commands through srun', async () => {
+    const ws = await cliJson<Workspace>(['create', 'vs', '--backend', 'qemu', '--image', 'vm1', '--memory', '256', '--slurm'], { home });
+    expect(ws.state).toBe('running');
+    expect(ws.slurm?.jobId).toBeTruthy();
+    const r = await cli(['exec', 'vs', '-c', 'uname -r; echo $API_TOKEN'], { home });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe(`${kernelRelease}\n\n`);
+    const t = await cli(['exec', 'vs', '--timeout', '1', '--', 'sleep', '30'], { home });
+    expect(t.exitCode).toBe(124);
+    const stopped = await cliJson<Workspace>(['stop', 'vs'], { home });
+    expect(stopped.state).toBe('stopped');
+    const supervisorPid = Number(readFileSync(join(home, 'workspaces', ws.id, 'vm/supervisor.pid'), 'utf8'));
+    const end = Date.now() + 20_000;
+    while (alive(supervisorPid) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+    expect(alive(supervisorPid)).toBe(false);
+    await cli(['rm', 'vs'], { home });
+  }, 180_000);
 
   it('refuses a fraction of a vCPU, and a missing image, in one line each, creating nothing', async () => {
     const half = await cli(['create', 'half', '--backend', 'qemu', '--image', 'vm1', '--cpus', '0.5'], { home });

@@ -17,7 +17,9 @@ import type { Driver, DriverContext, DetectedBackend, ResolvedImage, SandboxStat
 import { qemuArgv } from './argv';
 import { hostTscKhz } from './host-tsc';
 import { cachedAccel, probeAccel } from './kvm';
-import { livingQemu, livingSupervisor, startSupervisor, vmState, waitGone } from './vm-process';
+import { livingQemu, livingSupervisor, startOnNodeScript, startSupervisor, vmState, waitGone } from './vm-process';
+import { bridgeArgv, carriedStream } from '../../agent/carried';
+import type { SpawnRequest } from '../../process/types';
 
 const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_MEMORY_MIB = 512;
@@ -41,8 +43,42 @@ export function createQemuDriver(ctx: DriverContext): Driver {
   const filesOf = (ws: Workspace) => vmFiles(join(ctx.workspaceDir(ws), 'vm'));
   let probe: Promise<DetectedBackend> | undefined;
 
-  async function connect(ws: Workspace): Promise<AgentConnection> {
+  /** Writes what the supervisor runs (no secrets: they travel over the agent stream). */
+  function writeLaunch(ws: Workspace, qemu: string, accel: 'kvm' | 'tcg'): VmLaunch {
     const files = filesOf(ws);
+    const v = resolveVmImage(home(), ws.image as string);
+    const launch: VmLaunch = {
+      argv: qemuArgv({
+        qemuBinary: qemu,
+        kernel: v.kernel,
+        initrd: v.initrd,
+        rootDisk: files.overlay,
+        agentSocket: files.guestSocket,
+        consoleLog: files.console,
+        pidFile: files.qemuPid,
+        qmpSocket: files.qmpSocket,
+        memoryMiB: ws.limits.memoryMiB ?? DEFAULT_MEMORY_MIB,
+        cpus: ws.limits.cpus ?? 1,
+        accel,
+        machine: 'microvm',
+        project: { hostDir: ws.project },
+        network: ws.network,
+        ports: [],
+        tscKhz: hostTscKhz(),
+        marker: qemuMarker(ws),
+        hostname: ws.name,
+      }),
+      bootTimeoutMs: bootTimeoutMs(),
+      ttlSec: ws.ttlSec,
+    };
+    writeFileSync(files.launch, `${JSON.stringify(launch, null, 2)}\n`);
+    return launch;
+  }
+
+  async function connect(ws: Workspace, via: SpawnRequest['via']): Promise<AgentConnection> {
+    const files = filesOf(ws);
+    // Carried onto the node that runs the VM (SLURM): its processes are not ours to look at.
+    if (via) return AgentConnection.over(carriedStream(ctx.runner, bridgeArgv(via.pipes, process.execPath, files.agentSocket)));
     const state = vmState(files);
     if (state.kind !== 'running') {
       const why = state.kind === 'booting' ? 'it is still booting' : (state.exit?.reason ?? 'it is not running');
@@ -65,7 +101,7 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       isolation: 'vm',
       projectPath: '/workspace',
       image: { use: 'required', kinds: 'a VM image made with `benchtop image build` (NAME, or NAME@VERSION to pin one)', example: 'vm1', rootfs: false },
-      supports: { tty: true, stdin: true, userSwitch: true, slurm: false, pull: false, apptainerOptions: false, files: true, ports: false, console: true },
+      supports: { tty: true, stdin: true, userSwitch: true, slurm: true, pull: false, apptainerOptions: false, files: true, ports: false, console: true },
       portsNote: 'not yet: published ports for VMs come with QEMU user networking (hostfwd)',
       defaultNetwork: 'none',
       needsConsent: false,
@@ -118,38 +154,29 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       const state = vmState(files);
       if (state.kind === 'running') return { adopted: true, runtime: {} };
       if (state.kind === 'booting') throw new BenchtopError('CONFLICT', `workspace "${ws.name}": its VM is booting already`);
-      const v = resolveVmImage(home(), ws.image as string);
       const info = await this.detect();
       if (!info.available) throw new BenchtopError('BACKEND_UNAVAILABLE', `qemu: ${info.hint}`);
       const qemu = which('qemu-system-x86_64') as string;
-      const { accel } = await probeAccel(ctx.runner, qemu, v.kernel, hostTscKhz());
-      const launch: VmLaunch = {
-        argv: qemuArgv({
-          qemuBinary: qemu,
-          kernel: v.kernel,
-          initrd: v.initrd,
-          rootDisk: files.overlay,
-          agentSocket: files.guestSocket,
-          consoleLog: files.console,
-          pidFile: files.qemuPid,
-          qmpSocket: files.qmpSocket,
-          memoryMiB: ws.limits.memoryMiB ?? DEFAULT_MEMORY_MIB,
-          cpus: ws.limits.cpus ?? 1,
-          accel,
-          machine: 'microvm',
-          project: { hostDir: ws.project },
-          network: ws.network,
-          ports: [],
-          tscKhz: hostTscKhz(),
-          marker: qemuMarker(ws),
-          hostname: ws.name,
-        }),
-        bootTimeoutMs: bootTimeoutMs(),
-        ttlSec: ws.ttlSec,
-      };
-      writeFileSync(files.launch, `${JSON.stringify(launch, null, 2)}\n`);
+      const { accel } = await probeAccel(ctx.runner, qemu, resolveVmImage(home(), ws.image as string).kernel, hostTscKhz());
+      const launch = writeLaunch(ws, qemu, accel);
       await startSupervisor(files, launch.bootTimeoutMs + 10_000);
       return { adopted: false, runtime: {} };
+    },
+
+    /**
+     * In a SLURM allocation the script starts the supervisor on the node (from
+     * the launch file written here, at submission) and keeps the job while it
+     * lives; cancelling the job ends it, and QEMU with it.
+     */
+    allocationPlan(ws) {
+      const qemu = which('qemu-system-x86_64') ?? 'qemu-system-x86_64';
+      const files = filesOf(ws);
+      writeLaunch(ws, qemu, cachedAccel(qemu)?.accel ?? 'tcg');
+      return {
+        start: [process.execPath, startOnNodeScript(), files.dir],
+        alive: { argv: ['sh', '-c', 'kill -0 "$(cat "$1")"', 'sh', files.supervisorPid] },
+        stop: ['sh', '-c', 'kill "$(cat "$1")"', 'sh', files.supervisorPid],
+      };
     },
 
     async stop(ws) {
@@ -190,7 +217,7 @@ export function createQemuDriver(ctx: DriverContext): Driver {
     },
 
     async spawn(ws, req, sink) {
-      const conn = await connect(ws);
+      const conn = await connect(ws, req.via);
       const proc = await conn.spawn(
         {
           argv: req.argv ?? ['/bin/sh', '-c', LOGIN_SHELL_SCRIPT],

@@ -17,6 +17,11 @@ export function supervisorScript(): string {
   return join(packageRoot(), 'dist', 'vm-supervisor.js');
 }
 
+/** What a SLURM allocation runs on its node to start the VM (start-on-node.ts). */
+export function startOnNodeScript(): string {
+  return join(packageRoot(), 'dist', 'vm-start.js');
+}
+
 function readPid(file: string): number | null {
   try {
     const n = Number(readFileSync(file, 'utf8').trim());
