@@ -50,7 +50,13 @@ export function ConsoleTab({ client, workspace: w }: { client: BenchtopClient; w
       {error && <p className="error" role="alert">{error}</p>}
       {truncated && <p className="muted">Showing the end of the console.</p>}
       {text === null && !error && <p className="muted">Reading the console…</p>}
-      {text === '' && <p className="muted">The console is empty{w.state === 'running' ? '' : ': the machine has not started yet'}.</p>}
+      {text === '' && (
+        <p className="muted" data-testid="console-empty">
+          {w.state === 'running'
+            ? 'Nothing on the console: the machine boots quietly, so only kernel errors and messages from its init show here.'
+            : 'The console is empty: the machine has not started yet.'}
+        </p>
+      )}
       {text && (
         <pre
           ref={pre}
