@@ -18,6 +18,7 @@ import type { BenchtopClient } from '../../src-preload/client';
 import type { VmImage } from '../../src-preload/contract';
 import { paths } from '../../src-main/core/store/layout';
 import { vmFiles } from '../../src-main/core/vm/files';
+import { axeViolations } from '../helpers/axe';
 import { cleanup, cliJson, tempDir } from '../helpers/cli';
 import { launchBrowser, screenshot, terminalScreen, waitForTerminal } from '../helpers/browser';
 import { FIXTURE_ROOTFS } from '../helpers/fixtures';
@@ -84,25 +85,33 @@ describeWith('qemu', 'a QEMU microVM workspace (TCG)', () => {
       expect(await page.getByTestId('ws-image').inputValue()).toBe('vm1@1');
       await page.getByTestId('ws-name').fill('e2e-vm');
       await page.getByTestId('ws-project').fill(project);
-      await page.getByLabel(/^Memory/).fill('512');
-      await page.getByLabel(/^CPU/).fill('1');
+      // A VM always has a size: the fields say what it gets when left empty, not "no limit".
+      expect(await page.getByLabel('vCPUs').getAttribute('placeholder')).toBe('1 (default)');
+      expect(await page.getByLabel('Memory (MiB)').getAttribute('placeholder')).toBe('512 (default)');
+      await page.getByLabel('Memory (MiB)').fill('384');
       await screenshot(page, 'vm-create-dialog');
       const started = performance.now();
       await page.getByTestId('create-submit').click();
       await page.getByTestId('workspace-title').filter({ hasText: 'e2e-vm' }).waitFor({ timeout: 120_000 });
       const ws = (await client.call('workspaces.list', {})).find((w) => w.name === 'e2e-vm');
       vmId = ws?.id;
-      expect(ws).toMatchObject({ backend: 'qemu', image: 'vm1@1', project, limits: { memoryMiB: 512, cpus: 1 } });
+      expect(ws).toMatchObject({ backend: 'qemu', image: 'vm1@1', project, limits: { memoryMiB: 384 } });
       await expect.poll(async () => (await client.call('workspaces.get', { workspace: vmId as string })).state, { timeout: 120_000 }).toBe('running');
       // The bar takes commands once the workspace runs.
       await page.locator('[data-testid="command-input"]:enabled').waitFor({ timeout: 30_000 });
       console.log(`create from the dialog to running: ${Math.round(performance.now() - started)} ms`);
     }, 300_000);
 
-    it('runs the command bar in the guest’s own kernel', async () => {
+    it('runs the command bar in the guest, on its own kernel, at the size asked for', async () => {
       await runCommand('uname -r');
       expect(await page.getByTestId('command-exit').textContent()).toMatch(/^#\d+ exit 0$/);
       expect(await commandOutput().textContent()).toBe(`${kernel.release}\n`);
+      // The size the dialog gave (384 MiB) and the default vCPU reached QEMU.
+      await runCommand("nproc; awk '/MemTotal/ { print int($2 / 1024) }' /proc/meminfo");
+      const [cpus, memMiB] = ((await commandOutput().textContent()) ?? '').trim().split('\n').map(Number);
+      expect(cpus).toBe(1);
+      expect(memMiB).toBeGreaterThan(256);
+      expect(memMiB).toBeLessThanOrEqual(384);
     });
 
     it('opens a terminal in the guest: it computes, follows the pane’s size, and is marked ended when the shell exits', async () => {
@@ -148,7 +157,10 @@ describeWith('qemu', 'a QEMU microVM workspace (TCG)', () => {
       await page.getByTestId('console-tab').waitFor();
       const log = vmFiles(join(paths.workspaceDir(home, vmId as string), 'vm')).console;
       // A healthy boot is quiet (quiet loglevel=3): the tab says so rather than showing a blank page.
-      if (readFileSync(log, 'utf8') === '') await page.getByTestId('console-empty').waitFor({ timeout: 10_000 });
+      if (readFileSync(log, 'utf8') === '') {
+        await page.getByTestId('console-empty').waitFor({ timeout: 10_000 });
+        await screenshot(page, 'vm-console-empty');
+      }
       // A kernel message at KERN_CRIT gets past loglevel=3 onto ttyS0, as a real error would.
       const marker = `benchtop-e2e: console marker ${process.pid}`;
       await runCommand(`echo '<2>${marker}' > /dev/kmsg`);
@@ -157,6 +169,7 @@ describeWith('qemu', 'a QEMU microVM workspace (TCG)', () => {
       // The tab shows it without being reopened: it reads the console while shown.
       await expect.poll(() => page.getByTestId('console-text').textContent(), { timeout: 10_000 }).toMatch(new RegExp(`\\[\\s*\\d+\\.\\d+\\] ${marker}`));
       await screenshot(page, 'vm-console');
+      expect(await axeViolations(page)).toEqual([]);
     });
 
     it('gives a workspace without a machine no Console tab', async () => {

@@ -21,6 +21,7 @@ import { livingQemu, livingSupervisor, startSupervisor, vmState, waitGone } from
 
 const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_MEMORY_MIB = 512;
+const DEFAULT_CPUS = 1;
 const CLEAN_SHUTDOWN_MS = 15_000;
 
 function bootTimeoutMs(): number {
@@ -66,6 +67,7 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       projectPath: '/workspace',
       image: { use: 'required', kinds: 'a VM image made with `benchtop image build` (NAME, or NAME@VERSION to pin one)', example: 'vm1', rootfs: false },
       supports: { tty: true, stdin: true, userSwitch: true, slurm: false, pull: false, apptainerOptions: false, files: true, ports: false, console: true },
+      sizeDefaults: { cpus: DEFAULT_CPUS, memoryMiB: DEFAULT_MEMORY_MIB },
       portsNote: 'not yet: published ports for VMs come with QEMU user networking (hostfwd)',
       defaultNetwork: 'none',
       needsConsent: false,
@@ -134,7 +136,7 @@ export function createQemuDriver(ctx: DriverContext): Driver {
           pidFile: files.qemuPid,
           qmpSocket: files.qmpSocket,
           memoryMiB: ws.limits.memoryMiB ?? DEFAULT_MEMORY_MIB,
-          cpus: ws.limits.cpus ?? 1,
+          cpus: ws.limits.cpus ?? DEFAULT_CPUS,
           accel,
           machine: 'microvm',
           project: { hostDir: ws.project },
