@@ -118,6 +118,11 @@ export const backendDescriptorSchema = z.object({
     /** a machine console to read (a VM's serial console: boot messages, kernel errors). */
     console: z.boolean(),
   }),
+  /**
+   * What a workspace gets when no cpus or memory limit is given, for a backend
+   * whose workspaces always have a size (a VM); absent: no limit.
+   */
+  sizeDefaults: z.object({ cpus: z.number(), memoryMiB: z.number() }).optional(),
   /** One line: how this backend publishes ports, or why it cannot. */
   portsNote: z.string(),
   defaultNetwork: networkSchema,

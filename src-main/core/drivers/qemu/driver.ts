@@ -23,6 +23,7 @@ import type { SpawnRequest } from '../../process/types';
 
 const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_MEMORY_MIB = 512;
+const DEFAULT_CPUS = 1;
 const CLEAN_SHUTDOWN_MS = 15_000;
 
 function bootTimeoutMs(): number {
@@ -102,6 +103,7 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       projectPath: '/workspace',
       image: { use: 'required', kinds: 'a VM image made with `benchtop image build` (NAME, or NAME@VERSION to pin one)', example: 'vm1', rootfs: false },
       supports: { tty: true, stdin: true, userSwitch: true, slurm: true, pull: false, apptainerOptions: false, files: true, ports: false, console: true },
+      sizeDefaults: { cpus: DEFAULT_CPUS, memoryMiB: DEFAULT_MEMORY_MIB },
       portsNote: 'not yet: published ports for VMs come with QEMU user networking (hostfwd)',
       defaultNetwork: 'none',
       needsConsent: false,
@@ -157,8 +159,37 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       const info = await this.detect();
       if (!info.available) throw new BenchtopError('BACKEND_UNAVAILABLE', `qemu: ${info.hint}`);
       const qemu = which('qemu-system-x86_64') as string;
+<<<<<<< HEAD
       const { accel } = await probeAccel(ctx.runner, qemu, resolveVmImage(home(), ws.image as string).kernel, hostTscKhz());
       const launch = writeLaunch(ws, qemu, accel);
+=======
+      const { accel } = await probeAccel(ctx.runner, qemu, v.kernel, hostTscKhz());
+      const launch: VmLaunch = {
+        argv: qemuArgv({
+          qemuBinary: qemu,
+          kernel: v.kernel,
+          initrd: v.initrd,
+          rootDisk: files.overlay,
+          agentSocket: files.guestSocket,
+          consoleLog: files.console,
+          pidFile: files.qemuPid,
+          qmpSocket: files.qmpSocket,
+          memoryMiB: ws.limits.memoryMiB ?? DEFAULT_MEMORY_MIB,
+          cpus: ws.limits.cpus ?? DEFAULT_CPUS,
+          accel,
+          machine: 'microvm',
+          project: { hostDir: ws.project },
+          network: ws.network,
+          ports: [],
+          tscKhz: hostTscKhz(),
+          marker: qemuMarker(ws),
+          hostname: ws.name,
+        }),
+        bootTimeoutMs: bootTimeoutMs(),
+        ttlSec: ws.ttlSec,
+      };
+      writeFileSync(files.launch, `${JSON.stringify(launch, null, 2)}\n`);
+>>>>>>> vm-e2e
       await startSupervisor(files, launch.bootTimeoutMs + 10_000);
       return { adopted: false, runtime: {} };
     },
