@@ -59,7 +59,7 @@ export function createQemuDriver(ctx: DriverContext): Driver {
         pidFile: files.qemuPid,
         qmpSocket: files.qmpSocket,
         memoryMiB: ws.limits.memoryMiB ?? DEFAULT_MEMORY_MIB,
-        cpus: ws.limits.cpus ?? 1,
+        cpus: ws.limits.cpus ?? DEFAULT_CPUS,
         accel,
         machine: 'microvm',
         project: { hostDir: ws.project },
@@ -159,37 +159,8 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       const info = await this.detect();
       if (!info.available) throw new BenchtopError('BACKEND_UNAVAILABLE', `qemu: ${info.hint}`);
       const qemu = which('qemu-system-x86_64') as string;
-<<<<<<< HEAD
       const { accel } = await probeAccel(ctx.runner, qemu, resolveVmImage(home(), ws.image as string).kernel, hostTscKhz());
       const launch = writeLaunch(ws, qemu, accel);
-=======
-      const { accel } = await probeAccel(ctx.runner, qemu, v.kernel, hostTscKhz());
-      const launch: VmLaunch = {
-        argv: qemuArgv({
-          qemuBinary: qemu,
-          kernel: v.kernel,
-          initrd: v.initrd,
-          rootDisk: files.overlay,
-          agentSocket: files.guestSocket,
-          consoleLog: files.console,
-          pidFile: files.qemuPid,
-          qmpSocket: files.qmpSocket,
-          memoryMiB: ws.limits.memoryMiB ?? DEFAULT_MEMORY_MIB,
-          cpus: ws.limits.cpus ?? DEFAULT_CPUS,
-          accel,
-          machine: 'microvm',
-          project: { hostDir: ws.project },
-          network: ws.network,
-          ports: [],
-          tscKhz: hostTscKhz(),
-          marker: qemuMarker(ws),
-          hostname: ws.name,
-        }),
-        bootTimeoutMs: bootTimeoutMs(),
-        ttlSec: ws.ttlSec,
-      };
-      writeFileSync(files.launch, `${JSON.stringify(launch, null, 2)}\n`);
->>>>>>> vm-e2e
       await startSupervisor(files, launch.bootTimeoutMs + 10_000);
       return { adopted: false, runtime: {} };
     },
