@@ -160,6 +160,20 @@ describeWith('qemu', 'qemu workspaces (TCG)', () => {
     expect(ws.reason).toMatch(/QEMU was killed \(SIGKILL\)/);
   });
 
+  it('ends a QEMU left without its supervisor before booting the workspace again', async () => {
+    expect((await cliJson<Workspace>(['start', 'v'], { home })).state).toBe('running');
+    const dir = await wsDir();
+    const qemuPid = Number(readFileSync(join(dir, 'vm/qemu.pid'), 'utf8'));
+    process.kill(Number(readFileSync(join(dir, 'vm/supervisor.pid'), 'utf8')), 'SIGKILL');
+    const seen = await cliJson<Workspace>(['status', 'v'], { home });
+    expect(seen.state).toBe('stopped');
+    expect(alive(qemuPid)).toBe(true);
+    expect((await cliJson<Workspace>(['start', 'v'], { home })).state).toBe('running');
+    expect(alive(qemuPid)).toBe(false);
+    expect((await cli(['exec', 'v', '--', 'cat', '/root/in.txt'], { home })).stdout).toBe('copied in\n');
+    expect((await cliJson<Workspace>(['stop', 'v'], { home })).state).toBe('stopped');
+  }, 120_000);
+
   it('powers the guest off when its TTL runs out, with no app running, and shows it expired', async () => {
     const t = await cliJson<Workspace>(['create', 'short', '--backend', 'qemu', '--image', 'vm1', '--memory', '256', '--ttl', '60'], { home });
     expect(t.state).toBe('running');

@@ -76,6 +76,12 @@ export function createQemuDriver(ctx: DriverContext): Driver {
     return launch;
   }
 
+  /** A QEMU still running without its supervisor (killed with SIGKILL): nothing can reach its guest. */
+  function killOrphanQemu(ws: Workspace): void {
+    const q = livingQemu(filesOf(ws), qemuMarker(ws));
+    if (q !== null) process.kill(q, 'SIGKILL');
+  }
+
   async function connect(ws: Workspace, via: SpawnRequest['via']): Promise<AgentConnection> {
     const files = filesOf(ws);
     // Carried onto the node that runs the VM (SLURM): its processes are not ours to look at.
@@ -156,6 +162,8 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       const state = vmState(files);
       if (state.kind === 'running') return { adopted: true, runtime: {} };
       if (state.kind === 'booting') throw new BenchtopError('CONFLICT', `workspace "${ws.name}": its VM is booting already`);
+      // A QEMU whose supervisor was killed holds the overlay and answers nobody: end it before booting again.
+      killOrphanQemu(ws);
       const info = await this.detect();
       if (!info.available) throw new BenchtopError('BACKEND_UNAVAILABLE', `qemu: ${info.hint}`);
       const qemu = which('qemu-system-x86_64') as string;
@@ -183,7 +191,10 @@ export function createQemuDriver(ctx: DriverContext): Driver {
 
     async stop(ws) {
       const files = filesOf(ws);
-      if (livingSupervisor(files) === null) return;
+      if (livingSupervisor(files) === null) {
+        killOrphanQemu(ws);
+        return;
+      }
       try {
         const conn = await AgentConnection.connect(files.agentSocket, 5000);
         conn.shutdown();
@@ -195,8 +206,7 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       const sup = livingSupervisor(files);
       if (sup !== null) process.kill(sup, 'SIGTERM');
       if (await waitGone(files, 3000)) return;
-      const q = livingQemu(files, qemuMarker(ws));
-      if (q !== null) process.kill(q, 'SIGKILL');
+      killOrphanQemu(ws);
       const s2 = livingSupervisor(files);
       if (s2 !== null) process.kill(s2, 'SIGKILL');
     },
