@@ -9,8 +9,10 @@
 import { execa } from 'execa';
 import type { AgentConnection } from '../../agent/client';
 
-/** The guest side: make /workspace and unpack the stream into it, keeping the archive's modes. */
-export const UNPACK_ARGV = ['/bin/sh', '-c', 'mkdir -p /workspace && umask 0 && exec tar -x -o -f - -C /workspace'];
+/** The guest side: make the folder ($1, /workspace) and unpack the stream into it, keeping the archive's modes. */
+export function unpackArgv(dest = '/workspace'): string[] {
+  return ['/bin/sh', '-c', 'mkdir -p "$1" && umask 0 && exec tar -x -o -f - -C "$1"', 'benchtop-project', dest];
+}
 
 /** The host side: the project folder's contents (not the folder itself) as a tar stream on stdout. */
 export function packArgv(projectDir: string): string[] {
@@ -19,10 +21,10 @@ export function packArgv(projectDir: string): string[] {
 
 const TAIL = 2000;
 
-/** Copies `projectDir` into the guest's /workspace; resolves with the bytes sent, rejects with one line saying what failed. */
-export async function copyProjectIn(agent: AgentConnection, projectDir: string): Promise<number> {
+/** Copies `projectDir` into the guest's /workspace (`dest`); resolves with the bytes sent, rejects with one line saying what failed. */
+export async function copyProjectIn(agent: AgentConnection, projectDir: string, dest = '/workspace'): Promise<number> {
   let guestErr = '';
-  const guest = await agent.spawn({ argv: UNPACK_ARGV, cwd: '/', env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } }, (stream, chunk) => {
+  const guest = await agent.spawn({ argv: unpackArgv(dest), cwd: '/', env: { PATH: '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin' } }, (stream, chunk) => {
     if (stream === 'stderr') guestErr = (guestErr + chunk.toString('utf8')).slice(-TAIL);
   });
   const [bin, ...args] = packArgv(projectDir);
