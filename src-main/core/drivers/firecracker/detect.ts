@@ -43,7 +43,8 @@ export function verdict(f: FirecrackerHostFacts): FirecrackerVerdict {
   const useJailer = f.jailer !== null && f.root;
   if (f.firecracker) notes.push(f.jailer ? (useJailer ? 'VMs run under the jailer' : 'jailer found but not used: it needs root') : 'no jailer: Firecracker runs unjailed, as you');
   notes.push('full network needs a tap device made by root (CAP_NET_ADMIN): set BENCHTOP_FIRECRACKER_TAP to its name');
-  if (missing.length) return { available: false, hint: `Firecracker cannot run here: ${missing.join('; ')}. Note: ${notes.join('; ')}`, useJailer: false };
+  // Unavailable: only what is missing, so the line stays one a user can act on.
+  if (missing.length) return { available: false, hint: `Firecracker cannot run here: ${missing.join('; ')}`, useJailer: false };
   return { available: true, hint: notes.join('; '), useJailer };
 }
 
