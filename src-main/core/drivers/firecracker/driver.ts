@@ -9,7 +9,7 @@
  * detect() says what is missing (tests validate what it would send against
  * Firecracker's own OpenAPI file).
  */
-import { chownSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchtopError, type Workspace } from '../../../../src-preload/contract';
 import { AgentConnection } from '../../agent/client';
@@ -51,6 +51,16 @@ export function firecrackerFiles(vmDir: string) {
 /** The argv copying the image's root disk: a reflink where the filesystem can (instant), else a sparse copy. */
 export function rootDiskCopyArgv(base: string, dest: string): string[] {
   return ['cp', '--reflink=auto', '--sparse=always', '--', base, dest];
+}
+
+/** Into the jail: a hard link, or a copy when the jail is on another filesystem. */
+function linkOrCopy(from: string, to: string): void {
+  try {
+    linkSync(from, to);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV') throw e;
+    copyFileSync(from, to);
+  }
 }
 
 export function createFirecrackerDriver(ctx: DriverContext): Driver {
@@ -101,7 +111,14 @@ export function createFirecrackerDriver(ctx: DriverContext): Driver {
     mkdirSync(jail.root, { recursive: true });
     const uid = Number(process.env.SUDO_UID ?? 0);
     const gid = Number(process.env.SUDO_GID ?? 0);
-    for (const [from, to] of [[image.kernel, jail.onHost.kernel], [image.initrd, jail.onHost.initrd], [files.rootDisk, jail.onHost.rootDisk]] as const) linkSync(from, to);
+    linkOrCopy(image.kernel, jail.onHost.kernel);
+    linkOrCopy(image.initrd, jail.onHost.initrd);
+    // The root disk must be the workspace's own file (a copy would lose the guest's writes when the jail is cleared).
+    try {
+      linkSync(files.rootDisk, jail.onHost.rootDisk);
+    } catch (e) {
+      throw new BenchtopError('BACKEND_FAILED', `firecracker: cannot link the root disk into the jail ${jail.root} (${(e as NodeJS.ErrnoException).code}): the data folder and ${JAILER_BASE} must be on one filesystem`);
+    }
     chownSync(jail.onHost.rootDisk, uid, gid);
     writeFileSync(jail.onHost.configFile, `${JSON.stringify(firecrackerConfig({ ...vm, ...jail.inside }), null, 2)}\n`);
     return {
@@ -236,6 +253,9 @@ export function createFirecrackerDriver(ctx: DriverContext): Driver {
     async remove(ws) {
       await stopVm(ws);
       rmSync(filesOf(ws).dir, { recursive: true, force: true });
+      // A jailed VM's chroot (only root could have made one).
+      const firecracker = hostFacts().firecracker;
+      if (firecracker && process.getuid?.() === 0) rmSync(join(jailLayout(JAILER_BASE, firecracker, vmIdFor(ws.id)).root, '..'), { recursive: true, force: true });
     },
 
     async list(workspaces) {
