@@ -13,7 +13,7 @@ import { chownSync, copyFileSync, existsSync, linkSync, mkdirSync, renameSync, r
 import { join } from 'node:path';
 import { BenchtopError, type Workspace } from '../../../../src-preload/contract';
 import { AgentConnection } from '../../agent/client';
-import { vmFiles, type VmLaunch } from '../../vm/files';
+import { TTL_REASON, vmFiles, type VmLaunch } from '../../vm/files';
 import { listVmImages, resolveVmImage } from '../../vm/store';
 import { backendFailed } from '../errors';
 import { LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
@@ -99,7 +99,8 @@ export function createFirecrackerDriver(ctx: DriverContext): Driver {
       network: ws.network,
       ...(tap ? { tapDevice: tap } : {}),
     };
-    const common = { bootTimeoutMs: bootTimeoutMs(), vmm: 'Firecracker', vsockPort: AGENT_VSOCK_PORT, consoleOnStdout: true };
+    // The supervisor holds the TTL (powers the guest off when it runs out), as for QEMU.
+    const common = { bootTimeoutMs: bootTimeoutMs(), ttlSec: ws.ttlSec, vmm: 'Firecracker', vsockPort: AGENT_VSOCK_PORT, consoleOnStdout: true };
     if (!useJailer) {
       rmSync(files.apiSocket, { force: true });
       writeFileSync(files.config, `${JSON.stringify(firecrackerConfig(vm), null, 2)}\n`);
@@ -168,7 +169,7 @@ export function createFirecrackerDriver(ctx: DriverContext): Driver {
       defaultNetwork: 'none',
       needsConsent: false,
       labelsSandboxes: false,
-      ttlProcess: false,
+      ttlProcess: true,
       disk: {
         measures: "the workspace's folder, with its own copy of the VM's root disk (sparse, or a reflink where the filesystem can)",
         quota: 'measured',
@@ -264,7 +265,8 @@ export function createFirecrackerDriver(ctx: DriverContext): Driver {
         const state = vmState(filesOf(ws));
         if (state.kind === 'running') out.set(ws.id, { running: true, description: `running (kernel ${state.ready.kernel})` });
         else if (state.kind === 'booting') out.set(ws.id, { running: true, description: 'booting' });
-        else if (state.exit) out.set(ws.id, { running: false, description: state.exit.reason });
+        // Ended by its TTL: code 0, as for QEMU (the reconciler then says expired).
+        else if (state.exit) out.set(ws.id, { running: false, description: state.exit.reason, ...(state.exit.reason === TTL_REASON ? { exitCode: 0 } : {}) });
       }
       return out;
     },
