@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { portRequestSchema, publishedPortSchema } from './ports';
 
-export const BACKEND_IDS = ['podman', 'gvisor', 'bwrap', 'apptainer', 'host', 'qemu'] as const;
+export const BACKEND_IDS = ['podman', 'gvisor', 'bwrap', 'apptainer', 'host', 'qemu', 'firecracker'] as const;
 /** What imageKind `system` was called in older records. */
 const LEGACY_SYSTEM_IMAGE_KIND = BACKEND_IDS[4];
 export const backendIdSchema = z.enum(BACKEND_IDS);

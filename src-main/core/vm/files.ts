@@ -22,6 +22,14 @@ export interface VmLaunch {
   bootTimeoutMs: number;
   /** The workspace's TTL: the supervisor powers the guest off when it runs out, with or without an app running. */
   ttlSec?: number | null;
+  /** The VMM's name in what the supervisor reports; QEMU when absent. */
+  vmm?: string;
+  /** guest.sock is a Firecracker vsock socket: each connection asks for this guest port (`CONNECT PORT`) first. */
+  vsockPort?: number;
+  /** Where the VMM serves the guest's stream when not guest.sock (a jailed Firecracker's is inside its chroot). */
+  guestSocket?: string;
+  /** The VMM's stdout is the guest's serial console (Firecracker's is), written to console.log. */
+  consoleOnStdout?: boolean;
 }
 
 /** What exit.json says when the TTL ended the VM. */
