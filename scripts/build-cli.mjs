@@ -9,7 +9,7 @@ const tmp = `dist.tmp-${process.pid}`;
 rmSync(tmp, { recursive: true, force: true });
 
 await build({
-  entryPoints: { cli: 'src-main/cli/main.ts', 'fd3-launcher': 'src-main/launcher/fd3.ts', watchdog: 'src-main/core/watchdog/daemon.ts', forwarder: 'src-main/core/ports/forwarder.ts', 'vm-supervisor': 'src-main/core/vm/supervisor.ts', 'agent-relay': 'src-main/core/vm/agent-relay.ts' },
+  entryPoints: { cli: 'src-main/cli/main.ts', 'fd3-launcher': 'src-main/launcher/fd3.ts', watchdog: 'src-main/core/watchdog/daemon.ts', forwarder: 'src-main/core/ports/forwarder.ts', 'vm-supervisor': 'src-main/core/vm/supervisor.ts', 'vm-start': 'src-main/core/drivers/qemu/start-on-node.ts', 'agent-relay': 'src-main/core/vm/agent-relay.ts' },
   outdir: tmp,
   bundle: true,
   platform: 'node',

@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { portRequestSchema, publishedPortSchema } from './ports';
 
-export const BACKEND_IDS = ['podman', 'gvisor', 'bwrap', 'apptainer', 'host', 'qemu'] as const;
+export const BACKEND_IDS = ['podman', 'gvisor', 'bwrap', 'apptainer', 'host', 'qemu', 'firecracker'] as const;
 /** What imageKind `system` was called in older records. */
 const LEGACY_SYSTEM_IMAGE_KIND = BACKEND_IDS[4];
 export const backendIdSchema = z.enum(BACKEND_IDS);
@@ -118,6 +118,11 @@ export const backendDescriptorSchema = z.object({
     /** a machine console to read (a VM's serial console: boot messages, kernel errors). */
     console: z.boolean(),
   }),
+  /**
+   * What a workspace gets when no cpus or memory limit is given, for a backend
+   * whose workspaces always have a size (a VM); absent: no limit.
+   */
+  sizeDefaults: z.object({ cpus: z.number(), memoryMiB: z.number() }).optional(),
   /** One line: how this backend publishes ports, or why it cannot. */
   portsNote: z.string(),
   defaultNetwork: networkSchema,

@@ -12,24 +12,10 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { BenchtopClient } from '../../src-preload/client';
 import type { Workspace } from '../../src-preload/contract';
 import { cliJson, cleanup, tempDir } from '../helpers/cli';
-import { launchBrowser, screenshot, waitForTerminal } from '../helpers/browser';
+import { launchBrowser, screenshot, terminalScreen as screen, waitForTerminal } from '../helpers/browser';
 import { describeWith } from '../helpers/runtime';
 import { startServe, type ServeProcess } from '../helpers/serve';
 import { TerminalViewer } from '../helpers/terminal';
-
-/** The active terminal's size and the lines on its screen (not the scrollback above). */
-function screen(page: Page): Promise<{ rows: number; cols: number; lines: string[] }> {
-  return page.evaluate(() => {
-    type Term = { rows: number; cols: number; buffer: { active: { viewportY: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } };
-    const host = document.querySelector('.terminal-pane.active .xterm-host') as (Element & { benchtopTerminal?: Term }) | null;
-    const t = host?.benchtopTerminal;
-    if (!t) return { rows: 0, cols: 0, lines: [] };
-    const buf = t.buffer.active;
-    const lines: string[] = [];
-    for (let i = 0; i < t.rows; i++) lines.push(buf.getLine(buf.viewportY + i)?.translateToString(true) ?? '');
-    return { rows: t.rows, cols: t.cols, lines };
-  });
-}
 
 const activeTabTitle = (page: Page) => page.locator('.term-tab.active .term-title').first().textContent();
 

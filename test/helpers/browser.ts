@@ -7,7 +7,8 @@ import type { BenchtopClient } from '../../src-preload/client';
 import { REPO } from './fixtures';
 
 export const CHROMIUM = process.env.BENCHTOP_CHROMIUM ?? '/usr/bin/chromium';
-export const SCREENSHOTS = join(REPO, 'test-artifacts', 'screenshots');
+/** Where screenshot() writes: test-artifacts/screenshots, or BENCHTOP_SCREENSHOTS to look at one file's pictures alone. */
+export const SCREENSHOTS = process.env.BENCHTOP_SCREENSHOTS ?? join(REPO, 'test-artifacts', 'screenshots');
 
 export async function launchBrowser(): Promise<{ context: BrowserContext; page: Page }> {
   const context = await chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'benchtop-chromium-')), {
@@ -40,6 +41,20 @@ export async function terminalText(page: Page): Promise<string> {
     const lines: string[] = [];
     for (let i = 0; i < buf.length; i++) lines.push(buf.getLine(i)?.translateToString(true) ?? '');
     return lines.join('\n');
+  });
+}
+
+/** The active terminal's size and the lines on its screen (not the scrollback above). */
+export function terminalScreen(page: Page): Promise<{ rows: number; cols: number; lines: string[] }> {
+  return page.evaluate(() => {
+    type Term = { rows: number; cols: number; buffer: { active: { viewportY: number; getLine(i: number): { translateToString(trim: boolean): string } | undefined } } };
+    const host = document.querySelector('.terminal-pane.active .xterm-host') as (Element & { benchtopTerminal?: Term }) | null;
+    const t = host?.benchtopTerminal;
+    if (!t) return { rows: 0, cols: 0, lines: [] };
+    const buf = t.buffer.active;
+    const lines: string[] = [];
+    for (let i = 0; i < t.rows; i++) lines.push(buf.getLine(buf.viewportY + i)?.translateToString(true) ?? '');
+    return { rows: t.rows, cols: t.cols, lines };
   });
 }
 

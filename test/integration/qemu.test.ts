@@ -15,11 +15,20 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { JournalEntry, Workspace } from '../../src-preload/contract';
 import { cleanup, cli, cliJson, tempDir } from '../helpers/cli';
 import { CLI, FIXTURE_ROOTFS } from '../helpers/fixtures';
-import { describeWith } from '../helpers/runtime';
+import { describeWith, REQUIRED, unavailable } from '../helpers/runtime';
 import { acquireTcgLock } from '../helpers/tcg-lock';
 import { vmKernel } from '../helpers/vm-kernel';
 
 const SECRET = 'vm-sEcReT-4242';
+
+const alive = (pid: number): boolean => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 describeWith('qemu', 'qemu workspaces (TCG)', () => {
   let home: string;
@@ -150,6 +159,53 @@ describeWith('qemu', 'qemu workspaces (TCG)', () => {
     expect(ws.state).toBe('stopped');
     expect(ws.reason).toMatch(/QEMU was killed \(SIGKILL\)/);
   });
+
+  it('ends a QEMU left without its supervisor before booting the workspace again', async () => {
+    expect((await cliJson<Workspace>(['start', 'v'], { home })).state).toBe('running');
+    const dir = await wsDir();
+    const qemuPid = Number(readFileSync(join(dir, 'vm/qemu.pid'), 'utf8'));
+    process.kill(Number(readFileSync(join(dir, 'vm/supervisor.pid'), 'utf8')), 'SIGKILL');
+    const seen = await cliJson<Workspace>(['status', 'v'], { home });
+    expect(seen.state).toBe('stopped');
+    expect(alive(qemuPid)).toBe(true);
+    expect((await cliJson<Workspace>(['start', 'v'], { home })).state).toBe('running');
+    expect(alive(qemuPid)).toBe(false);
+    expect((await cli(['exec', 'v', '--', 'cat', '/root/in.txt'], { home })).stdout).toBe('copied in\n');
+    expect((await cliJson<Workspace>(['stop', 'v'], { home })).state).toBe('stopped');
+  }, 120_000);
+
+  it('powers the guest off when its TTL runs out, with no app running, and shows it expired', async () => {
+    const t = await cliJson<Workspace>(['create', 'short', '--backend', 'qemu', '--image', 'vm1', '--memory', '256', '--ttl', '60'], { home });
+    expect(t.state).toBe('running');
+    const supervisorPid = Number(readFileSync(join(home, 'workspaces', t.id, 'vm/supervisor.pid'), 'utf8'));
+    // The supervisor ends the VM by itself: no reconcile runs until the status below.
+    const end = Date.now() + 110_000;
+    while (alive(supervisorPid) && Date.now() < end) await new Promise((r) => setTimeout(r, 500));
+    expect(alive(supervisorPid)).toBe(false);
+    const after = await cliJson<Workspace>(['status', 'short'], { home });
+    expect(after.state).toBe('expired');
+    expect(after.reason).toMatch(/TTL of 60 s elapsed/);
+    await cli(['rm', 'short'], { home });
+  }, 150_000);
+
+  // SLURM is there in CI (and required); elsewhere this one skips when no controller is up.
+  it.runIf(REQUIRED || unavailable('slurm') === null)('boots inside a SLURM allocation and runs its commands through srun', async () => {
+    const ws = await cliJson<Workspace>(['create', 'vs', '--backend', 'qemu', '--image', 'vm1', '--memory', '256', '--slurm'], { home });
+    expect(ws.state).toBe('running');
+    expect(ws.slurm?.jobId).toBeTruthy();
+    const r = await cli(['exec', 'vs', '-c', 'uname -r; echo $API_TOKEN'], { home });
+    expect(r.exitCode).toBe(0);
+    expect(r.stdout).toBe(`${kernelRelease}\n\n`);
+    const t = await cli(['exec', 'vs', '--timeout', '1', '--', 'sleep', '30'], { home });
+    expect(t.exitCode).toBe(124);
+    const stopped = await cliJson<Workspace>(['stop', 'vs'], { home });
+    expect(stopped.state).toBe('stopped');
+    const supervisorPid = Number(readFileSync(join(home, 'workspaces', ws.id, 'vm/supervisor.pid'), 'utf8'));
+    const end = Date.now() + 20_000;
+    while (alive(supervisorPid) && Date.now() < end) await new Promise((r) => setTimeout(r, 200));
+    expect(alive(supervisorPid)).toBe(false);
+    await cli(['rm', 'vs'], { home });
+  }, 180_000);
 
   it('refuses a fraction of a vCPU, and a missing image, in one line each, creating nothing', async () => {
     const half = await cli(['create', 'half', '--backend', 'qemu', '--image', 'vm1', '--cpus', '0.5'], { home });

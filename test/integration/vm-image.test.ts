@@ -19,9 +19,10 @@ import { vmPaths } from '../../src-main/core/vm/paths';
 import { LAYOUT_VERSION } from '../../src-main/core/store/layout';
 import { sampleWorkspace } from '../unit/core/sample-workspace';
 import { cleanup, cli, cliJson, tempDir } from '../helpers/cli';
-import { FIXTURE_IMAGE, FIXTURE_ROOTFS, VM_FIXTURE } from '../helpers/fixtures';
+import { FIXTURE_IMAGE, FIXTURE_ROOTFS } from '../helpers/fixtures';
 import { describeWith, REQUIRED, unavailable } from '../helpers/runtime';
 import { bootToHello } from '../helpers/vm-boot';
+import { vmKernel } from '../helpers/vm-kernel';
 
 async function freePort(): Promise<number> {
   const server = createServer();
@@ -42,9 +43,7 @@ describeWith('qemu', 'VM images (QEMU TCG)', () => {
   beforeAll(() => {
     home = tempDir('vm-home');
     work = tempDir('vm-work');
-    const k = JSON.parse(readFileSync(join(VM_FIXTURE, 'kernel.json'), 'utf8')) as { release: string; vmlinux: string; modules: string };
-    release = k.release;
-    kernelArgs = ['--kernel', join(VM_FIXTURE, k.vmlinux), '--modules', join(VM_FIXTURE, k.modules)];
+    ({ release, args: kernelArgs } = vmKernel());
   });
   afterAll(() => cleanup(home, work));
 

@@ -399,7 +399,7 @@ describe('squeue', () => {
 
 describe('srun prefix', () => {
   it('without pty', () => {
-    expect(buildSrunPrefix('12')).toEqual(['env', '--default-signal=SIGCHLD,SIGWINCH,SIGPIPE', 'srun', '--jobid=12', '--overlap', '--quiet']);
+    expect(buildSrunPrefix('12')).toEqual(['env', '--default-signal=SIGCHLD,SIGWINCH,SIGPIPE', 'srun', '--jobid=12', '--overlap', '--unbuffered', '--quiet']);
     expect(buildSrunPrefix('12', { pty: false })).toEqual(buildSrunPrefix('12'));
   });
 

@@ -7,7 +7,8 @@
  * blocks in the guest. A session may also be a TCP connection the agent
  * makes to a port inside the guest (connectPort: published ports).
  */
-import { connect, type Socket } from 'node:net';
+import { connect } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { constants } from 'node:os';
 import type { ProcessExit, ProcessSink, SandboxProcess } from '../process/types';
 import { decodeKv, encodeFrame, encodeKv, encodeResize, encodeU32, FrameDecoder, INITIAL_CREDIT, kvGet, MAX_SESSIONS, PROTOCOL_VERSION, SYNC, T, type Frame, GUEST_TYPES } from './frames';
@@ -36,13 +37,14 @@ export class AgentConnection {
   private readonly closeWaiters: Array<() => void> = [];
 
   private constructor(
-    private readonly socket: Socket,
+    private readonly socket: Duplex,
     readonly hello: AgentHello,
     /** The handshake's decoder: it has found SYNC, and what follows comes without one. */
     private readonly decoder: FrameDecoder,
     rest: Frame[],
   ) {
     socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('end', () => this.lost('the guest agent connection closed'));
     socket.on('close', () => this.lost('the guest agent connection closed'));
     socket.on('error', (e) => this.lost(`the guest agent connection failed: ${e.message}`));
     for (const f of rest) this.dispatch(f);
@@ -55,7 +57,7 @@ export class AgentConnection {
   }
 
   /** Says hello over an open socket and waits for the guest's. */
-  static over(socket: Socket, timeoutMs = 10_000): Promise<AgentConnection> {
+  static over(socket: Duplex, timeoutMs = 10_000): Promise<AgentConnection> {
     return new Promise((resolve, reject) => {
       const decoder = new FrameDecoder(GUEST_TYPES);
       const fail = (why: string): void => {

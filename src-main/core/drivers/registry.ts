@@ -6,6 +6,7 @@
 import type { BackendId } from '../../../src-preload/contract';
 import { createApptainerDriver } from './apptainer/driver';
 import { createBwrapDriver } from './bwrap/driver';
+import { createFirecrackerDriver } from './firecracker/driver';
 import { createHostDriver } from './host/driver';
 import { createPodmanDriver } from './podman/driver';
 import { createQemuDriver } from './qemu/driver';
@@ -19,6 +20,7 @@ export function createDrivers(ctx: DriverContext, given: Partial<Record<BackendI
     apptainer: given.apptainer ?? createApptainerDriver(ctx),
     host: given.host ?? createHostDriver(ctx),
     qemu: given.qemu ?? createQemuDriver(ctx),
+    firecracker: given.firecracker ?? createFirecrackerDriver(ctx),
   };
 }
 

@@ -107,7 +107,8 @@ export function parseSqueue(text: string): Map<string, JobStatus> {
  * signals survive exec), so `env --default-signal` resets them first.
  */
 export function buildSrunPrefix(jobId: string, opts: { pty?: boolean } = {}): string[] {
-  return ['env', '--default-signal=SIGCHLD,SIGWINCH,SIGPIPE', 'srun', `--jobid=${jobId}`, '--overlap', ...(opts.pty ? ['--pty'] : []), '--quiet'];
+  // Pipes --unbuffered: srun otherwise holds output until a newline (a progress bar, a binary stream, a prompt).
+  return ['env', '--default-signal=SIGCHLD,SIGWINCH,SIGPIPE', 'srun', `--jobid=${jobId}`, '--overlap', ...(opts.pty ? ['--pty'] : ['--unbuffered']), '--quiet'];
 }
 
 export function buildScancelArgv(jobId: string): string[] {

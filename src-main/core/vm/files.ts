@@ -20,7 +20,20 @@ import { join } from 'node:path';
 export interface VmLaunch {
   argv: string[];
   bootTimeoutMs: number;
+  /** The workspace's TTL: the supervisor powers the guest off when it runs out, with or without an app running. */
+  ttlSec?: number | null;
+  /** The VMM's name in what the supervisor reports; QEMU when absent. */
+  vmm?: string;
+  /** guest.sock is a Firecracker vsock socket: each connection asks for this guest port (`CONNECT PORT`) first. */
+  vsockPort?: number;
+  /** Where the VMM serves the guest's stream when not guest.sock (a jailed Firecracker's is inside its chroot). */
+  guestSocket?: string;
+  /** The VMM's stdout is the guest's serial console (Firecracker's is), written to console.log. */
+  consoleOnStdout?: boolean;
 }
+
+/** What exit.json says when the TTL ended the VM. */
+export const TTL_REASON = 'its TTL ran out';
 
 export interface VmExit {
   reason: string;

@@ -20,6 +20,8 @@ export const VM_MODULES = [
   'virtio_blk', 'crc16', 'crc32c_generic', 'mbcache', 'jbd2', 'ext4',
   // the NIC
   'failover', 'net_failover', 'virtio_net',
+  // the agent's vsock under Firecracker (it has no virtio-serial)
+  'vsock', 'vmw_vsock_virtio_transport_common', 'vmw_vsock_virtio_transport',
 ] as const;
 
 /** Module names treat - and _ alike. */

@@ -2,8 +2,10 @@
  * Stage 2 of a Benchtop guest: /benchtop/init on the root disk, run by stage
  * 1's switch_root as PID 1. It mounts what every sandbox expects, applies
  * what the host put on the kernel command line (benchtop.hostname=,
- * benchtop.project=9p, benchtop.network=full), configures the NIC QEMU's
- * user network expects, and becomes the guest agent. POSIX sh: it runs under
+ * benchtop.project=9p or copied, benchtop.network=full, benchtop.agent=
+ * vsock:PORT under Firecracker), configures the NIC QEMU's user network
+ * expects, and becomes the guest agent: on QEMU's virtio-serial port, or on
+ * the vsock port the line names. POSIX sh: it runs under
  * whatever /bin/sh the image has (busybox ash, dash).
  */
 
@@ -19,14 +21,17 @@ mount -t devpts -o gid=5,mode=620,ptmxmode=666 devpts /dev/pts
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /dev/shm
 mount -t tmpfs -o mode=1777,nosuid,nodev tmpfs /tmp
 mount -t tmpfs -o mode=755,nosuid,nodev tmpfs /run
-project=; network=
+project=; network=; agent=
 for word in $(cat /proc/cmdline); do
   case "$word" in
     benchtop.hostname=*) hostname "\${word#*=}" ;;
     benchtop.project=*) project="\${word#*=}" ;;
     benchtop.network=*) network="\${word#*=}" ;;
+    benchtop.agent=*) agent="\${word#*=}" ;;
   esac
 done
+# copied: the host copies the project in through the agent (Firecracker has no 9p).
+[ "$project" = copied ] && mkdir -p /workspace
 if [ "$project" = 9p ]; then
   mkdir -p /workspace
   mount -t 9p -o trans=virtio,version=9p2000.L,msize=262144 workspace /workspace || say "cannot mount the project folder"
@@ -41,5 +46,8 @@ if command -v ip >/dev/null; then
 else
   say "no ip command: network left down"
 fi
+case "$agent" in
+  vsock:*) exec /benchtop/agent --vsock "\${agent#vsock:}" --init ;;
+esac
 exec /benchtop/agent --port benchtop.agent --init
 `;

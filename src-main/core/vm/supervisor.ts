@@ -14,8 +14,10 @@ import { execa } from 'execa';
 import { connect, createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { AgentMux } from '../agent/mux';
+import { vsockHandshake } from '../drivers/firecracker/vsock';
 import { decodeKv, kvGet } from '../agent/frames';
-import { vmFiles, type VmLaunch, type VmExit } from './files';
+import { T } from '../agent/frames';
+import { TTL_REASON, vmFiles, type VmLaunch, type VmExit } from './files';
 
 function say(line: object): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -35,17 +37,19 @@ function lastLine(path: string): string {
   }
 }
 
-async function connectWhenListening(path: string, deadline: number, alive: () => boolean): Promise<Socket> {
+/** With `vsockPort`, each try also asks Firecracker for the guest's port: refused until the agent listens. */
+async function connectWhenListening(path: string, deadline: number, alive: () => boolean, vmm: string, vsockPort?: number): Promise<Socket> {
   for (;;) {
     if (existsSync(path)) {
-      const sock = await new Promise<Socket | null>((ok) => {
+      let sock = await new Promise<Socket | null>((ok) => {
         const s = connect(path);
         s.once('connect', () => ok(s));
         s.once('error', () => ok(null));
       });
+      if (sock && vsockPort !== undefined) sock = await vsockHandshake(sock, vsockPort).catch(() => null);
       if (sock) return sock;
     }
-    if (!alive() || Date.now() > deadline) throw new Error('QEMU never opened the agent socket');
+    if (!alive() || Date.now() > deadline) throw new Error(vsockPort === undefined ? `${vmm} never opened the agent socket` : `the guest agent never answered on vsock port ${vsockPort}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
@@ -55,11 +59,14 @@ async function main(dir: string): Promise<void> {
   process.stdout.on('error', () => undefined);
   const files = vmFiles(dir);
   const launch = JSON.parse(readFileSync(files.launch, 'utf8')) as VmLaunch;
-  for (const f of [files.ready, files.exit, files.agentSocket, files.guestSocket]) rmSync(f, { force: true });
+  const guestSocket = launch.guestSocket ?? files.guestSocket;
+  for (const f of [files.ready, files.exit, files.agentSocket, guestSocket]) rmSync(f, { force: true });
   writeFileSync(files.supervisorPid, `${process.pid}\n`);
   const t0 = Date.now();
-  // QEMU's own complaints go to its log; the guest's console is a file of its own (-serial file:).
-  const qemu = execa(launch.argv[0] as string, launch.argv.slice(1), { stdin: 'ignore', stdout: 'ignore', stderr: { file: files.qemuLog }, reject: false, buffer: false });
+  const vmm = launch.vmm ?? 'QEMU';
+  // QEMU's own complaints go to its log; the guest's console is a file of its own (-serial file:), or the VMM's stdout.
+  const stdout = launch.consoleOnStdout ? { file: files.console } : 'ignore';
+  const qemu = execa(launch.argv[0] as string, launch.argv.slice(1), { stdin: 'ignore', stdout, stderr: { file: files.qemuLog }, reject: false, buffer: false });
   let qemuAlive = true;
   let ready = false;
   let stopping = false;
@@ -76,11 +83,11 @@ async function main(dir: string): Promise<void> {
       ? 'stopped'
       : (reported ??
         (signal
-          ? `QEMU was killed (${signal})`
+          ? `${vmm} was killed (${signal})`
           : code === 0
             ? 'the guest powered off'
-            : `QEMU exited with code ${code}${lastLine(files.qemuLog) ? `: ${lastLine(files.qemuLog)}` : ''}`));
-    const exit: VmExit = { reason: why, code, signal, at: new Date().toISOString() };
+            : `${vmm} exited with code ${code}${lastLine(files.qemuLog) ? `: ${lastLine(files.qemuLog)}` : ''}`));
+    const exit: VmExit = { reason: why, code: code ?? null, signal: signal ?? null, at: new Date().toISOString() };
     writeJson(files.exit, exit);
     if (!ready) say({ error: why });
     server.close();
@@ -89,7 +96,7 @@ async function main(dir: string): Promise<void> {
     process.exit(0);
   });
   qemu.on('error', (e) => {
-    fail(`could not start QEMU: ${e.message}`);
+    fail(`could not start ${vmm}: ${e.message}`);
     process.exit(1);
   });
   process.on('SIGTERM', () => {
@@ -100,7 +107,7 @@ async function main(dir: string): Promise<void> {
   const deadline = t0 + launch.bootTimeoutMs;
   let guest: Socket;
   try {
-    guest = await connectWhenListening(files.guestSocket, deadline, () => qemuAlive);
+    guest = await connectWhenListening(guestSocket, deadline, () => qemuAlive, vmm, launch.vsockPort);
   } catch (e) {
     fail((e as Error).message);
     qemu.kill('SIGKILL');
@@ -119,6 +126,13 @@ async function main(dir: string): Promise<void> {
         const info = { kernel: kvGet(kv, 'kernel') ?? '', agent: kvGet(kv, 'agent') ?? '', bootMs: Date.now() - t0, qemuPid: qemu.pid };
         writeJson(files.ready, info);
         say({ ready: true, ...info });
+        if (launch.ttlSec) {
+          setTimeout(() => {
+            reported = TTL_REASON;
+            mux.sendToGuest(T.SHUTDOWN);
+            setTimeout(() => qemu.kill('SIGKILL'), 15_000).unref();
+          }, Math.max(0, t0 + launch.ttlSec * 1000 - Date.now()));
+        }
       });
     },
     onGuestLost(why) {
@@ -132,6 +146,8 @@ async function main(dir: string): Promise<void> {
       }, 2000).unref();
     },
   });
+  // A vsock connection comes paused after its handshake (drivers/firecracker/vsock.ts); a no-op for QEMU's.
+  guest.resume();
   server.on('connection', (s) => mux.addClient(s));
 }
 

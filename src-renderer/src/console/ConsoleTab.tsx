@@ -47,15 +47,26 @@ export function ConsoleTab({ client, workspace: w }: { client: BenchtopClient; w
   const html = useMemo(() => (text === null ? '' : new AnsiUp().ansi_to_html(text)), [text]);
   return (
     <section className="console-tab" data-testid="console-tab">
+      <p className="small muted console-intro">
+        The machine’s serial console: what its kernel and init printed while booting, and kernel errors since. Read again every {POLL_MS / 1000} s while shown{truncated ? '; the end of it is shown' : ''}.
+      </p>
       {error && <p className="error" role="alert">{error}</p>}
-      {truncated && <p className="muted">Showing the end of the console.</p>}
       {text === null && !error && <p className="muted">Reading the console…</p>}
-      {text === '' && <p className="muted">The console is empty{w.state === 'running' ? '' : ': the machine has not started yet'}.</p>}
+      {text === '' && (
+        <p className="muted" data-testid="console-empty">
+          {w.state === 'running'
+            ? 'Nothing on the console: the machine boots quietly, so only kernel errors and messages from its init show here.'
+            : 'The console is empty: the machine has not started yet.'}
+        </p>
+      )}
       {text && (
         <pre
           ref={pre}
           className="console-text"
           data-testid="console-text"
+          // Focusable, so the keyboard can scroll it; named for screen readers.
+          tabIndex={0}
+          aria-label={`Console of ${w.name}`}
           onScroll={(e) => {
             const el = e.currentTarget;
             atBottom.current = el.scrollHeight - el.scrollTop - el.clientHeight < 24;

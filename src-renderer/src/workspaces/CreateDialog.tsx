@@ -89,6 +89,7 @@ export function CreateDialog({ client, backends, onClose, onCreated, taken }: Pr
   /** The host backend: no sandbox, no image, the project used in place, no SLURM. */
   const inPlace = info?.descriptor.projectPath === null;
   const slurmOk = info?.descriptor.supports.slurm ?? false;
+  const size = info?.descriptor.sizeDefaults;
   const img = imageField(info);
   const fieldClass = (f: string) => (error?.field === f ? 'field invalid' : 'field');
   const invalid = (f: string) => (error?.field === f ? { 'aria-invalid': true as const, 'aria-describedby': 'create-error' } : {});
@@ -253,13 +254,14 @@ export function CreateDialog({ client, backends, onClose, onCreated, taken }: Pr
                 </button>
               </div>
             </div>
+            {/* A VM always has a size: its fields say what it gets when left empty, not "no limit". */}
             <label className={fieldClass('cpus')}>
-              CPU limit
-              <input value={cpus} onChange={(e) => setCpus(e.target.value)} inputMode="decimal" placeholder="no limit" {...invalid('cpus')} />
+              {size ? 'vCPUs' : 'CPU limit'}
+              <input value={cpus} onChange={(e) => setCpus(e.target.value)} inputMode={size ? 'numeric' : 'decimal'} placeholder={size ? `${size.cpus} (default)` : 'no limit'} {...invalid('cpus')} />
             </label>
             <label className={fieldClass('memoryMiB')}>
-              Memory limit (MiB)
-              <input value={memory} onChange={(e) => setMemory(e.target.value)} inputMode="numeric" placeholder="no limit" {...invalid('memoryMiB')} />
+              {size ? 'Memory (MiB)' : 'Memory limit (MiB)'}
+              <input value={memory} onChange={(e) => setMemory(e.target.value)} inputMode="numeric" placeholder={size ? `${size.memoryMiB} (default)` : 'no limit'} {...invalid('memoryMiB')} />
             </label>
             <label className={fieldClass('pids')}>
               Processes

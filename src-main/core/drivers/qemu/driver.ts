@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { BenchtopError, type Workspace } from '../../../../src-preload/contract';
 import { AgentConnection } from '../../agent/client';
 import { packageRoot } from '../../host/package-root';
-import { vmFiles, type VmLaunch } from '../../vm/files';
+import { TTL_REASON, vmFiles, type VmLaunch } from '../../vm/files';
 import { listVmImages, resolveVmImage } from '../../vm/store';
 import { createOverlay } from '../../vm/overlay';
 import { which } from '../which';
@@ -17,10 +17,14 @@ import { LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
 import type { Driver, DriverContext, DetectedBackend, ResolvedImage, SandboxStatus } from '../types';
 import { qemuArgv } from './argv';
 import { hostTscKhz } from './host-tsc';
-import { livingQemu, livingSupervisor, startSupervisor, vmState, waitGone } from './vm-process';
+import { cachedAccel, probeAccel } from './kvm';
+import { livingQemu, livingSupervisor, startOnNodeScript, startSupervisor, vmState, waitGone } from './vm-process';
+import { bridgeArgv, carriedStream } from '../../agent/carried';
+import type { SpawnRequest } from '../../process/types';
 
 const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_MEMORY_MIB = 512;
+const DEFAULT_CPUS = 1;
 const CLEAN_SHUTDOWN_MS = 15_000;
 
 function bootTimeoutMs(): number {
@@ -41,8 +45,48 @@ export function createQemuDriver(ctx: DriverContext): Driver {
   const filesOf = (ws: Workspace) => vmFiles(join(ctx.workspaceDir(ws), 'vm'));
   let probe: Promise<DetectedBackend> | undefined;
 
-  async function connect(ws: Workspace): Promise<AgentConnection> {
+  /** Writes what the supervisor runs (no secrets: they travel over the agent stream). */
+  function writeLaunch(ws: Workspace, qemu: string, accel: 'kvm' | 'tcg'): VmLaunch {
     const files = filesOf(ws);
+    const v = resolveVmImage(home(), ws.image as string);
+    const launch: VmLaunch = {
+      argv: qemuArgv({
+        qemuBinary: qemu,
+        kernel: v.kernel,
+        initrd: v.initrd,
+        rootDisk: files.overlay,
+        agentSocket: files.guestSocket,
+        consoleLog: files.console,
+        pidFile: files.qemuPid,
+        qmpSocket: files.qmpSocket,
+        memoryMiB: ws.limits.memoryMiB ?? DEFAULT_MEMORY_MIB,
+        cpus: ws.limits.cpus ?? DEFAULT_CPUS,
+        accel,
+        machine: 'microvm',
+        project: { hostDir: ws.project },
+        network: ws.network,
+        ports: [],
+        tscKhz: hostTscKhz(),
+        marker: qemuMarker(ws),
+        hostname: ws.name,
+      }),
+      bootTimeoutMs: bootTimeoutMs(),
+      ttlSec: ws.ttlSec,
+    };
+    writeFileSync(files.launch, `${JSON.stringify(launch, null, 2)}\n`);
+    return launch;
+  }
+
+  /** A QEMU still running without its supervisor (killed with SIGKILL): nothing can reach its guest. */
+  function killOrphanQemu(ws: Workspace): void {
+    const q = livingQemu(filesOf(ws), qemuMarker(ws));
+    if (q !== null) process.kill(q, 'SIGKILL');
+  }
+
+  async function connect(ws: Workspace, via: SpawnRequest['via']): Promise<AgentConnection> {
+    const files = filesOf(ws);
+    // Carried onto the node that runs the VM (SLURM): its processes are not ours to look at.
+    if (via) return AgentConnection.over(carriedStream(ctx.runner, bridgeArgv(via.pipes, process.execPath, files.agentSocket)));
     const state = vmState(files);
     if (state.kind !== 'running') {
       const why = state.kind === 'booting' ? 'it is still booting' : (state.exit?.reason ?? 'it is not running');
@@ -65,12 +109,13 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       isolation: 'vm',
       projectPath: '/workspace',
       image: { use: 'required', kinds: 'a VM image made with `benchtop image build` (NAME, or NAME@VERSION to pin one)', example: 'vm1', rootfs: false },
-      supports: { tty: true, stdin: true, userSwitch: true, slurm: false, pull: false, apptainerOptions: false, files: true, ports: true, console: true },
+      supports: { tty: true, stdin: true, userSwitch: true, slurm: true, pull: false, apptainerOptions: false, files: true, ports: true, console: true },
+      sizeDefaults: { cpus: DEFAULT_CPUS, memoryMiB: DEFAULT_MEMORY_MIB },
       portsNote: 'connections are carried by the guest agent: no network device is needed, so it works with network none',
       defaultNetwork: 'none',
       needsConsent: false,
       labelsSandboxes: false,
-      ttlProcess: false,
+      ttlProcess: true,
       disk: {
         measures: "the workspace's folder, with its VM overlay (what the guest wrote to its root disk)",
         quota: 'measured',
@@ -86,7 +131,9 @@ export function createQemuDriver(ctx: DriverContext): Driver {
         if (!qemu || !img) return { ...base, available: false, version: null, hint: 'QEMU is not installed (Debian/Ubuntu: apt install qemu-system-x86 qemu-utils)' };
         const v = await ctx.runner.run([qemu, '--version'], { timeoutMs: 10000 });
         const version = /version ([\d.]+)/.exec(v.stdout)?.[1] ?? v.stdout.split('\n')[0]?.trim() ?? '';
-        return { ...base, available: true, version, hint: 'TCG (software emulation): KVM is not used on this host' };
+        const accel = cachedAccel(qemu);
+        const hint = !accel ? 'KVM is tried at the first start (a guest that hangs under it falls back to TCG)' : accel.accel === 'kvm' ? `KVM (${accel.why})` : `TCG, software emulation: ${accel.why}`;
+        return { ...base, available: true, version, hint };
       })();
       return probe;
     },
@@ -116,40 +163,39 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       const state = vmState(files);
       if (state.kind === 'running') return { adopted: true, runtime: {} };
       if (state.kind === 'booting') throw new BenchtopError('CONFLICT', `workspace "${ws.name}": its VM is booting already`);
-      const v = resolveVmImage(home(), ws.image as string);
+      // A QEMU whose supervisor was killed holds the overlay and answers nobody: end it before booting again.
+      killOrphanQemu(ws);
       const info = await this.detect();
       if (!info.available) throw new BenchtopError('BACKEND_UNAVAILABLE', `qemu: ${info.hint}`);
-      const launch: VmLaunch = {
-        argv: qemuArgv({
-          qemuBinary: which('qemu-system-x86_64') as string,
-          kernel: v.kernel,
-          initrd: v.initrd,
-          rootDisk: files.overlay,
-          agentSocket: files.guestSocket,
-          consoleLog: files.console,
-          pidFile: files.qemuPid,
-          qmpSocket: files.qmpSocket,
-          memoryMiB: ws.limits.memoryMiB ?? DEFAULT_MEMORY_MIB,
-          cpus: ws.limits.cpus ?? 1,
-          accel: 'tcg',
-          machine: 'microvm',
-          project: { hostDir: ws.project },
-          network: ws.network,
-          ports: [],
-          tscKhz: hostTscKhz(),
-          marker: qemuMarker(ws),
-          hostname: ws.name,
-        }),
-        bootTimeoutMs: bootTimeoutMs(),
-      };
-      writeFileSync(files.launch, `${JSON.stringify(launch, null, 2)}\n`);
+      const qemu = which('qemu-system-x86_64') as string;
+      const { accel } = await probeAccel(ctx.runner, qemu, resolveVmImage(home(), ws.image as string).kernel, hostTscKhz());
+      const launch = writeLaunch(ws, qemu, accel);
       await startSupervisor(files, launch.bootTimeoutMs + 10_000);
       return { adopted: false, runtime: {} };
     },
 
+    /**
+     * In a SLURM allocation the script starts the supervisor on the node (from
+     * the launch file written here, at submission) and keeps the job while it
+     * lives; cancelling the job ends it, and QEMU with it.
+     */
+    allocationPlan(ws) {
+      const qemu = which('qemu-system-x86_64') ?? 'qemu-system-x86_64';
+      const files = filesOf(ws);
+      writeLaunch(ws, qemu, cachedAccel(qemu)?.accel ?? 'tcg');
+      return {
+        start: [process.execPath, startOnNodeScript(), files.dir],
+        alive: { argv: ['sh', '-c', 'kill -0 "$(cat "$1")"', 'sh', files.supervisorPid] },
+        stop: ['sh', '-c', 'kill "$(cat "$1")"', 'sh', files.supervisorPid],
+      };
+    },
+
     async stop(ws) {
       const files = filesOf(ws);
-      if (livingSupervisor(files) === null) return;
+      if (livingSupervisor(files) === null) {
+        killOrphanQemu(ws);
+        return;
+      }
       try {
         const conn = await AgentConnection.connect(files.agentSocket, 5000);
         conn.shutdown();
@@ -161,8 +207,7 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       const sup = livingSupervisor(files);
       if (sup !== null) process.kill(sup, 'SIGTERM');
       if (await waitGone(files, 3000)) return;
-      const q = livingQemu(files, qemuMarker(ws));
-      if (q !== null) process.kill(q, 'SIGKILL');
+      killOrphanQemu(ws);
       const s2 = livingSupervisor(files);
       if (s2 !== null) process.kill(s2, 'SIGKILL');
     },
@@ -178,13 +223,14 @@ export function createQemuDriver(ctx: DriverContext): Driver {
         const state = vmState(filesOf(ws));
         if (state.kind === 'running') out.set(ws.id, { running: true, description: `running (kernel ${state.ready.kernel})` });
         else if (state.kind === 'booting') out.set(ws.id, { running: true, description: 'booting' });
-        else if (state.exit) out.set(ws.id, { running: false, description: state.exit.reason });
+        // Ended by its TTL: code 0, as a container's `sleep TTL` ends (the reconciler then says expired).
+        else if (state.exit) out.set(ws.id, { running: false, description: state.exit.reason, ...(state.exit.reason === TTL_REASON ? { exitCode: 0 } : {}) });
       }
       return out;
     },
 
     async spawn(ws, req, sink) {
-      const conn = await connect(ws);
+      const conn = await connect(ws, req.via);
       const proc = await conn.spawn(
         {
           argv: req.argv ?? ['/bin/sh', '-c', LOGIN_SHELL_SCRIPT],

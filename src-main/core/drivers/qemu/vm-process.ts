@@ -17,6 +17,11 @@ export function supervisorScript(): string {
   return join(packageRoot(), 'dist', 'vm-supervisor.js');
 }
 
+/** What a SLURM allocation runs on its node to start the VM (start-on-node.ts). */
+export function startOnNodeScript(): string {
+  return join(packageRoot(), 'dist', 'vm-start.js');
+}
+
 function readPid(file: string): number | null {
   try {
     const n = Number(readFileSync(file, 'utf8').trim());
@@ -65,7 +70,7 @@ export function vmState(files: VmFiles): VmState {
 }
 
 /** Starts the supervisor (detached: the VM outlives this process) and waits for the guest agent's hello. */
-export async function startSupervisor(files: VmFiles, timeoutMs: number): Promise<VmReady> {
+export async function startSupervisor(files: VmFiles, timeoutMs: number, backend = 'qemu'): Promise<VmReady> {
   const child = execa(process.execPath, [supervisorScript(), files.dir], {
     detached: true,
     stdin: 'ignore',
@@ -89,7 +94,7 @@ export async function startSupervisor(files: VmFiles, timeoutMs: number): Promis
   }
   if (said.ready) return { kernel: said.kernel ?? '', agent: said.agent ?? '', bootMs: said.bootMs ?? 0 };
   if (line === null) child.kill('SIGTERM');
-  throw new BenchtopError('BACKEND_FAILED', `qemu: ${said.error ?? `the VM did not start within ${Math.round(timeoutMs / 1000)} s`}`);
+  throw new BenchtopError('BACKEND_FAILED', `${backend}: ${said.error ?? `the VM did not start within ${Math.round(timeoutMs / 1000)} s`}`);
 }
 
 /** Waits until the supervisor is gone, up to `ms`; true when it is. */
