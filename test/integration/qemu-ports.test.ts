@@ -3,8 +3,9 @@
  * carried by the guest agent (dist/agent-relay.js → the supervisor's socket →
  * `EXEC connect=PORT`), so a VM with network none serves busybox httpd on
  * 127.0.0.1:HOSTPORT of the host while it still has no network device at
- * all. `--publish` at create, `port add` on the running VM, `port rm`. One
- * boot for the file, under the TCG lock.
+ * all. `--publish` at create, `port add` on the running VM, `port rm`, a
+ * refused port logged, stop and start. One boot for the file (and the one
+ * restart), under the TCG lock.
  */
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:net';
@@ -126,4 +127,14 @@ describeWith('qemu', 'published ports of a qemu workspace (TCG, through the gues
     expect(log).toContain('agent-relay: connect 127.0.0.1:7070: Connection refused');
     await cli(['port', 'rm', 'v', '7070'], { home });
   });
+
+  it('ends with the VM when it stops, and is published again on the same host port when it starts', async () => {
+    expect((await cliJson<Workspace>(['stop', 'v'], { home })).state).toBe('stopped');
+    expect(await refused(fixedHostPort)).toBe(true);
+    expect((await cliJson<Workspace>(['start', 'v'], { home })).state).toBe('running');
+    expect(await ports()).toMatchObject([{ port: 8080, hostPort: fixedHostPort, listening: true }]);
+    // A fresh guest: nothing serves 8080 until httpd runs again.
+    expect((await cli(['exec', 'v', '-c', 'httpd -p 8080 -h /www'], { home })).exitCode).toBe(0);
+    expect(await get(fixedHostPort)).toEqual({ status: 200, body: 'hello\n' });
+  }, 180_000);
 });
