@@ -4,7 +4,7 @@
  * vm/ folder (core/vm/files.ts): pids to tell whether it lives, ready.json
  * once the guest agent answered, exit.json saying why it ended.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { execa } from 'execa';
 import { BenchtopError } from '../../../../src-preload/contract';
@@ -71,19 +71,29 @@ export function vmState(files: VmFiles): VmState {
 
 /** Starts the supervisor (detached: the VM outlives this process) and waits for the guest agent's hello. */
 export async function startSupervisor(files: VmFiles, timeoutMs: number, backend = 'qemu'): Promise<VmReady> {
-  const child = execa(process.execPath, [supervisorScript(), files.dir], {
-    detached: true,
-    stdin: 'ignore',
-    stdout: 'pipe',
-    stderr: { file: join(files.dir, 'supervisor.log') },
-    env: daemonEnv(),
-    extendEnv: false,
-    cwd: '/',
-    cleanup: false,
-    reject: false,
-    buffer: false,
-  });
-  const line = await firstLine(child.stdout!, timeoutMs);
+  // Its own descriptor, not execa's `{file}` (a pipe through this process): the supervisor
+  // outlives this process, and a write to a pipe nobody reads would end it (EPIPE).
+  const logFd = openSync(join(files.dir, 'supervisor.log'), 'a');
+  let child;
+  let line: string | null;
+  try {
+    child = execa(process.execPath, [supervisorScript(), files.dir], {
+      detached: true,
+      stdin: 'ignore',
+      stdout: 'pipe',
+      // A descriptor is passed to spawn as is (execa's types list only 3-9).
+      stderr: logFd as 3,
+      env: daemonEnv(),
+      extendEnv: false,
+      cwd: '/',
+      cleanup: false,
+      reject: false,
+      buffer: false,
+    });
+    line = await firstLine(child.stdout!, timeoutMs);
+  } finally {
+    closeSync(logFd);
+  }
   child.stdout?.destroy();
   child.unref();
   let said: { ready?: boolean; error?: string } & Partial<VmReady> = {};
