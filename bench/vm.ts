@@ -9,9 +9,10 @@
  *  V2 exec: `benchtop exec -- true`, the service in-process, one agent
  *     connection per process (what the driver does), vs one exec over a held
  *     AgentConnection; `podman exec CONTAINER true` from the same run beside.
- *  V3 terminal throughput: a PTY in the guest printing MB megabytes of 100-character lines through
- *     the terminals service (acknowledged at once, as a fast viewer would) and
- *     through driver.spawn, vs a held AgentConnection's tty session.
+ *  V3 terminal throughput: a PTY in the guest printing MB megabytes of
+ *     100-character lines, through the terminals service (acknowledged at
+ *     once, as a fast viewer would) and through driver.spawn, vs a held
+ *     AgentConnection's tty session.
  *
  * V2 and V3 share one VM workspace. QEMU's agent socket takes one client, and
  * the workspace's supervisor holds it: the raw variants there reach the
