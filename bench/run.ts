@@ -5,7 +5,7 @@
  * machine is shared and noisy, medians are for comparing, not for gating.
  *
  *   npm run bench                 (builds dist/cli.js first)
- *   BENCH_RUNS=5 npm run bench    (N for every benchmark; default 10 for P1, 20 for P2)
+ *   BENCH_RUNS=5 npm run bench    (N for every benchmark; default 10 for P1, 20 for P2; bench/vm.ts: 3, 20, 3)
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync, existsSync } from 'node:fs';
@@ -26,11 +26,12 @@ import { which } from '../src-main/core/drivers/which';
 import { lstatKind } from '../src-main/core/drivers/bwrap/driver';
 import { WorkspaceService } from '../src-main/core/workspaces/service';
 import { journalBench } from './journal';
+import { vmSkipReason } from './vm';
 import { execa } from 'execa';
 import { readFileSync } from 'node:fs';
 
-/** P3 and P5 run in a process of their own (a browser, PTYs, SLURM jobs): a hang there cannot take the run with it. */
-async function standalone(name: 'terminal' | 'slurm'): Promise<Record<string, unknown>> {
+/** P3, P5 and V run in a process of their own (a browser, PTYs, SLURM jobs, VMs): a hang there cannot take the run with it. */
+async function standalone(name: 'terminal' | 'slurm' | 'vm'): Promise<Record<string, unknown>> {
   await execa(process.execPath, ['--import', 'tsx', join(REPO, 'bench', `${name}.ts`)], { stdio: 'inherit', timeout: 600_000, env: { ...process.env } });
   return JSON.parse(readFileSync(join(RESULTS, `${name}.json`), 'utf8')) as Record<string, unknown>;
 }
@@ -421,6 +422,20 @@ async function main(): Promise<number> {
       process.stdout.write(`P5: ${slurm.skipped}\n`);
     }
   } else process.stdout.write('P5: skipped: no SLURM controller is up (test/fixtures/setup-slurm.sh)\n');
+  // V: the qemu backend (bench/vm.ts, also runnable alone); every V1 run boots two VMs.
+  let vm: Record<string, unknown> | { skipped: string };
+  const vmWhy = vmSkipReason();
+  if (vmWhy) {
+    vm = { skipped: vmWhy };
+    process.stdout.write(`V qemu: skipped: ${vmWhy}\n`);
+  } else {
+    try {
+      vm = await standalone('vm');
+    } catch (err) {
+      vm = { skipped: `failed: ${(err as Error).message.split('\n')[0]}` };
+      process.stdout.write(`V qemu: ${vm.skipped}\n`);
+    }
+  }
   await sweep();
   const seconds = (performance.now() - t0) / 1000;
   const text = table(results, skipped);
@@ -439,6 +454,7 @@ async function main(): Promise<number> {
     results,
     terminal,
     slurm,
+    vm,
     skipped,
   };
   writeFileSync(join(RESULTS, 'latest.json'), `${JSON.stringify(json, null, 2)}\n`);
