@@ -13,7 +13,7 @@ import { join, resolve } from 'node:path';
 import { afterAll, afterEach, beforeAll, expect, it } from 'vitest';
 import type { AgentConnection } from '../../src-main/core/agent/client';
 import { AgentConnection as Agent } from '../../src-main/core/agent/client';
-import { copyProjectIn } from '../../src-main/core/drivers/firecracker/project-copy';
+import { copyProjectIn } from '../../src-main/core/vm/project-copy';
 import { connectAgentOverVsock } from '../../src-main/core/drivers/firecracker/vsock';
 import { livingSupervisor, readJson, startSupervisor, waitGone } from '../../src-main/core/drivers/qemu/vm-process';
 import { vmFiles, type VmExit, type VmLaunch } from '../../src-main/core/vm/files';

@@ -174,6 +174,23 @@ describeWith('qemu', 'qemu workspaces (TCG)', () => {
     expect((await cliJson<Workspace>(['stop', 'v'], { home })).state).toBe('stopped');
   }, 120_000);
 
+  it('copies the project in, once, where it is not shared live (BENCHTOP_QEMU_PROJECT=copy, or a QEMU without 9p)', async () => {
+    const own = tempDir('copied');
+    writeFileSync(join(own, 'data.csv'), 'a,b\n1,2\n');
+    const env = { BENCHTOP_QEMU_PROJECT: 'copy' };
+    const ws = await cliJson<Workspace>(['create', 'cp', '--backend', 'qemu', '--image', 'vm1', '--memory', '256', '--project', own], { home, env });
+    expect(ws.state).toBe('running');
+    const r = await cli(['exec', 'cp', '-c', 'cat /workspace/data.csv; grep -c " 9p " /proc/mounts; echo new > /workspace/made-inside'], { home, env });
+    expect(r.stdout).toBe('a,b\n1,2\n0\n');
+    expect(existsSync(join(own, 'made-inside'))).toBe(false);
+    // Not copied again over what the guest changed: /workspace lives on the guest's own disk.
+    await cliJson<Workspace>(['stop', 'cp'], { home, env });
+    await cliJson<Workspace>(['start', 'cp'], { home, env });
+    expect((await cli(['exec', 'cp', '--', 'cat', '/workspace/made-inside'], { home, env })).stdout).toBe('new\n');
+    await cli(['rm', 'cp'], { home, env });
+    cleanup(own);
+  }, 180_000);
+
   it('powers the guest off when its TTL runs out, with no app running, and shows it expired', async () => {
     const t = await cliJson<Workspace>(['create', 'short', '--backend', 'qemu', '--image', 'vm1', '--memory', '256', '--ttl', '60'], { home });
     expect(t.state).toBe('running');

@@ -14,6 +14,7 @@
  *   qmp.sock         QEMU's monitor (ports added to a running VM)
  *   ready.json       the guest agent said hello: kernel, agent, boot time
  *   exit.json        VmExit: why the VM ended
+ *   project-copied   the project was copied in (no live share): not again
  */
 import { join } from 'node:path';
 
@@ -64,6 +65,8 @@ export function vmFiles(vmDir: string) {
     qmpSocket: f('qmp.sock'),
     ready: f('ready.json'),
     exit: f('exit.json'),
+    /** There when the project was copied in (a VM without a live share). */
+    projectCopied: f('project-copied'),
   };
 }
 

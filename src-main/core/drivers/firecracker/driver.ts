@@ -22,7 +22,7 @@ import { livingSupervisor, readJson, startSupervisor, vmState, waitGone } from '
 import { firecrackerArgv, jailerArgv, jailLayout, vmIdFor } from './argv';
 import { AGENT_VSOCK_PORT, firecrackerConfig, type FirecrackerVmOptions } from './config';
 import { hostFacts, verdict } from './detect';
-import { copyProjectIn } from './project-copy';
+import { copyProjectIn } from '../../vm/project-copy';
 
 const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_MEMORY_MIB = 512;

@@ -81,7 +81,8 @@ export function kernelCmdline(o: Pick<QemuArgvOptions, 'tscKhz' | 'hostname' | '
     // microvm has no PIT to calibrate the TSC against reliably: tell the kernel the rate.
     `tsc_early_khz=${o.tscKhz}`,
     `benchtop.hostname=${o.hostname}`,
-    ...(o.project ? ['benchtop.project=9p'] : []),
+    // Without a share, stage 2 makes /workspace for the copy the host sends in.
+    o.project ? 'benchtop.project=9p' : 'benchtop.project=copied',
     `benchtop.network=${o.network}`,
   ].join(' ');
 }

@@ -18,6 +18,8 @@ import type { Driver, DriverContext, DetectedBackend, ResolvedImage, SandboxStat
 import { qemuArgv } from './argv';
 import { hostTscKhz } from './host-tsc';
 import { cachedAccel, probeAccel } from './kvm';
+import { BEST_CAPS, qemuCaps, type QemuCaps } from './caps';
+import { copyProjectIn } from '../../vm/project-copy';
 import { livingQemu, livingSupervisor, startOnNodeScript, startSupervisor, vmState, waitGone } from './vm-process';
 import { bridgeArgv, carriedStream } from '../../agent/carried';
 import type { SpawnRequest } from '../../process/types';
@@ -44,9 +46,10 @@ export function createQemuDriver(ctx: DriverContext): Driver {
   };
   const filesOf = (ws: Workspace) => vmFiles(join(ctx.workspaceDir(ws), 'vm'));
   let probe: Promise<DetectedBackend> | undefined;
+  let caps: QemuCaps | undefined;
 
   /** Writes what the supervisor runs (no secrets: they travel over the agent stream). */
-  function writeLaunch(ws: Workspace, qemu: string, accel: 'kvm' | 'tcg'): VmLaunch {
+  function writeLaunch(ws: Workspace, qemu: string, accel: 'kvm' | 'tcg', can: QemuCaps = caps ?? BEST_CAPS): VmLaunch {
     const files = filesOf(ws);
     const v = resolveVmImage(home(), ws.image as string);
     const launch: VmLaunch = {
@@ -62,8 +65,8 @@ export function createQemuDriver(ctx: DriverContext): Driver {
         memoryMiB: ws.limits.memoryMiB ?? DEFAULT_MEMORY_MIB,
         cpus: ws.limits.cpus ?? DEFAULT_CPUS,
         accel,
-        machine: 'microvm',
-        project: { hostDir: ws.project },
+        machine: can.machine,
+        ...(can.share9p ? { project: { hostDir: ws.project } } : {}),
         network: ws.network,
         ports: [],
         tscKhz: hostTscKhz(),
@@ -75,6 +78,20 @@ export function createQemuDriver(ctx: DriverContext): Driver {
     };
     writeFileSync(files.launch, `${JSON.stringify(launch, null, 2)}\n`);
     return launch;
+  }
+
+  /** No live share: the project goes in once, at the first start; /workspace then lives on the guest's own disk. */
+  async function copyProject(ws: Workspace): Promise<void> {
+    const files = filesOf(ws);
+    const agent = await AgentConnection.connect(files.agentSocket);
+    try {
+      await copyProjectIn(agent, ws.project);
+      writeFileSync(files.projectCopied, `${new Date().toISOString()}\n`);
+    } catch (e) {
+      throw new BenchtopError('BACKEND_FAILED', `qemu: could not copy the project in: ${(e as Error).message}`);
+    } finally {
+      agent.close();
+    }
   }
 
   /** A QEMU still running without its supervisor (killed with SIGKILL): nothing can reach its guest. */
@@ -131,9 +148,10 @@ export function createQemuDriver(ctx: DriverContext): Driver {
         if (!qemu || !img) return { ...base, available: false, version: null, hint: 'QEMU is not installed (Debian/Ubuntu: apt install qemu-system-x86 qemu-utils)' };
         const v = await ctx.runner.run([qemu, '--version'], { timeoutMs: 10000 });
         const version = /version ([\d.]+)/.exec(v.stdout)?.[1] ?? v.stdout.split('\n')[0]?.trim() ?? '';
+        caps = await qemuCaps(ctx.runner, qemu);
         const accel = cachedAccel(qemu);
-        const hint = !accel ? 'KVM is tried at the first start (a guest that hangs under it falls back to TCG)' : accel.accel === 'kvm' ? `KVM (${accel.why})` : `TCG, software emulation: ${accel.why}`;
-        return { ...base, available: true, version, hint };
+        const how = !accel ? 'KVM is tried at the first start (a guest that hangs under it falls back to TCG)' : accel.accel === 'kvm' ? `KVM (${accel.why})` : `TCG, software emulation: ${accel.why}`;
+        return { ...base, available: true, version, hint: [how, ...caps.notes].join('; ') };
       })();
       return probe;
     },
@@ -171,6 +189,7 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       const { accel } = await probeAccel(ctx.runner, qemu, resolveVmImage(home(), ws.image as string).kernel, hostTscKhz());
       const launch = writeLaunch(ws, qemu, accel);
       await startSupervisor(files, launch.bootTimeoutMs + 10_000);
+      if (!(caps ?? BEST_CAPS).share9p && !existsSync(files.projectCopied)) await copyProject(ws);
       return { adopted: false, runtime: {} };
     },
 

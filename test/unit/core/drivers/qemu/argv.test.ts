@@ -40,7 +40,7 @@ describe('qemuArgv', () => {
       '-smp', '2',
       '-kernel', '/d/kernels/r/vmlinux',
       '-initrd', '/d/images/x/1/initrd.cpio.gz',
-      '-append', 'console=ttyS0 quiet loglevel=3 panic=-1 tsc_early_khz=2096020 benchtop.hostname=ws1 benchtop.network=none',
+      '-append', 'console=ttyS0 quiet loglevel=3 panic=-1 tsc_early_khz=2096020 benchtop.hostname=ws1 benchtop.project=copied benchtop.network=none',
       '-serial', 'file:/d/ws/1/console.log',
       '-pidfile', '/d/ws/1/qemu.pid',
       '-qmp', 'unix:/d/ws/1/qmp.sock,server=on,wait=off',
@@ -126,7 +126,8 @@ describe('kernelCmdline', () => {
   it('reboots on panic (QEMU exits with -no-reboot) and tells the guest its TSC rate', () => {
     const line = kernelCmdline({ tscKhz: 3000000, hostname: 'h', network: 'none' });
     expect(line.split(' ')).toEqual(expect.arrayContaining(['console=ttyS0', 'panic=-1', 'tsc_early_khz=3000000', 'benchtop.hostname=h']));
-    expect(line).not.toContain('benchtop.project');
+    // No share: the project is copied in, into a /workspace stage 2 makes.
+    expect(line.split(' ')).toContain('benchtop.project=copied');
   });
 });
 

@@ -1,5 +1,6 @@
 /**
- * Firecracker has no 9p: a workspace's project is copied into the guest's
+ * A VM without a live share of the project (Firecracker has no 9p; a QEMU
+ * built without it, or BENCHTOP_QEMU_PROJECT=copy): the project is copied into the guest's
  * /workspace through the guest agent, as one tar stream packed on the host
  * and unpacked by `tar` in the guest (the same tools `benchtop cp` uses).
  * It happens once, at the first start: /workspace lives on the workspace's
@@ -7,7 +8,7 @@
  * Copying back is `benchtop cp` for now.
  */
 import { execa } from 'execa';
-import type { AgentConnection } from '../../agent/client';
+import type { AgentConnection } from '../agent/client';
 
 /** The guest side: make the folder ($1, /workspace) and unpack the stream into it, keeping the archive's modes. */
 export function unpackArgv(dest = '/workspace'): string[] {
