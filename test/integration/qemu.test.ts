@@ -130,10 +130,15 @@ describeWith('qemu', 'qemu workspaces (TCG)', () => {
     cleanup(src, back);
   });
 
-  it("shows the guest's console", async () => {
+  it("shows the guest's console, and keeps a heartbeat with its agent", async () => {
     const r = await cli(['console', 'v'], { home });
     expect(r.exitCode).toBe(0);
-    expect(r.stdout.length).toBeGreaterThan(0);
+    const beat = join(await wsDir(), 'vm/heartbeat.json');
+    const end = Date.now() + 15_000;
+    while (!existsSync(beat) && Date.now() < end) await new Promise((res) => setTimeout(res, 250));
+    const hb = JSON.parse(readFileSync(beat, 'utf8')) as { answeredAt: string; rttMs: number };
+    expect(Date.now() - Date.parse(hb.answeredAt)).toBeLessThan(15_000);
+    expect(hb.rttMs).toBeGreaterThanOrEqual(0);
   });
 
   it("stops cleanly and starts again with the guest's disk as it was", async () => {

@@ -25,6 +25,8 @@ export interface MuxEvents {
   onReady?(hello: Frame): void;
   /** The stream to the guest ended or broke; every client was dropped. */
   onGuestLost?(why: string): void;
+  /** The guest answered the mux's own PING (clients' pings are answered by the mux itself). */
+  onPong?(payload: Buffer): void;
 }
 
 export class AgentMux {
@@ -82,7 +84,8 @@ export class AgentMux {
         if (f.type === T.G_HELLO && !this.hello) {
           this.hello = f;
           this.events.onReady?.(f);
-        } else if (f.type === T.ERROR) this.guestLost(`the guest agent dropped the connection: ${f.payload.toString('utf8')}`);
+        } else if (f.type === T.PONG) this.events.onPong?.(f.payload);
+        else if (f.type === T.ERROR) this.guestLost(`the guest agent dropped the connection: ${f.payload.toString('utf8')}`);
         continue;
       }
       const route = this.routes.get(f.session);

@@ -15,6 +15,7 @@
  *   ready.json       the guest agent said hello: kernel, agent, boot time
  *   exit.json        VmExit: why the VM ended
  *   project-copied   the project was copied in (no live share): not again
+ *   heartbeat.json   VmHeartbeat: when the guest agent last answered a ping
  */
 import { join } from 'node:path';
 
@@ -43,6 +44,16 @@ export interface VmExit {
   at: string;
 }
 
+/** The supervisor pings the guest's agent every HEARTBEAT_MS; a guest silent for long is shown as not answering. */
+export const HEARTBEAT_MS = 5000;
+
+export interface VmHeartbeat {
+  /** When the agent last answered (ISO). */
+  answeredAt: string;
+  /** That ping's round trip. */
+  rttMs: number;
+}
+
 export interface VmReady {
   kernel: string;
   agent: string;
@@ -67,6 +78,7 @@ export function vmFiles(vmDir: string) {
     exit: f('exit.json'),
     /** There when the project was copied in (a VM without a live share). */
     projectCopied: f('project-copied'),
+    heartbeat: f('heartbeat.json'),
   };
 }
 

@@ -17,7 +17,7 @@ import { AgentMux } from '../agent/mux';
 import { vsockHandshake } from '../drivers/firecracker/vsock';
 import { decodeKv, kvGet } from '../agent/frames';
 import { T } from '../agent/frames';
-import { TTL_REASON, vmFiles, type VmLaunch, type VmExit } from './files';
+import { HEARTBEAT_MS, TTL_REASON, vmFiles, type VmHeartbeat, type VmLaunch, type VmExit } from './files';
 
 function say(line: object): void {
   process.stdout.write(`${JSON.stringify(line)}\n`);
@@ -126,6 +126,8 @@ async function main(dir: string): Promise<void> {
         const info = { kernel: kvGet(kv, 'kernel') ?? '', agent: kvGet(kv, 'agent') ?? '', bootMs: Date.now() - t0, qemuPid: qemu.pid };
         writeJson(files.ready, info);
         say({ ready: true, ...info });
+        // A heartbeat: the answer's time is what tells a guest that hangs (a stuck kernel) from a busy one.
+        setInterval(() => mux.sendToGuest(T.PING, Buffer.from(String(Date.now()))), HEARTBEAT_MS).unref();
         if (launch.ttlSec) {
           setTimeout(() => {
             reported = TTL_REASON;
@@ -134,6 +136,12 @@ async function main(dir: string): Promise<void> {
           }, Math.max(0, t0 + launch.ttlSec * 1000 - Date.now()));
         }
       });
+    },
+    onPong(payload) {
+      const sent = Number(payload.toString());
+      if (!Number.isFinite(sent)) return;
+      const beat: VmHeartbeat = { answeredAt: new Date().toISOString(), rttMs: Date.now() - sent };
+      writeJson(files.heartbeat, beat);
     },
     onGuestLost(why) {
       // QEMU's exit says the rest; a guest that lost its agent but kept running is of no use.
