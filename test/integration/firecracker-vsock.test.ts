@@ -15,7 +15,7 @@ import type { AgentConnection } from '../../src-main/core/agent/client';
 import { AgentConnection as Agent } from '../../src-main/core/agent/client';
 import { copyProjectIn } from '../../src-main/core/vm/project-copy';
 import { connectAgentOverVsock } from '../../src-main/core/drivers/firecracker/vsock';
-import { livingSupervisor, readJson, startSupervisor, waitGone } from '../../src-main/core/drivers/qemu/vm-process';
+import { livingSupervisor, readJson, startSupervisor, waitGone } from '../../src-main/core/drivers/shared/vm-process';
 import { vmFiles, type VmExit, type VmLaunch } from '../../src-main/core/vm/files';
 import { AGENT_BIN, describeWithAgent } from '../helpers/agent';
 import { REPO } from '../helpers/fixtures';

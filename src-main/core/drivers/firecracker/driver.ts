@@ -13,18 +13,16 @@ import { chownSync, copyFileSync, existsSync, linkSync, mkdirSync, renameSync, r
 import { join } from 'node:path';
 import { BenchtopError, type Workspace } from '../../../../src-preload/contract';
 import { AgentConnection } from '../../agent/client';
-import { TTL_REASON, vmFiles, type VmLaunch } from '../../vm/files';
+import { vmFiles, type VmLaunch } from '../../vm/files';
 import { listVmImages, resolveVmImage } from '../../vm/store';
 import { backendFailed } from '../errors';
-import { LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
-import type { Driver, DriverContext, DetectedBackend, ResolvedImage, SandboxStatus } from '../types';
-import { livingSupervisor, readJson, startSupervisor, vmState, waitGone } from '../qemu/vm-process';
+import type { Driver, DriverContext, DetectedBackend, ResolvedImage } from '../types';
+import { livingSupervisor, readJson, startSupervisor, vmState, waitGone } from '../shared/vm-process';
 import { firecrackerArgv, jailerArgv, jailLayout, vmIdFor } from './argv';
 import { AGENT_VSOCK_PORT, firecrackerConfig, type FirecrackerVmOptions } from './config';
 import { hostFacts, verdict } from './detect';
-import { copyProjectIn } from '../../vm/project-copy';
+import { copyProjectOnce, vmGuestParts } from '../shared/vm-guest';
 
-const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_MEMORY_MIB = 512;
 const CLEAN_SHUTDOWN_MS = 15_000;
 /** The jailer's chroots (its own default). */
@@ -70,16 +68,6 @@ export function createFirecrackerDriver(ctx: DriverContext): Driver {
   };
   const filesOf = (ws: Workspace) => firecrackerFiles(join(ctx.workspaceDir(ws), 'vm'));
   let probe: Promise<DetectedBackend> | undefined;
-
-  async function connect(ws: Workspace): Promise<AgentConnection> {
-    const files = filesOf(ws);
-    const state = vmState(files);
-    if (state.kind !== 'running') {
-      const why = state.kind === 'booting' ? 'it is still booting' : (state.exit?.reason ?? 'it is not running');
-      throw new BenchtopError('CONFLICT', `workspace "${ws.name}": its VM is not running (${why})`);
-    }
-    return AgentConnection.connect(files.agentSocket);
-  }
 
   /** The launch for this host: Firecracker directly, or (as root, with the jailer installed) inside its jail. */
   function launchFor(ws: Workspace, useJailer: boolean): VmLaunch {
@@ -232,19 +220,11 @@ export function createFirecrackerDriver(ctx: DriverContext): Driver {
       const launch = launchFor(ws, v.useJailer);
       writeFileSync(files.launch, `${JSON.stringify(launch, null, 2)}\n`);
       await startSupervisor(files, launch.bootTimeoutMs + 10_000, 'firecracker');
-      if (!existsSync(files.projectCopied)) {
-        try {
-          const agent = await AgentConnection.connect(files.agentSocket);
-          try {
-            const bytes = await copyProjectIn(agent, ws.project);
-            writeFileSync(files.projectCopied, `${JSON.stringify({ bytes, at: new Date().toISOString() })}\n`);
-          } finally {
-            agent.close();
-          }
-        } catch (e) {
-          await stopVm(ws);
-          throw new BenchtopError('BACKEND_FAILED', `firecracker: copying the project into the VM failed: ${(e as Error).message}`);
-        }
+      try {
+        await copyProjectOnce(ws, files, 'firecracker');
+      } catch (e) {
+        await stopVm(ws);
+        throw e;
       }
       return { adopted: false, runtime: {} };
     },
@@ -259,40 +239,6 @@ export function createFirecrackerDriver(ctx: DriverContext): Driver {
       if (firecracker && process.getuid?.() === 0) rmSync(join(jailLayout(JAILER_BASE, firecracker, vmIdFor(ws.id)).root, '..'), { recursive: true, force: true });
     },
 
-    async list(workspaces) {
-      const out = new Map<string, SandboxStatus>();
-      for (const ws of workspaces) {
-        const state = vmState(filesOf(ws));
-        if (state.kind === 'running') out.set(ws.id, { running: true, description: `running (kernel ${state.ready.kernel})` });
-        else if (state.kind === 'booting') out.set(ws.id, { running: true, description: 'booting' });
-        // Ended by its TTL: code 0, as for QEMU (the reconciler then says expired).
-        else if (state.exit) out.set(ws.id, { running: false, description: state.exit.reason, ...(state.exit.reason === TTL_REASON ? { exitCode: 0 } : {}) });
-      }
-      return out;
-    },
-
-    async spawn(ws, req, sink) {
-      const conn = await connect(ws);
-      const proc = await conn.spawn(
-        {
-          argv: req.argv ?? ['/bin/sh', '-c', LOGIN_SHELL_SCRIPT],
-          cwd: req.cwd,
-          env: { PATH: GUEST_PATH, ...ws.env, ...req.env, ...req.secretEnv, ...(req.tty ? { TERM: TERMINAL_TERM } : {}) },
-          ...(req.user !== undefined ? { user: req.user } : {}),
-          ...(req.tty ? { tty: req.tty } : {}),
-        },
-        sink,
-      );
-      if (!req.stdin && !req.tty) proc.end();
-      void proc.exited.then(() => conn.close());
-      return proc;
-    },
-
-    // A process whose owner died is closed by the supervisor when the owner's connection drops.
-    killSpec: () => ({ kind: 'all', specs: [] }),
-
-    consoleLog: (ws) => filesOf(ws).console,
-
-    defaultCwd: () => '/workspace',
+    ...vmGuestParts(ctx.runner, filesOf),
   };
 }

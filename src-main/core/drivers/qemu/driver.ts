@@ -9,22 +9,18 @@ import { join } from 'node:path';
 import { BenchtopError, type Workspace } from '../../../../src-preload/contract';
 import { AgentConnection } from '../../agent/client';
 import { packageRoot } from '../../host/package-root';
-import { TTL_REASON, vmFiles, type VmLaunch } from '../../vm/files';
+import { vmFiles, type VmLaunch } from '../../vm/files';
 import { listVmImages, resolveVmImage } from '../../vm/store';
 import { createOverlay } from '../../vm/overlay';
 import { which } from '../which';
-import { LOGIN_SHELL_SCRIPT, TERMINAL_TERM } from '../shell';
-import type { Driver, DriverContext, DetectedBackend, ResolvedImage, SandboxStatus } from '../types';
+import type { Driver, DriverContext, DetectedBackend, ResolvedImage } from '../types';
 import { qemuArgv } from './argv';
 import { hostTscKhz } from './host-tsc';
 import { cachedAccel, probeAccel } from './kvm';
 import { BEST_CAPS, qemuCaps, type QemuCaps } from './caps';
-import { copyProjectIn } from '../../vm/project-copy';
-import { livingQemu, livingSupervisor, startOnNodeScript, startSupervisor, vmState, waitGone } from './vm-process';
-import { bridgeArgv, carriedStream } from '../../agent/carried';
-import type { SpawnRequest } from '../../process/types';
+import { copyProjectOnce, vmGuestParts } from '../shared/vm-guest';
+import { livingQemu, livingSupervisor, startOnNodeScript, startSupervisor, vmState, waitGone } from '../shared/vm-process';
 
-const GUEST_PATH = '/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin';
 const DEFAULT_MEMORY_MIB = 512;
 const DEFAULT_CPUS = 1;
 const CLEAN_SHUTDOWN_MS = 15_000;
@@ -80,36 +76,10 @@ export function createQemuDriver(ctx: DriverContext): Driver {
     return launch;
   }
 
-  /** No live share: the project goes in once, at the first start; /workspace then lives on the guest's own disk. */
-  async function copyProject(ws: Workspace): Promise<void> {
-    const files = filesOf(ws);
-    const agent = await AgentConnection.connect(files.agentSocket);
-    try {
-      await copyProjectIn(agent, ws.project);
-      writeFileSync(files.projectCopied, `${new Date().toISOString()}\n`);
-    } catch (e) {
-      throw new BenchtopError('BACKEND_FAILED', `qemu: could not copy the project in: ${(e as Error).message}`);
-    } finally {
-      agent.close();
-    }
-  }
-
   /** A QEMU still running without its supervisor (killed with SIGKILL): nothing can reach its guest. */
   function killOrphanQemu(ws: Workspace): void {
     const q = livingQemu(filesOf(ws), qemuMarker(ws));
     if (q !== null) process.kill(q, 'SIGKILL');
-  }
-
-  async function connect(ws: Workspace, via: SpawnRequest['via']): Promise<AgentConnection> {
-    const files = filesOf(ws);
-    // Carried onto the node that runs the VM (SLURM): its processes are not ours to look at.
-    if (via) return AgentConnection.over(carriedStream(ctx.runner, bridgeArgv(via.pipes, process.execPath, files.agentSocket)));
-    const state = vmState(files);
-    if (state.kind !== 'running') {
-      const why = state.kind === 'booting' ? 'it is still booting' : (state.exit?.reason ?? 'it is not running');
-      throw new BenchtopError('CONFLICT', `workspace "${ws.name}": its VM is not running (${why})`);
-    }
-    return AgentConnection.connect(files.agentSocket);
   }
 
   return {
@@ -189,7 +159,7 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       const { accel } = await probeAccel(ctx.runner, qemu, resolveVmImage(home(), ws.image as string).kernel, hostTscKhz());
       const launch = writeLaunch(ws, qemu, accel);
       await startSupervisor(files, launch.bootTimeoutMs + 10_000);
-      if (!(caps ?? BEST_CAPS).share9p && !existsSync(files.projectCopied)) await copyProject(ws);
+      if (!(caps ?? BEST_CAPS).share9p) await copyProjectOnce(ws, files, 'qemu');
       return { adopted: false, runtime: {} };
     },
 
@@ -236,36 +206,7 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       rmSync(filesOf(ws).dir, { recursive: true, force: true });
     },
 
-    async list(workspaces) {
-      const out = new Map<string, SandboxStatus>();
-      for (const ws of workspaces) {
-        const state = vmState(filesOf(ws));
-        if (state.kind === 'running') out.set(ws.id, { running: true, description: `running (kernel ${state.ready.kernel})` });
-        else if (state.kind === 'booting') out.set(ws.id, { running: true, description: 'booting' });
-        // Ended by its TTL: code 0, as a container's `sleep TTL` ends (the reconciler then says expired).
-        else if (state.exit) out.set(ws.id, { running: false, description: state.exit.reason, ...(state.exit.reason === TTL_REASON ? { exitCode: 0 } : {}) });
-      }
-      return out;
-    },
-
-    async spawn(ws, req, sink) {
-      const conn = await connect(ws, req.via);
-      const proc = await conn.spawn(
-        {
-          argv: req.argv ?? ['/bin/sh', '-c', LOGIN_SHELL_SCRIPT],
-          cwd: req.cwd,
-          env: { PATH: GUEST_PATH, ...ws.env, ...req.env, ...req.secretEnv, ...(req.tty ? { TERM: TERMINAL_TERM } : {}) },
-          ...(req.user !== undefined ? { user: req.user } : {}),
-          ...(req.tty ? { tty: req.tty } : {}),
-        },
-        sink,
-      );
-      // Without `stdin` it reads an empty input, as a pipe would give it.
-      if (!req.stdin && !req.tty) proc.end();
-      // One connection per process: when it ends, so does the connection (and a lost host closes its sessions).
-      void proc.exited.then(() => conn.close());
-      return proc;
-    },
+    ...vmGuestParts(ctx.runner, filesOf),
 
     // Each connection is one run of dist/agent-relay.js, which asks the guest
     // agent (through the supervisor's socket) to connect to the port inside:
@@ -283,12 +224,5 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       // The supervisor lives exactly as long as the VM: the forwarder ends with it.
       return { argv: [process.execPath, relay, files.agentSocket, String(port)], watchPid: supervisor };
     },
-
-    // A process whose owner died is closed by the supervisor when the owner's connection drops.
-    killSpec: () => ({ kind: 'all', specs: [] }),
-
-    consoleLog: (ws) => filesOf(ws).console,
-
-    defaultCwd: () => '/workspace',
   };
 }

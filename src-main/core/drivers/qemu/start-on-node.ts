@@ -8,7 +8,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { vmFiles, type VmLaunch } from '../../vm/files';
-import { startSupervisor } from './vm-process';
+import { startSupervisor } from '../shared/vm-process';
 
 const dir = process.argv[2];
 try {
