@@ -48,7 +48,8 @@ export function App({ client: connection }: { client: BenchtopClient }) {
           ))}
         </ul>
       </aside>
-      <main>
+      {/* Focusable: a long page (the backends) scrolls here, and keyboard users must reach it. */}
+      <main tabIndex={0}>
         {error && <p className="error" role="alert">{error}</p>}
         {workspaces === null ? (
           <p className="page">Loading…</p>
