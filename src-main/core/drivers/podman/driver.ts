@@ -355,7 +355,14 @@ export function createPodmanDriver(ctx: DriverContext, options: PodmanDriverOpti
       if (own) return own;
       // The container going away kills the exec (137) or fails it (125/255): ask podman, only then.
       if (![125, 126, 127, 137, 255].includes(exitCode)) return null;
-      const r = await ctx.runner.run([...viaArgv(req), podman, 'container', 'inspect', '--format', '{{.State.Status}}', containerName(ws)], { timeoutMs: 15000 });
+      const inspect = () => ctx.runner.run([...viaArgv(req), podman, 'container', 'inspect', '--format', '{{.State.Status}}', containerName(ws)], { timeoutMs: 15000 });
+      let r = await inspect();
+      // `podman rm --force` kills first and removes after: the exec can end in between, while the
+      // container still shows as stopping or exited. Look again for a moment before calling it stopped.
+      for (let i = 0; i < 6 && r.exitCode === 0 && r.stdout.trim() !== 'running'; i++) {
+        await new Promise((ok) => setTimeout(ok, 500));
+        r = await inspect();
+      }
       if (r.exitCode !== 0 && /no such (container|object)/i.test(r.stderr)) return { reason: 'the container was removed while the command ran', notRun: false };
       const state = r.stdout.trim();
       if (r.exitCode === 0 && state !== 'running') return { reason: `the container stopped (${state}) while the command ran`, notRun: false };
