@@ -615,7 +615,6 @@ const FLAG_FOR_FIELD: Record<string, string> = {
   sizeMiB: '--size',
   kernel: '--kernel',
   modules: '--modules',
-  ref: 'IMAGE',
   gpu: '--gpu',
   ports: '--publish',
   apptainer: '--apptainer',
