@@ -420,7 +420,9 @@ function firstLine(s: string): string {
 export function podmanExecFailure(stderrTail: string, pidsLimit: number | undefined): SandboxFailure | null {
   const own = stderrTail.split('\n').filter((l) => l.startsWith('Error: ')).join('\n');
   if (!own) return null;
-  if (/can only create exec sessions on running containers|no such container/i.test(own)) return { reason: 'the container is not running', notRun: true, notRunning: true };
+  // Only podman's words for an exec that could not start: a container removed while the command ran
+  // ends the exec with other "no such container" lines (its exit lookup), which diagnose reports as removed.
+  if (/can only create exec sessions on running containers|no container with name or ID .* found/i.test(own)) return { reason: 'the container is not running', notRun: true, notRunning: true };
   const cwd = /chdir to cwd \("([^"]*)"\)[^\n]*no such file or directory/i.exec(own) ?? /chdir to `([^`]*)`: No such file or directory/i.exec(own);
   if (cwd) return { reason: `cwd: ${cwd[1]}: no such folder in the sandbox`, field: 'cwd', notRun: true };
   const user = /unable to find user ([^:\s]+): no matching entries in passwd file/i.exec(own);
