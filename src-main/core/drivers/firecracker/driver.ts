@@ -12,19 +12,17 @@
 import { chownSync, copyFileSync, existsSync, linkSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchtopError, type Workspace } from '../../../../src-preload/contract';
-import { AgentConnection } from '../../agent/client';
 import { vmFiles, type VmLaunch } from '../../vm/files';
 import { listVmImages, resolveVmImage } from '../../vm/store';
 import { backendFailed } from '../errors';
 import type { Driver, DriverContext, DetectedBackend, ResolvedImage } from '../types';
-import { livingSupervisor, readJson, startSupervisor, vmState, waitGone } from '../shared/vm-process';
+import { livingSupervisor, readJson, startSupervisor, stopSupervisedVm, vmState } from '../shared/vm-process';
 import { firecrackerArgv, jailerArgv, jailLayout, vmIdFor } from './argv';
 import { AGENT_VSOCK_PORT, firecrackerConfig, type FirecrackerVmOptions } from './config';
 import { hostFacts, verdict } from './detect';
 import { copyProjectOnce, vmGuestParts } from '../shared/vm-guest';
 
 const DEFAULT_MEMORY_MIB = 512;
-const CLEAN_SHUTDOWN_MS = 15_000;
 /** The jailer's chroots (its own default). */
 const JAILER_BASE = '/srv/jailer';
 
@@ -117,26 +115,13 @@ export function createFirecrackerDriver(ctx: DriverContext): Driver {
     };
   }
 
-  async function stopVm(ws: Workspace): Promise<void> {
+  /** Firecracker is the supervisor's child (the jailer execs it in place): its pid is in ready.json. */
+  function stopVm(ws: Workspace): Promise<void> {
     const files = filesOf(ws);
-    if (livingSupervisor(files) === null) return;
-    try {
-      // The agent syncs and powers off; with reboot=k that ends Firecracker (x86 has no ACPI power-off in it).
-      const conn = await AgentConnection.connect(files.agentSocket, 5000);
-      conn.shutdown();
-      conn.close();
-    } catch {
-      // No agent to ask: the supervisor ends Firecracker below.
-    }
-    if (await waitGone(files, CLEAN_SHUTDOWN_MS)) return;
-    const sup = livingSupervisor(files);
-    if (sup !== null) process.kill(sup, 'SIGTERM');
-    if (await waitGone(files, 3000)) return;
-    // The supervisor's child is Firecracker (the jailer execs it in place): its pid is in ready.json.
-    const vmmPid = readJson<{ qemuPid?: number }>(files.ready)?.qemuPid;
-    if (vmmPid) process.kill(vmmPid, 'SIGKILL');
-    const s2 = livingSupervisor(files);
-    if (s2 !== null) process.kill(s2, 'SIGKILL');
+    return stopSupervisedVm(files, () => {
+      const vmmPid = readJson<{ qemuPid?: number }>(files.ready)?.qemuPid;
+      if (vmmPid && livingSupervisor(files) !== null) process.kill(vmmPid, 'SIGKILL');
+    });
   }
 
   return {

@@ -7,7 +7,6 @@
 import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { BenchtopError, type Workspace } from '../../../../src-preload/contract';
-import { AgentConnection } from '../../agent/client';
 import { packageRoot } from '../../host/package-root';
 import { vmFiles, type VmLaunch } from '../../vm/files';
 import { listVmImages, resolveVmImage } from '../../vm/store';
@@ -19,11 +18,10 @@ import { hostTscKhz } from './host-tsc';
 import { cachedAccel, probeAccel } from './kvm';
 import { BEST_CAPS, qemuCaps, type QemuCaps } from './caps';
 import { copyProjectOnce, vmGuestParts } from '../shared/vm-guest';
-import { livingQemu, livingSupervisor, startOnNodeScript, startSupervisor, vmState, waitGone } from '../shared/vm-process';
+import { livingQemu, livingSupervisor, startOnNodeScript, startSupervisor, stopSupervisedVm, vmState } from '../shared/vm-process';
 
 const DEFAULT_MEMORY_MIB = 512;
 const DEFAULT_CPUS = 1;
-const CLEAN_SHUTDOWN_MS = 15_000;
 
 function bootTimeoutMs(): number {
   const s = Number(process.env.BENCHTOP_VM_BOOT_TIMEOUT);
@@ -179,27 +177,7 @@ export function createQemuDriver(ctx: DriverContext): Driver {
       };
     },
 
-    async stop(ws) {
-      const files = filesOf(ws);
-      if (livingSupervisor(files) === null) {
-        killOrphanQemu(ws);
-        return;
-      }
-      try {
-        const conn = await AgentConnection.connect(files.agentSocket, 5000);
-        conn.shutdown();
-        conn.close();
-      } catch {
-        // No agent to ask: the supervisor ends QEMU below.
-      }
-      if (await waitGone(files, CLEAN_SHUTDOWN_MS)) return;
-      const sup = livingSupervisor(files);
-      if (sup !== null) process.kill(sup, 'SIGTERM');
-      if (await waitGone(files, 3000)) return;
-      killOrphanQemu(ws);
-      const s2 = livingSupervisor(files);
-      if (s2 !== null) process.kill(s2, 'SIGKILL');
-    },
+    stop: (ws) => stopSupervisedVm(filesOf(ws), () => killOrphanQemu(ws)),
 
     async remove(ws) {
       await this.stop(ws);

@@ -12,6 +12,7 @@ import { packageRoot } from '../../host/package-root';
 import { daemonEnv } from '../../watchdog/ensure';
 import type { VmExit, VmFiles, VmReady } from '../../vm/files';
 import { firstLine } from '../../host/first-line';
+import { AgentConnection } from '../../agent/client';
 
 export function supervisorScript(): string {
   return join(packageRoot(), 'dist', 'vm-supervisor.js');
@@ -117,3 +118,33 @@ export async function waitGone(files: VmFiles, ms: number): Promise<boolean> {
   return true;
 }
 
+
+/** A clean power-off asked of the guest's agent is given this long before signals. */
+const CLEAN_SHUTDOWN_MS = 15_000;
+
+/**
+ * Stops a supervised VM: the agent powers the guest off; if the supervisor
+ * is still there after CLEAN_SHUTDOWN_MS, SIGTERM (it ends its VMM), then
+ * `killVmm` and SIGKILL. `killVmm` also runs when no supervisor lives (a VMM
+ * left behind by one that was killed).
+ */
+export async function stopSupervisedVm(files: VmFiles, killVmm: () => void): Promise<void> {
+  if (livingSupervisor(files) === null) {
+    killVmm();
+    return;
+  }
+  try {
+    const conn = await AgentConnection.connect(files.agentSocket, 5000);
+    conn.shutdown();
+    conn.close();
+  } catch {
+    // No agent to ask: the supervisor ends the VMM below.
+  }
+  if (await waitGone(files, CLEAN_SHUTDOWN_MS)) return;
+  const sup = livingSupervisor(files);
+  if (sup !== null) process.kill(sup, 'SIGTERM');
+  if (await waitGone(files, 3000)) return;
+  killVmm();
+  const s2 = livingSupervisor(files);
+  if (s2 !== null) process.kill(s2, 'SIGKILL');
+}
